@@ -1,0 +1,182 @@
+/**
+ * `vmpath testbed up|status|exec|check|down|clean`.
+ */
+import type { Command } from 'commander';
+import { VmpathError } from '../../core/errors.js';
+import { checkId, newId } from '../../core/ids.js';
+import { inNetns } from '../../sys/command.js';
+import { clean, down, up } from '../../testbed/lifecycle.js';
+import { findNode } from '../../testbed/nodes.js';
+import { listIds, type TestbedRecord, TestbedState } from '../../testbed/state.js';
+import { testbedStatus } from '../../testbed/status.js';
+import { checkReachability } from '../../testbed/traffic.js';
+import { PRESETS } from '../../topology/presets.js';
+import type { CliContext } from '../context.js';
+import { formatReachability, formatStatus } from '../format.js';
+import { loadTopology } from '../load.js';
+
+/** The record of `--id`, or of the only testbed there is when no id is given. */
+function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord {
+  const ids = listIds(ctx.stateDir);
+  if (id === undefined) {
+    if (ids.length !== 1) {
+      throw new VmpathError(
+        'E_CLI_USAGE',
+        `--id: needed when there is not exactly one testbed (there are ${ids.length}${ids.length ? `: ${ids.join(', ')}` : ''})`,
+        {
+          details: { field: '--id' },
+        },
+      );
+    }
+    id = ids[0] as string;
+  }
+  const record = new TestbedState(ctx.stateDir, checkId(id)).read();
+  if (!record) {
+    throw new VmpathError(
+      'E_TESTBED_UNKNOWN',
+      `--id: got ${JSON.stringify(id)}; allowed: an existing testbed (${ids.join(', ') || 'none is up'})`,
+      {
+        details: { field: '--id', value: id },
+      },
+    );
+  }
+  return record;
+}
+
+/** Runs `body` with an AbortSignal that SIGINT and SIGTERM trigger (instead of killing us). */
+async function interruptible<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`received ${signal}`));
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  try {
+    return await body(controller.signal);
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+}
+
+export function testbedCommands(program: Command, ctx: CliContext): void {
+  const testbed = program
+    .command('testbed')
+    .description('build, inspect and remove emulated clusters (needs root)');
+
+  testbed
+    .command('up')
+    .description('build a testbed: namespaces, cable or switch, data paths, shaping; prints its id')
+    .option('--topology <file>', 'YAML or JSON topology spec')
+    .option('--preset <name>', `a built-in topology (${Object.keys(PRESETS).join(', ')})`)
+    .option('--datapath <path>', 'override the data path of every vm: native, bridged, iov')
+    .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
+    .option('--id <id>', 'testbed id, 1-8 of a-z0-9 (default: random)')
+    .option('--json', 'print the record as JSON')
+    .action(
+      async (options: {
+        topology?: string;
+        preset?: string;
+        datapath?: string;
+        rate?: string;
+        id?: string;
+        json?: boolean;
+      }) => {
+        const topology = loadTopology(options);
+        const id = options.id === undefined ? newId() : checkId(options.id);
+        const record = await interruptible((signal) => up(ctx, topology, id, { signal }));
+        ctx.out(options.json ? JSON.stringify(record, null, 2) : id);
+      },
+    );
+
+  testbed
+    .command('status')
+    .description('hosts, vms, namespaces, interfaces, addresses, data paths and rates, read live')
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(async (options: { id?: string; json?: boolean }) => {
+      const status = await testbedStatus(ctx.runner, recordOf(ctx, options.id));
+      ctx.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
+      if (status.missing.length > 0) process.exitCode = 1;
+    });
+
+  testbed
+    .command('exec')
+    .description(
+      'run a command inside a host, vm or switch namespace; its exit code is passed through',
+    )
+    .requiredOption('--id <id>', 'testbed id')
+    .argument('<node>', 'host, vm or switch name')
+    .argument('<command...>', 'the command and its arguments (put -- before them)')
+    .action(async (node: string, command: string[], options: { id: string }) => {
+      const record = recordOf(ctx, options.id);
+      const target = findNode(record.topology, record.id, node);
+      const started = ctx.runner.start(
+        {
+          argv: inNetns(target.netns, command),
+          netns: target.netns,
+          description: `exec in ${node}`,
+        },
+        { stdio: 'inherit' },
+      );
+      const forward = (signal: NodeJS.Signals) => started.kill(signal);
+      process.on('SIGTERM', forward);
+      const result = await started.done.finally(() => process.off('SIGTERM', forward));
+      process.exitCode = result.exitCode ?? 128 + 1;
+    });
+
+  testbed
+    .command('check')
+    .description('open a TCP connection between every ordered pair of vms (or native hosts)')
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--json', 'print JSON')
+    .action(async (options: { id?: string; json?: boolean }) => {
+      const record = recordOf(ctx, options.id);
+      const report = await checkReachability(ctx, record.topology, record.id);
+      ctx.out(options.json ? JSON.stringify(report, null, 2) : formatReachability(report));
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  testbed
+    .command('down')
+    .description('remove a testbed by replaying its ledger in reverse; idempotent')
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .action(async (options: { id?: string }) => {
+      const id = options.id === undefined ? recordOf(ctx, undefined).id : checkId(options.id);
+      const report = await down(ctx, id);
+      if (report.failures.length > 0) {
+        throw new VmpathError(
+          'E_TESTBED_APPLY',
+          `testbed ${id}: could not remove everything:\n  ${report.failures.join('\n  ')}`,
+        );
+      }
+      ctx.out(
+        report.removedNetns.length > 0
+          ? `testbed ${id} removed (${report.removedNetns.length} namespaces)`
+          : `testbed ${id}: nothing to remove`,
+      );
+    });
+
+  testbed
+    .command('clean')
+    .description('remove what crashed runs left: one id, or every vmpath testbed (--all)')
+    .option('--id <id>', 'testbed id')
+    .option('--all', 'every testbed and every namespace with the vmpath prefix')
+    .action(async (options: { id?: string; all?: boolean }) => {
+      if ((options.id === undefined) === (options.all === undefined)) {
+        throw new VmpathError('E_CLI_USAGE', 'clean: give exactly one of --id ID or --all', {
+          details: { field: '--id' },
+        });
+      }
+      const reports = await clean(
+        ctx,
+        options.all ? { all: true } : { id: checkId(options.id as string) },
+      );
+      const removed = reports.reduce((n, r) => n + r.removedNetns.length, 0);
+      const failures = reports.flatMap((r) => r.failures);
+      if (failures.length > 0)
+        throw new VmpathError(
+          'E_TESTBED_APPLY',
+          `clean: could not remove everything:\n  ${failures.join('\n  ')}`,
+        );
+      ctx.out(
+        `removed ${removed} namespaces${reports.length ? ` (${reports.map((r) => r.id).join(', ')})` : ''}`,
+      );
+    });
+}

@@ -1,0 +1,85 @@
+/**
+ * Text renderings of topologies, testbed status and reachability for the terminal.
+ */
+
+import type { TestbedStatus } from '../testbed/status.js';
+import type { ReachabilityReport } from '../testbed/traffic.js';
+import { slotsOf } from '../topology/query.js';
+import type { Topology } from '../topology/types.js';
+import { formatTable } from './table.js';
+
+function rate(rateMbit: number | null): string {
+  return rateMbit === null ? 'unshaped' : `${rateMbit} Mbit/s`;
+}
+
+export function formatTopology(topology: Topology): string {
+  const head = [
+    `topology ${topology.name}${topology.description ? `: ${topology.description}` : ''}`,
+    `addressing ${topology.addressing.subnet}; ${topology.switch ? `switch ${topology.switch.name}` : 'one cable between the two hosts'}`,
+  ];
+  const rows = topology.hosts.flatMap((host) => [
+    [
+      host.name,
+      'host',
+      host.native ? 'native' : '',
+      slotsOf(host),
+      host.address ?? '',
+      `${rate(host.uplink.rateMbit)}${host.uplink.delayMs ? `, ${host.uplink.delayMs} ms` : ''}`,
+      host.native ? '' : `${host.iov.mode}, ${host.iov.maxVfs} VFs`,
+    ],
+    ...host.vms.map((vm) => [
+      `  ${vm.name}`,
+      'vm',
+      vm.datapath,
+      vm.slots,
+      vm.address ?? '(host)',
+      '',
+      '',
+    ]),
+  ]);
+  return `${head.join('\n')}\n\n${formatTable(['node', 'role', 'datapath', 'slots', 'address', 'uplink', 'iov'], rows)}`;
+}
+
+export function formatStatus(status: TestbedStatus): string {
+  const head = `testbed ${status.id} (${status.topology}, ${status.datapaths.join('+')}): ${status.state}, since ${status.createdAt}`;
+  const rows = status.nodes.flatMap((node) => {
+    if (!node.exists) return [[node.name, node.role, node.netns, 'MISSING', '', '', '']];
+    if (node.interfaces.length === 0)
+      return [[node.name, node.role, node.netns, '(runs on its host)', '', '', '']];
+    return node.interfaces
+      .filter((i) => i.name !== 'lo')
+      .map((i, n) => {
+        const q = node.qdiscs.find((qd) => qd.dev === i.name && qd.rateMbit !== null);
+        const kind = [
+          i.kind ?? '',
+          i.mode ? `(${i.mode})` : '',
+          i.master ? `@${i.master}` : '',
+        ].join('');
+        return [
+          n === 0 ? node.name : '',
+          n === 0 ? node.role : '',
+          n === 0 ? node.netns : '',
+          `${i.name}${i.up ? '' : ' (down)'}`,
+          kind,
+          i.addresses.join(' '),
+          q ? `${q.rateMbit} Mbit/s` : '',
+        ];
+      });
+  });
+  const missing = status.missing.length ? `\nmissing namespaces: ${status.missing.join(', ')}` : '';
+  return `${head}\n\n${formatTable(['node', 'role', 'namespace', 'interface', 'kind', 'address', 'shaped'], rows)}${missing}`;
+}
+
+export function formatReachability(report: ReachabilityReport): string {
+  const failed = report.pairs.filter((p) => !p.ok);
+  const rows = failed.map((p) => [
+    p.from,
+    p.to,
+    p.sameHost ? 'same host' : 'across hosts',
+    p.error ?? 'failed',
+  ]);
+  const summary = `${report.pairs.length - failed.length}/${report.pairs.length} ordered pairs reachable over TCP`;
+  return failed.length === 0
+    ? `${summary}: ok`
+    : `${summary}\n\n${formatTable(['from', 'to', 'where', 'error'], rows)}`;
+}

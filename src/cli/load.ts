@@ -1,0 +1,82 @@
+/**
+ * Turns --topology FILE / --preset NAME / a FILE argument (plus --datapath and --rate) into a
+ * resolved Topology. Reads the file; the topology module itself does no I/O.
+ */
+import { readFileSync } from 'node:fs';
+import { invalidField, VmpathError } from '../core/errors.js';
+import { parseSpecText } from '../topology/parse.js';
+import { presetSpec } from '../topology/presets.js';
+import { resolveTopology, type TopologyOverrides } from '../topology/resolve.js';
+import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
+
+export interface SpecOptions {
+  topology?: string;
+  preset?: string;
+  datapath?: string;
+  rate?: string;
+}
+
+/** Reads a spec file, naming the file in any error. */
+export function readSpecFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const why =
+      (error as NodeJS.ErrnoException).code === 'ENOENT'
+        ? 'no such file'
+        : (error as Error).message;
+    throw new VmpathError('E_CLI_FILE', `topology file ${JSON.stringify(path)}: ${why}`, {
+      cause: error,
+      details: { field: 'FILE', value: path },
+    });
+  }
+  return parseSpecText(text, path);
+}
+
+/** Parses --datapath and --rate into overrides, with errors naming the option. */
+export function overridesOf(options: SpecOptions): TopologyOverrides {
+  const overrides: TopologyOverrides = {};
+  if (options.datapath !== undefined) {
+    if (!DATAPATHS.includes(options.datapath as Datapath)) {
+      throw invalidField('E_CLI_USAGE', '--datapath', options.datapath, DATAPATHS.join(', '));
+    }
+    overrides.datapath = options.datapath as Datapath;
+  }
+  if (options.rate !== undefined) {
+    const rate = Number(options.rate);
+    if (options.rate.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 400_000) {
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--rate',
+        options.rate,
+        'a rate in Mbit/s from 0 to 400000 (0 means no shaping)',
+      );
+    }
+    overrides.rateMbit = rate;
+  }
+  return overrides;
+}
+
+/** Exactly one of a file or a preset, resolved with the overrides. */
+export function loadTopology(options: SpecOptions): Topology {
+  if (options.topology !== undefined && options.preset !== undefined) {
+    throw new VmpathError('E_CLI_USAGE', 'give either a topology file or --preset, not both', {
+      details: { field: '--preset' },
+    });
+  }
+  if (options.topology === undefined && options.preset === undefined) {
+    throw new VmpathError(
+      'E_CLI_USAGE',
+      'a topology is needed: --topology FILE or --preset NAME (see vmpath topology presets)',
+      {
+        details: { field: '--topology' },
+      },
+    );
+  }
+  const overrides = overridesOf(options);
+  if (options.preset !== undefined)
+    return resolveTopology(presetSpec(options.preset), overrides, `preset ${options.preset}`);
+  const path = options.topology as string;
+  return resolveTopology(readSpecFile(path), overrides, path);
+}

@@ -1,0 +1,139 @@
+/**
+ * The error catalogue of vmpath.
+ *
+ * Every error the tool raises on purpose is a `VmpathError` with a `code` grouped by area
+ * (E_SPEC_*, E_TESTBED_*, E_SYS_*, E_CLI_*, later E_RUNTIME_*, E_STORE_*). Messages say what
+ * went wrong, where (the field or object) and what is allowed. `kind` tells the CLI whether the
+ * user can fix it by changing the input (`input`, exit 2) or something failed (`failure`, exit 1).
+ * This module prints nothing and knows nothing of exit codes beyond that distinction.
+ */
+
+/** Whether an error is the user's input (fix the command) or a failure of the run. */
+export type ErrorKind = 'input' | 'failure';
+
+/** Error codes, grouped by area. The CLI and tests match on these, never on message text. */
+export const ErrorCodes = {
+  E_SPEC_INVALID: 'input',
+  E_SPEC_PARSE: 'input',
+  E_SPEC_PRESET: 'input',
+  E_CLI_USAGE: 'input',
+  E_CLI_FILE: 'input',
+  E_TESTBED_NOT_ROOT: 'input',
+  E_TESTBED_NO_TOOL: 'input',
+  E_TESTBED_UNSUPPORTED: 'input',
+  E_TESTBED_ID_IN_USE: 'input',
+  E_TESTBED_UNKNOWN: 'input',
+  E_TESTBED_NODE: 'input',
+  E_TESTBED_APPLY: 'failure',
+  E_TESTBED_STATE: 'failure',
+  E_TESTBED_CHECK: 'failure',
+  E_SYS_COMMAND: 'failure',
+  E_SYS_SPAWN: 'failure',
+  E_SYS_TIMEOUT: 'failure',
+} as const satisfies Record<string, ErrorKind>;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+/** Optional structured context attached to an error (field path, offending value, allowed). */
+export interface ErrorDetails {
+  field?: string;
+  value?: unknown;
+  allowed?: string;
+  [key: string]: unknown;
+}
+
+/** The one base error of vmpath. */
+export class VmpathError extends Error {
+  readonly code: ErrorCode;
+  readonly details: ErrorDetails;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; details?: ErrorDetails } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VmpathError';
+    this.code = code;
+    this.details = options.details ?? {};
+  }
+
+  /** `input` errors are fixed by changing the command or spec; `failure` errors are not. */
+  get kind(): ErrorKind {
+    return ErrorCodes[this.code];
+  }
+}
+
+/** Renders a value for an error message: strings quoted, the rest as JSON. */
+export function showValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (typeof value === 'string') return JSON.stringify(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** An input error naming the field, the value and what is allowed, in one sentence. */
+export function invalidField(
+  code: ErrorCode,
+  field: string,
+  value: unknown,
+  allowed: string,
+): VmpathError {
+  return new VmpathError(code, `${field}: got ${showValue(value)}; allowed: ${allowed}`, {
+    details: { field, value, allowed },
+  });
+}
+
+/** What the runner knew about a command that failed. */
+export interface CommandFailure {
+  argv: readonly string[];
+  netns?: string | undefined;
+  exitCode: number | null;
+  signal?: string | null | undefined;
+  stderr: string;
+  durationMs: number;
+}
+
+/** A command that ran and failed (non-zero exit, signal, or timeout). */
+export class CommandError extends VmpathError {
+  readonly argv: readonly string[];
+  readonly netns: string | undefined;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+  readonly stderr: string;
+  readonly durationMs: number;
+
+  constructor(failure: CommandFailure, options: { code?: ErrorCode; cause?: unknown } = {}) {
+    const where = failure.netns ? ` in netns ${failure.netns}` : '';
+    const how =
+      failure.exitCode !== null
+        ? `exit code ${failure.exitCode}`
+        : `signal ${failure.signal ?? 'unknown'}`;
+    const said = failure.stderr.trim().split('\n').filter(Boolean).slice(-2).join(' / ');
+    super(
+      options.code ?? 'E_SYS_COMMAND',
+      `command failed${where} (${how}): ${failure.argv.join(' ')}${said ? `: ${said}` : ''}`,
+      { cause: options.cause },
+    );
+    this.name = 'CommandError';
+    this.argv = failure.argv;
+    this.netns = failure.netns;
+    this.exitCode = failure.exitCode;
+    this.signal = failure.signal ?? null;
+    this.stderr = failure.stderr;
+    this.durationMs = failure.durationMs;
+  }
+
+  /** The first line of what the command wrote to stderr, for short messages. */
+  get shortMessage(): string {
+    return this.stderr.trim().split('\n')[0] ?? '';
+  }
+}
+
+/** True if `error` is a VmpathError with the given code. */
+export function hasCode(error: unknown, code: ErrorCode): error is VmpathError {
+  return error instanceof VmpathError && error.code === code;
+}

@@ -1,0 +1,45 @@
+/**
+ * Finding external programs and the rights to use them, before anything is created.
+ */
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
+/** The absolute path of `name` on `searchPath` (a PATH value), or null. */
+export function findExecutable(name: string, searchPath: string | undefined): string | null {
+  for (const dir of (searchPath ?? '').split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return null;
+}
+
+/** True when this process runs as root (needed for namespaces). */
+export function isRoot(): boolean {
+  return typeof process.geteuid === 'function' && process.geteuid() === 0;
+}
+
+/** True if a process with this PID exists now. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The command line of a running process (Linux /proc), or null if it is gone. */
+export function processCmdline(pid: number): string[] | null {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return raw.split('\0').filter((part) => part.length > 0);
+  } catch {
+    return null;
+  }
+}

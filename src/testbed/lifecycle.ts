@@ -1,0 +1,141 @@
+/**
+ * A testbed's life: `up` (preflight, claim the id, apply the plan, roll back on any failure),
+ * `down` (replay the ledger in reverse), `clean` (remove what a crashed run left, by id or by
+ * the vmpath prefix only). Each leaves either a whole testbed or nothing.
+ */
+import { VmpathError } from '../core/errors.js';
+import type { CommandRunner } from '../sys/runner.js';
+import { processAlive, processCmdline } from '../sys/tools.js';
+import type { Topology } from '../topology/types.js';
+import { type ApplyOptions, applyAll, applySteps } from './apply.js';
+import { netnsPrefix, PREFIX } from './names.js';
+import { planDown, planRemoveNamespaces } from './plan-down.js';
+import { planUp } from './plan-up.js';
+import { preflight } from './preflight.js';
+import { listIds, listNetns, type TestbedRecord, TestbedState } from './state.js';
+
+/** What every lifecycle call needs from its caller (the CLI or a test). */
+export interface TestbedEnv {
+  readonly runner: CommandRunner;
+  readonly stateDir: string;
+  /** PATH, to find ip and tc before starting. */
+  readonly searchPath: string | undefined;
+}
+
+/** Builds a testbed. On any failure or abort, removes everything it made and rethrows. */
+export async function up(
+  env: TestbedEnv,
+  topology: Topology,
+  id: string,
+  options: ApplyOptions = {},
+): Promise<TestbedRecord> {
+  const steps = planUp(topology, id);
+  preflight(steps, env.searchPath);
+  const leftovers = listNetns(netnsPrefix(id));
+  const state = new TestbedState(env.stateDir, id);
+  if (leftovers.length > 0 && !state.exists()) {
+    throw new VmpathError(
+      'E_TESTBED_ID_IN_USE',
+      `--id: namespaces of testbed ${JSON.stringify(id)} exist without a record (${leftovers[0]}...); run 'vmpath testbed clean --id ${id}' first`,
+      { details: { field: '--id', value: id } },
+    );
+  }
+  state.claim(env.stateDir);
+  const record: TestbedRecord = {
+    id,
+    state: 'building',
+    createdAt: new Date().toISOString(),
+    pid: process.pid,
+    topology,
+  };
+  try {
+    state.write(record);
+    await applySteps(env.runner, steps, state.ledger, options);
+  } catch (error) {
+    await removeTestbed(env, state);
+    throw error;
+  }
+  const done: TestbedRecord = { ...record, state: 'up' };
+  state.write(done);
+  return done;
+}
+
+/** What `down` or `clean` removed. */
+export interface RemovalReport {
+  readonly id: string;
+  readonly removedNetns: string[];
+  readonly failures: string[];
+}
+
+/** Removes testbed `id` by its ledger. Idempotent: an unknown id removes nothing. */
+export async function down(env: TestbedEnv, id: string): Promise<RemovalReport> {
+  const state = new TestbedState(env.stateDir, id);
+  if (!state.exists()) {
+    const leftovers = listNetns(netnsPrefix(id));
+    if (leftovers.length > 0) {
+      throw new VmpathError(
+        'E_TESTBED_STATE',
+        `testbed ${id} has namespaces (${leftovers.join(', ')}) but no ledger; run 'vmpath testbed clean --id ${id}'`,
+      );
+    }
+    return { id, removedNetns: [], failures: [] };
+  }
+  preflight([], env.searchPath, 'removing a testbed');
+  return removeTestbed(env, state);
+}
+
+/** Removes what a crashed run left of `id` (ledger, then anything with its prefix), or with
+ * `all`, of every vmpath testbed. Waits for (then ends) only the processes the ledger recorded. */
+export async function clean(
+  env: TestbedEnv,
+  target: { id: string } | { all: true },
+): Promise<RemovalReport[]> {
+  preflight([], env.searchPath, 'cleaning up');
+  const ids = 'id' in target ? [target.id] : listIds(env.stateDir);
+  const reports: RemovalReport[] = [];
+  for (const id of ids) reports.push(await removeTestbed(env, new TestbedState(env.stateDir, id)));
+  const prefix = 'id' in target ? netnsPrefix(target.id) : `${PREFIX}-`;
+  const stray = listNetns(prefix);
+  if (stray.length > 0) {
+    const failures = await applyAll(env.runner, planRemoveNamespaces(stray));
+    reports.push({ id: 'id' in target ? target.id : '(no record)', removedNetns: stray, failures });
+  }
+  return reports;
+}
+
+async function removeTestbed(env: TestbedEnv, state: TestbedState): Promise<RemovalReport> {
+  const ledger = state.ledger;
+  await settleRecordedProcesses(ledger.read());
+  const objects = ledger.objects();
+  // Namespaces that still exist: those of this ledger, plus any with the prefix (crash window).
+  const existing = new Set(listNetns(netnsPrefix(state.id)));
+  const steps = planDown(objects, existing);
+  const failures = await applyAll(env.runner, steps);
+  const stray = listNetns(netnsPrefix(state.id));
+  failures.push(...(await applyAll(env.runner, planRemoveNamespaces(stray))));
+  const removedNetns = [...steps.map((step) => step.netns ?? ''), ...stray].filter(Boolean);
+  if (failures.length === 0) state.remove();
+  return { id: state.id, removedNetns, failures };
+}
+
+/** Waits up to `graceMs` for processes the ledger recorded (e.g. an `ip` a killed `up` left
+ * running) to end; then ends the ones still running, by PID, if they are still the same command. */
+async function settleRecordedProcesses(
+  lines: ReturnType<TestbedState['ledger']['read']>,
+  graceMs = 2000,
+): Promise<void> {
+  const mine = (pid: number, argv: readonly string[]) => {
+    const cmdline = processCmdline(pid);
+    return cmdline !== null && cmdline.slice(1).join(' ') === argv.slice(1).join(' ');
+  };
+  const pending = lines.flatMap((line) =>
+    line.t === 'proc' && processAlive(line.pid) && mine(line.pid, line.argv) ? [line] : [],
+  );
+  const deadline = Date.now() + graceMs;
+  while (pending.some((p) => processAlive(p.pid)) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  for (const p of pending) {
+    if (processAlive(p.pid) && mine(p.pid, p.argv)) process.kill(p.pid, 'SIGKILL');
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Resolved topology types: what a validated spec becomes. Every field is present (defaults
+ * applied) and the objects are frozen. Plans and the testbed read only these, never raw input.
+ */
+
+/** How a vm reaches the wire (DESIGN.md section 2). `native` means no vm: ranks run on the host. */
+export type Datapath = 'native' | 'bridged' | 'iov';
+export const DATAPATHS: readonly Datapath[] = ['native', 'bridged', 'iov'];
+
+/** The embedded switch of an SR-IOV NIC: `veb` switches vm-to-vm frames inside the NIC, `vepa`
+ * sends them to the external switch and back (802.1Qbg). Emulated with macvlan modes. */
+export type IovMode = 'veb' | 'vepa';
+export const IOV_MODES: readonly IovMode[] = ['veb', 'vepa'];
+
+export interface Uplink {
+  /** Egress rate shaped with tc tbf, in Mbit/s; null means not shaped. */
+  readonly rateMbit: number | null;
+  /** tbf bucket size in bytes; null means derived from the rate (see testbed/shaping.ts). */
+  readonly burstBytes: number | null;
+  /** One-way delay in ms (needs netem); 0 means none. */
+  readonly delayMs: number;
+}
+
+export interface IovOptions {
+  readonly mode: IovMode;
+  /** Virtual functions the uplink can export: bounded by the NIC's Rx/Tx queue pairs. */
+  readonly maxVfs: number;
+}
+
+export interface Vm {
+  readonly name: string;
+  /** vCPUs; one rank runs per slot. */
+  readonly slots: number;
+  readonly datapath: Datapath;
+  /** IPv4 address of the vm's interface; null when the vm is native (the host carries it). */
+  readonly address: string | null;
+}
+
+export interface Host {
+  readonly name: string;
+  readonly uplink: Uplink;
+  readonly iov: IovOptions;
+  readonly vms: readonly Vm[];
+  /** True when the host runs its ranks natively (all its vms are `native`). */
+  readonly native: boolean;
+  /** IPv4 address of the host on the wire; set only for native hosts. */
+  readonly address: string | null;
+}
+
+export interface Addressing {
+  /** Subnet inside 198.18.0.0/15 (RFC 2544), e.g. "198.18.0.0/15". */
+  readonly subnet: string;
+  readonly prefixLength: number;
+}
+
+export interface Topology {
+  readonly name: string;
+  readonly description: string;
+  readonly addressing: Addressing;
+  /** The switch namespace joining the uplinks; null when two hosts share one veth cable. */
+  readonly switch: { readonly name: string } | null;
+  readonly hosts: readonly Host[];
+}

@@ -1,0 +1,21 @@
+/**
+ * Runs the built vmpath CLI as a child process, the way a user does.
+ */
+import { spawnSync } from 'node:child_process';
+import { CLI } from './paths.js';
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `vmpath ...args` and returns its exit code and output. */
+export function vmpath(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): CliResult {
+  const result = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: timeoutMs,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
