@@ -11,7 +11,11 @@ export interface CliResult {
 }
 
 /** Runs `vmpath ...args` and returns its exit code and output. */
-export function vmpath(args: readonly string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 120_000): CliResult {
+export function vmpath(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },

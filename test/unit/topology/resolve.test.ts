@@ -24,7 +24,8 @@ describe('resolveTopology', () => {
   });
 
   test('every preset resolves', () => {
-    for (const name of Object.keys(PRESETS)) assert.ok(resolveTopology(presetSpec(name)).hosts.length > 0, name);
+    for (const name of Object.keys(PRESETS))
+      assert.ok(resolveTopology(presetSpec(name)).hosts.length > 0, name);
   });
 
   test('defaults are filled in and the result is deeply frozen', () => {
@@ -77,13 +78,19 @@ describe('resolveTopology', () => {
     const vepa = { ...tiny(), datapath: 'iov' as const, iov: { mode: 'vepa' as const } };
     assert.deepEqual(resolveTopology(vepa).switch, { name: 'sw' });
     assert.equal(resolveTopology({ ...vepa, datapath: 'bridged' as const }).switch, null);
-    assert.deepEqual(resolveTopology({ ...tiny(), switch: { name: 'core' } }).switch, { name: 'core' });
+    assert.deepEqual(resolveTopology({ ...tiny(), switch: { name: 'core' } }).switch, {
+      name: 'core',
+    });
   });
 
   test('per-vm data paths and per-host iov options', () => {
     const spec = {
       hosts: [
-        { name: 'a', iov: { mode: 'vepa' as const, maxVfs: 2 }, vms: [{ name: 'x', slots: 1, datapath: 'iov' as const }] },
+        {
+          name: 'a',
+          iov: { mode: 'vepa' as const, maxVfs: 2 },
+          vms: [{ name: 'x', slots: 1, datapath: 'iov' as const }],
+        },
         { name: 'b', vms: [{ name: 'y', slots: 4 }] },
       ],
     };
@@ -98,33 +105,194 @@ describe('resolveTopology', () => {
 const BAD: [string, () => unknown, string, RegExp][] = [
   ['no hosts field', () => ({ name: 'x' }), 'hosts', /missing/],
   ['empty host list', () => ({ hosts: [] }), 'hosts', /at least one host/],
-  ['host without name', () => ({ hosts: [{ vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].name', /missing/],
+  [
+    'host without name',
+    () => ({ hosts: [{ vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].name',
+    /missing/,
+  ],
   ['host without vms', () => ({ hosts: [{ name: 'h' }] }), 'hosts[0].vms', /list of vms/],
-  ['vm without slots', () => ({ hosts: [{ name: 'h', vms: [{ name: 'v' }] }] }), 'hosts[0].vms[0].slots', /integer from 1/],
-  ['zero slots', () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 0 }] }] }), 'hosts[0].vms[0].slots', /integer from 1/],
-  ['fractional slots', () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 1.5 }] }] }), 'hosts[0].vms[0].slots', /integer/],
-  ['unknown data path', () => ({ ...tiny(), datapath: 'sriov' }), 'datapath', /native, bridged, iov/],
-  ['unknown vm data path', () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 1, datapath: 'xen' }] }] }), 'hosts[0].vms[0].datapath', /native, bridged, iov/],
+  [
+    'vm without slots',
+    () => ({ hosts: [{ name: 'h', vms: [{ name: 'v' }] }] }),
+    'hosts[0].vms[0].slots',
+    /integer from 1/,
+  ],
+  [
+    'zero slots',
+    () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 0 }] }] }),
+    'hosts[0].vms[0].slots',
+    /integer from 1/,
+  ],
+  [
+    'fractional slots',
+    () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 1.5 }] }] }),
+    'hosts[0].vms[0].slots',
+    /integer/,
+  ],
+  [
+    'unknown data path',
+    () => ({ ...tiny(), datapath: 'sriov' }),
+    'datapath',
+    /native, bridged, iov/,
+  ],
+  [
+    'unknown vm data path',
+    () => ({ hosts: [{ name: 'h', vms: [{ name: 'v', slots: 1, datapath: 'xen' }] }] }),
+    'hosts[0].vms[0].datapath',
+    /native, bridged, iov/,
+  ],
   ['unknown iov mode', () => ({ ...tiny(), iov: { mode: 'vepb' } }), 'iov.mode', /veb, vepa/],
-  ['duplicate host names', () => ({ hosts: [{ name: 'h', vms: [{ name: 'a', slots: 1 }] }, { name: 'h', vms: [{ name: 'b', slots: 1 }] }] }), 'hosts[1].name', /not used elsewhere/],
-  ['duplicate vm names across hosts', () => ({ hosts: [{ name: 'h', vms: [{ name: 'a', slots: 1 }] }, { name: 'g', vms: [{ name: 'a', slots: 1 }] }] }), 'hosts[1].vms[0].name', /not used elsewhere/],
-  ['vm named like a host', () => ({ hosts: [{ name: 'h', vms: [{ name: 'g', slots: 1 }] }, { name: 'g', vms: [{ name: 'b', slots: 1 }] }] }), 'hosts[1].name', /already used by hosts\[0\]\.vms\[0\]\.name/],
-  ['host named like the switch', () => ({ ...presetSpec('trio'), hosts: [...presetSpec('trio').hosts.slice(0, 2), { name: 'sw', vms: [{ name: 'q', slots: 1 }] }] }), 'hosts[2].name', /already used by switch.name/],
-  ['more iov vms than VFs', () => ({ ...presetSpec('paper'), datapath: 'iov', iov: { maxVfs: 3 } }), 'hosts[0].iov.maxVfs', /at least 4/],
-  ['rate 0', () => ({ hosts: [{ name: 'h', uplink: { rateMbit: 0 }, vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].uplink.rateMbit', /greater than 0/],
-  ['negative rate', () => ({ hosts: [{ name: 'h', uplink: { rateMbit: -100 }, vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].uplink.rateMbit', /greater than 0/],
-  ['rate as text', () => ({ hosts: [{ name: 'h', uplink: { rateMbit: '10G' }, vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].uplink.rateMbit', /Mbit/],
-  ['negative delay', () => ({ hosts: [{ name: 'h', uplink: { delayMs: -1 }, vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].uplink.delayMs', /delay/],
-  ['name with a dash', () => ({ hosts: [{ name: 'host-0', vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].name', /lower-case letter/],
-  ['name with capitals', () => ({ hosts: [{ name: 'h', vms: [{ name: 'Node1', slots: 1 }] }] }), 'hosts[0].vms[0].name', /lower-case letter/],
+  [
+    'duplicate host names',
+    () => ({
+      hosts: [
+        { name: 'h', vms: [{ name: 'a', slots: 1 }] },
+        { name: 'h', vms: [{ name: 'b', slots: 1 }] },
+      ],
+    }),
+    'hosts[1].name',
+    /not used elsewhere/,
+  ],
+  [
+    'duplicate vm names across hosts',
+    () => ({
+      hosts: [
+        { name: 'h', vms: [{ name: 'a', slots: 1 }] },
+        { name: 'g', vms: [{ name: 'a', slots: 1 }] },
+      ],
+    }),
+    'hosts[1].vms[0].name',
+    /not used elsewhere/,
+  ],
+  [
+    'vm named like a host',
+    () => ({
+      hosts: [
+        { name: 'h', vms: [{ name: 'g', slots: 1 }] },
+        { name: 'g', vms: [{ name: 'b', slots: 1 }] },
+      ],
+    }),
+    'hosts[1].name',
+    /already used by hosts\[0\]\.vms\[0\]\.name/,
+  ],
+  [
+    'host named like the switch',
+    () => ({
+      ...presetSpec('trio'),
+      hosts: [
+        ...presetSpec('trio').hosts.slice(0, 2),
+        { name: 'sw', vms: [{ name: 'q', slots: 1 }] },
+      ],
+    }),
+    'hosts[2].name',
+    /already used by switch.name/,
+  ],
+  [
+    'more iov vms than VFs',
+    () => ({ ...presetSpec('paper'), datapath: 'iov', iov: { maxVfs: 3 } }),
+    'hosts[0].iov.maxVfs',
+    /at least 4/,
+  ],
+  [
+    'rate 0',
+    () => ({ hosts: [{ name: 'h', uplink: { rateMbit: 0 }, vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].uplink.rateMbit',
+    /greater than 0/,
+  ],
+  [
+    'negative rate',
+    () => ({ hosts: [{ name: 'h', uplink: { rateMbit: -100 }, vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].uplink.rateMbit',
+    /greater than 0/,
+  ],
+  [
+    'rate as text',
+    () => ({ hosts: [{ name: 'h', uplink: { rateMbit: '10G' }, vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].uplink.rateMbit',
+    /Mbit/,
+  ],
+  [
+    'negative delay',
+    () => ({ hosts: [{ name: 'h', uplink: { delayMs: -1 }, vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].uplink.delayMs',
+    /delay/,
+  ],
+  [
+    'name with a dash',
+    () => ({ hosts: [{ name: 'host-0', vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].name',
+    /lower-case letter/,
+  ],
+  [
+    'name with capitals',
+    () => ({ hosts: [{ name: 'h', vms: [{ name: 'Node1', slots: 1 }] }] }),
+    'hosts[0].vms[0].name',
+    /lower-case letter/,
+  ],
   ['unknown field (typo)', () => ({ ...tiny(), hots: [] }), '(top level)', /unknown field "hots"/],
-  ['unknown uplink field', () => ({ hosts: [{ name: 'h', uplink: { rate: 10 }, vms: [{ name: 'v', slots: 1 }] }] }), 'hosts[0].uplink', /unknown field "rate"/],
-  ['subnet outside the benchmarking range', () => ({ ...tiny(), addressing: { subnet: '10.0.0.0/8' } }), 'addressing.subnet', /198\.18\.0\.0\/15/],
-  ['subnet too small', () => ({ ...tiny(), addressing: { subnet: '198.18.0.0/30' } }), 'addressing.subnet', /at least 4 host addresses/],
-  ['malformed subnet', () => ({ ...tiny(), addressing: { subnet: '198.18.0.1/15' } }), 'addressing.subnet', /host bits zero/],
-  ['native mixed with vms on a host', () => ({ hosts: [{ name: 'h', vms: [{ name: 'a', slots: 1, datapath: 'native' }, { name: 'b', slots: 1 }] }] }), 'hosts[0].vms[].datapath', /every vm of a host or on none/],
-  ['bridged and iov on one host', () => ({ hosts: [{ name: 'h', vms: [{ name: 'a', slots: 1, datapath: 'iov' }, { name: 'b', slots: 1 }] }] }), 'hosts[0].vms[].datapath', /one of bridged or iov per host/],
-  ['no switch for three hosts', () => ({ ...presetSpec('trio'), switch: false }), 'switch', /only two hosts can share one cable/],
+  [
+    'unknown uplink field',
+    () => ({ hosts: [{ name: 'h', uplink: { rate: 10 }, vms: [{ name: 'v', slots: 1 }] }] }),
+    'hosts[0].uplink',
+    /unknown field "rate"/,
+  ],
+  [
+    'subnet outside the benchmarking range',
+    () => ({ ...tiny(), addressing: { subnet: '10.0.0.0/8' } }),
+    'addressing.subnet',
+    /198\.18\.0\.0\/15/,
+  ],
+  [
+    'subnet too small',
+    () => ({ ...tiny(), addressing: { subnet: '198.18.0.0/30' } }),
+    'addressing.subnet',
+    /at least 4 host addresses/,
+  ],
+  [
+    'malformed subnet',
+    () => ({ ...tiny(), addressing: { subnet: '198.18.0.1/15' } }),
+    'addressing.subnet',
+    /host bits zero/,
+  ],
+  [
+    'native mixed with vms on a host',
+    () => ({
+      hosts: [
+        {
+          name: 'h',
+          vms: [
+            { name: 'a', slots: 1, datapath: 'native' },
+            { name: 'b', slots: 1 },
+          ],
+        },
+      ],
+    }),
+    'hosts[0].vms[].datapath',
+    /every vm of a host or on none/,
+  ],
+  [
+    'bridged and iov on one host',
+    () => ({
+      hosts: [
+        {
+          name: 'h',
+          vms: [
+            { name: 'a', slots: 1, datapath: 'iov' },
+            { name: 'b', slots: 1 },
+          ],
+        },
+      ],
+    }),
+    'hosts[0].vms[].datapath',
+    /one of bridged or iov per host/,
+  ],
+  [
+    'no switch for three hosts',
+    () => ({ ...presetSpec('trio'), switch: false }),
+    'switch',
+    /only two hosts can share one cable/,
+  ],
   ['spec is not an object', () => 'hosts', '(top level)', /got "hosts"/],
 ];
 
@@ -137,7 +305,10 @@ describe('bad specs are refused with the field, the value and what is allowed', 
           assert.ok(error instanceof VmpathError, String(error));
           assert.equal(error.kind, 'input');
           assert.match(error.code, /^E_SPEC_/);
-          assert.ok(error.message.includes(`${field}:`), `message names ${field}: ${error.message}`);
+          assert.ok(
+            error.message.includes(`${field}:`),
+            `message names ${field}: ${error.message}`,
+          );
           assert.match(error.message, allowed);
           return true;
         },

@@ -1,0 +1,61 @@
+/**
+ * Helpers for integration tests that build real testbeds: why a test must skip (not root, no
+ * iproute2), a private state folder, fresh ids, and `withTestbed`, which always tears down.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { newId } from '../../src/core/ids.js';
+import { CommandRunner } from '../../src/sys/runner.js';
+import { findExecutable, isRoot } from '../../src/sys/tools.js';
+import { down, type TestbedEnv, up } from '../../src/testbed/lifecycle.js';
+import { netnsPrefix } from '../../src/testbed/names.js';
+import { listNetns } from '../../src/testbed/state.js';
+import type { TrafficEnv } from '../../src/testbed/traffic.js';
+import type { Topology } from '../../src/topology/types.js';
+
+/** false when integration tests can run here, else the reason they skip. */
+export const SKIP_NO_ROOT: string | false = !isRoot()
+  ? 'skipped: needs root to create network namespaces (run the tests as root, as CI does)'
+  : !findExecutable('ip', process.env.PATH) || !findExecutable('tc', process.env.PATH)
+    ? 'skipped: needs iproute2 (ip, tc): apt-get install -y iproute2'
+    : false;
+
+if (SKIP_NO_ROOT) process.stderr.write(`# ${SKIP_NO_ROOT}\n`);
+
+export type Env = TestbedEnv & TrafficEnv;
+
+/** A testbed environment with a private state folder (so tests never see a user's testbeds). */
+export function testEnv(): Env {
+  return {
+    runner: new CommandRunner(process.env),
+    stateDir: mkdtempSync(join(tmpdir(), 'vmpath-state-')),
+    searchPath: process.env.PATH,
+    execPath: process.execPath,
+  };
+}
+
+/** A fresh id starting with 't' (6 characters). */
+export function testId(): string {
+  return `t${newId().slice(0, 5)}`;
+}
+
+/** Builds `topology`, runs `body`, and removes the testbed whatever happens. */
+export async function withTestbed<T>(
+  env: Env,
+  topology: Topology,
+  body: (id: string) => Promise<T>,
+): Promise<T> {
+  const id = testId();
+  await up(env, topology, id);
+  try {
+    return await body(id);
+  } finally {
+    await down(env, id);
+  }
+}
+
+/** Namespaces of testbed `id` that exist now. */
+export function leftovers(id: string): string[] {
+  return listNetns(netnsPrefix(id));
+}
