@@ -3,12 +3,11 @@
  * refusals; rollback when up fails or is interrupted half-way; and `clean` after `kill -9`.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { listNetns } from '../../src/testbed/state.js';
 import { vmpath } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
 import { leftovers, SKIP_NO_ROOT, testId } from '../support/testbed.js';
@@ -27,6 +26,12 @@ function assertGone(id: string): void {
   assert.deepEqual(leftovers(id), [], `no namespace of ${id}`);
   assert.deepEqual(rootLinksWith(id), [], `no link of ${id}`);
   assert.equal(existsSync(join(stateDir, id)), false, 'no state left');
+}
+
+/** Resolves with the exit code (null if killed by a signal), even if the child already ended. */
+function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
+  return new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
 describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
@@ -154,6 +159,7 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
   });
 
   test('after kill -9 of up at a random moment, clean leaves nothing (10 times)', async () => {
+    let completed = 0;
     for (let round = 0; round < 10; round++) {
       const id = testId();
       const child = spawn(
@@ -161,19 +167,14 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
         [CLI, 'testbed', 'up', '--preset', 'paper', '--id', id],
         { env: { ...process.env, ...env }, stdio: 'ignore' },
       );
-      await new Promise((resolve) => setTimeout(resolve, 80 + Math.random() * 700));
+      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 700));
       child.kill('SIGKILL');
-      await new Promise((resolve) => child.once('exit', resolve));
+      if ((await exited(child)) === 0) completed++;
       const cleaned = run('testbed', 'clean', '--id', id);
       assert.equal(cleaned.status, 0, cleaned.stderr);
       assertGone(id);
     }
-    assert.deepEqual(
-      listNetns().filter(
-        (ns) => ns.startsWith('vmp-t') && existsSync(join(stateDir, ns.split('-')[1] ?? '')),
-      ),
-      [],
-    );
+    assert.ok(completed < 10, 'at least one up was killed half-way');
   });
 
   test('without ip on PATH, up fails with exit 2 and names the package', () => {

@@ -13,7 +13,6 @@ import { checkReachability } from '../../testbed/traffic.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
 import { formatReachability, formatStatus } from '../format.js';
-import { loadTopology } from '../load.js';
 
 /** The record of `--id`, or of the only testbed there is when no id is given. */
 function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord {
@@ -78,6 +77,8 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
         id?: string;
         json?: boolean;
       }) => {
+        // Loaded on demand: the spec parser (zod, yaml) is the slowest import, and only up needs it.
+        const { loadTopology } = await import('../load.js');
         const topology = loadTopology(options);
         const id = options.id === undefined ? newId() : checkId(options.id);
         const record = await interruptible((signal) => up(ctx, topology, id, { signal }));
