@@ -4,15 +4,14 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { vmpath } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
-import { leftovers, SKIP_NO_ROOT, testId } from '../support/testbed.js';
+import { leftovers, SKIP_NO_ROOT, tempDir, testId } from '../support/testbed.js';
 
-const stateDir = mkdtempSync(join(tmpdir(), 'vmpath-cli-'));
+const stateDir = tempDir('vmpath-cli-');
 const env = { VMPATH_STATE_DIR: stateDir };
 const run = (...args: string[]) => vmpath(args, env);
 

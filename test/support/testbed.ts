@@ -2,9 +2,7 @@
  * Helpers for integration tests that build real testbeds: why a test must skip (not root, no
  * iproute2), a private state folder, fresh ids, and `withTestbed`, which always tears down.
  */
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { newId } from '../../src/core/ids.js';
 import { CommandRunner } from '../../src/sys/runner.js';
 import { findExecutable, isRoot } from '../../src/sys/tools.js';
@@ -13,6 +11,7 @@ import { netnsPrefix } from '../../src/testbed/names.js';
 import { listNetns } from '../../src/testbed/state.js';
 import type { TrafficEnv } from '../../src/testbed/traffic.js';
 import type { Topology } from '../../src/topology/types.js';
+import { tempDir } from './temp.js';
 
 /** false when integration tests can run here, else the reason they skip. */
 export const SKIP_NO_ROOT: string | false = !isRoot()
@@ -25,11 +24,27 @@ if (SKIP_NO_ROOT) process.stderr.write(`# ${SKIP_NO_ROOT}\n`);
 
 export type Env = TestbedEnv & TrafficEnv;
 
+const ids = new Set<string>();
+
+/** Last line of defence when a test is cut short (failed assertion, cancellation): remove the
+ * namespaces of every id this test process handed out. A test that
+ * passes has already removed them through vmpath itself; anything found here is reported. */
+process.on('exit', () => {
+  for (const id of ids) {
+    for (const ns of listNetns(netnsPrefix(id))) {
+      process.stderr.write(`# test cleanup: removing leftover namespace ${ns}\n`);
+      spawnSync('ip', ['netns', 'delete', ns]);
+    }
+  }
+});
+
+export { tempDir };
+
 /** A testbed environment with a private state folder (so tests never see a user's testbeds). */
 export function testEnv(): Env {
   return {
     runner: new CommandRunner(process.env),
-    stateDir: mkdtempSync(join(tmpdir(), 'vmpath-state-')),
+    stateDir: tempDir('vmpath-state-'),
     searchPath: process.env.PATH,
     execPath: process.execPath,
   };
@@ -37,7 +52,9 @@ export function testEnv(): Env {
 
 /** A fresh id starting with 't' (6 characters). */
 export function testId(): string {
-  return `t${newId().slice(0, 5)}`;
+  const id = `t${newId().slice(0, 5)}`;
+  ids.add(id);
+  return id;
 }
 
 /** Builds `topology`, runs `body`, and removes the testbed whatever happens. */

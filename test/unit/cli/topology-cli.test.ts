@@ -2,13 +2,13 @@
  * The topology commands through the built CLI: they need no root, so they run anywhere.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { vmpath } from '../../support/cli.js';
+import { tempDir } from '../../support/temp.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'vmpath-topo-'));
+const dir = tempDir('vmpath-topo-');
 function file(name: string, text: string): string {
   const path = join(dir, name);
   writeFileSync(path, text);

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ledger } from '../../../src/testbed/ledger.js';
+import { tempDir } from '../../support/temp.js';
 
 test('the ledger keeps objects and processes in order and survives a torn last line', () => {
-  const path = join(mkdtempSync(join(tmpdir(), 'ledger-')), 'ledger.jsonl');
+  const path = join(tempDir('ledger-'), 'ledger.jsonl');
   const ledger = new Ledger(path);
   assert.deepEqual(ledger.read(), []);
   ledger.object({ kind: 'netns', name: 'vmp-a-h' });
