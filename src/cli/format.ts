@@ -2,6 +2,7 @@
  * Text renderings of topologies, testbed status and reachability for the terminal.
  */
 
+import type { TestbedRecord } from '../testbed/state.js';
 import type { TestbedStatus } from '../testbed/status.js';
 import type { ReachabilityReport } from '../testbed/traffic.js';
 import { slotsOf } from '../topology/query.js';
@@ -38,6 +39,34 @@ export function formatTopology(topology: Topology): string {
     ]),
   ]);
   return `${head.join('\n')}\n\n${formatTable(['node', 'role', 'datapath', 'slots', 'address', 'uplink', 'iov'], rows)}`;
+}
+
+/** One line of `testbed status` without an id. */
+export interface TestbedSummary {
+  readonly id: string;
+  readonly topology: string;
+  readonly datapaths: string;
+  readonly state: string;
+  readonly createdAt: string;
+}
+
+export function summaryOf(record: TestbedRecord): TestbedSummary {
+  const datapaths = new Set(record.topology.hosts.flatMap((h) => h.vms.map((vm) => vm.datapath)));
+  return {
+    id: record.id,
+    topology: record.topology.name,
+    datapaths: [...datapaths].join('+'),
+    state: record.state,
+    createdAt: record.createdAt,
+  };
+}
+
+export function formatTestbedList(summaries: readonly TestbedSummary[]): string {
+  if (summaries.length === 0) return 'no testbeds (vmpath testbed up --preset paper builds one)';
+  return formatTable(
+    ['id', 'topology', 'datapath', 'state', 'created'],
+    summaries.map((s) => [s.id, s.topology, s.datapaths, s.state, s.createdAt]),
+  );
 }
 
 export function formatStatus(status: TestbedStatus): string {

@@ -176,6 +176,22 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
     assert.ok(completed < 10, 'at least one up was killed half-way');
   });
 
+  test('a vm name too long for an interface name: exit 2 naming the field, nothing built', () => {
+    const id = testId();
+    const spec = join(stateDir, 'long.yaml');
+    writeFileSync(
+      spec,
+      'hosts:\n  - { name: a, vms: [{ name: a_long_vm_name, slots: 1 }] }\n  - { name: b, vms: [{ name: y, slots: 1 }] }\n',
+    );
+    const result = run('testbed', 'up', '--topology', spec, '--id', id);
+    assert.equal(result.status, 2, result.stderr);
+    assert.match(
+      result.stderr,
+      /hosts\[0\]\.vms\[0\]\.name: got "v-a_long_vm_name"; .*within 15 characters/,
+    );
+    assertGone(id);
+  });
+
   test('without ip on PATH, up fails with exit 2 and names the package', () => {
     const id = testId();
     const result = vmpath(['testbed', 'up', '--preset', 'tiny', '--id', id], {

@@ -12,7 +12,7 @@ import { testbedStatus } from '../../testbed/status.js';
 import { checkReachability } from '../../testbed/traffic.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
-import { formatReachability, formatStatus } from '../format.js';
+import { formatReachability, formatStatus, formatTestbedList, summaryOf } from '../format.js';
 
 /** The record of `--id`, or of the only testbed there is when no id is given. */
 function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord {
@@ -89,9 +89,19 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
   testbed
     .command('status')
     .description('hosts, vms, namespaces, interfaces, addresses, data paths and rates, read live')
-    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--id <id>', 'testbed id (default: the only one; with several, they are listed)')
     .option('--json', 'print JSON')
     .action(async (options: { id?: string; json?: boolean }) => {
+      const ids = listIds(ctx.stateDir);
+      if (options.id === undefined && ids.length !== 1) {
+        const records = ids.flatMap((id) => new TestbedState(ctx.stateDir, id).read() ?? []);
+        ctx.out(
+          options.json
+            ? JSON.stringify(records.map(summaryOf), null, 2)
+            : formatTestbedList(records.map(summaryOf)),
+        );
+        return;
+      }
       const status = await testbedStatus(ctx.runner, recordOf(ctx, options.id));
       ctx.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       if (status.missing.length > 0) process.exitCode = 1;
