@@ -8,6 +8,7 @@ import type { CommandRunner } from '../sys/runner.js';
 import { processAlive, processCmdline } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
 import { type ApplyOptions, applyAll, applySteps } from './apply.js';
+import type { LedgerLine } from './ledger.js';
 import { netnsPrefix, PREFIX } from './names.js';
 import { planDown, planRemoveNamespaces } from './plan-down.js';
 import { planUp } from './plan-up.js';
@@ -121,7 +122,7 @@ async function removeTestbed(env: TestbedEnv, state: TestbedState): Promise<Remo
 /** Waits up to `graceMs` for processes the ledger recorded (e.g. an `ip` a killed `up` left
  * running) to end; then ends the ones still running, by PID, if they are still the same command. */
 async function settleRecordedProcesses(
-  lines: ReturnType<TestbedState['ledger']['read']>,
+  lines: readonly LedgerLine[],
   graceMs = 2000,
 ): Promise<void> {
   const mine = (pid: number, argv: readonly string[]) => {

@@ -27,6 +27,14 @@ function assertGone(id: string): void {
   assert.equal(existsSync(join(stateDir, id)), false, 'no state left');
 }
 
+/** Starts `vmpath testbed up --preset paper --id <id>` in the background. */
+function startUp(id: string): ChildProcess {
+  return spawn(process.execPath, [CLI, 'testbed', 'up', '--preset', 'paper', '--id', id], {
+    env: { ...process.env, ...env },
+    stdio: 'ignore',
+  });
+}
+
 /** Resolves with the exit code (null if killed by a signal), even if the child already ended. */
 function exited(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(child.exitCode);
@@ -139,11 +147,7 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
   test('SIGINT half-way through up rolls back', async () => {
     for (const delayMs of [50, 150, 250, 350, 450]) {
       const id = testId();
-      const child = spawn(
-        process.execPath,
-        [CLI, 'testbed', 'up', '--preset', 'paper', '--id', id],
-        { env: { ...process.env, ...env }, stdio: 'ignore' },
-      );
+      const child = startUp(id);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       child.kill('SIGINT');
       const code = await new Promise<number | null>((resolve) =>
@@ -161,11 +165,7 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
     let completed = 0;
     for (let round = 0; round < 10; round++) {
       const id = testId();
-      const child = spawn(
-        process.execPath,
-        [CLI, 'testbed', 'up', '--preset', 'paper', '--id', id],
-        { env: { ...process.env, ...env }, stdio: 'ignore' },
-      );
+      const child = startUp(id);
       await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 700));
       child.kill('SIGKILL');
       if ((await exited(child)) === 0) completed++;

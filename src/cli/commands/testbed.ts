@@ -1,6 +1,7 @@
 /**
  * `vmpath testbed up|status|exec|check|down|clean`.
  */
+import { constants } from 'node:os';
 import type { Command } from 'commander';
 import { VmpathError } from '../../core/errors.js';
 import { checkId, newId } from '../../core/ids.js';
@@ -129,7 +130,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
       const forward = (signal: NodeJS.Signals) => started.kill(signal);
       process.on('SIGTERM', forward);
       const result = await started.done.finally(() => process.off('SIGTERM', forward));
-      process.exitCode = result.exitCode ?? 128 + 1;
+      // A command ended by a signal exits 128 + the signal's number, as shells report it.
+      process.exitCode =
+        result.exitCode ?? 128 + (result.signal ? (constants.signals[result.signal] ?? 0) : 0);
     });
 
   testbed
