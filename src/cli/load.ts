@@ -58,8 +58,12 @@ export function overridesOf(options: SpecOptions): TopologyOverrides {
   return overrides;
 }
 
-/** Exactly one of a file or a preset, resolved with the overrides. */
-export function loadTopology(options: SpecOptions): Topology {
+/** Exactly one of a file or a preset, unresolved, with the overrides the options ask for. */
+export function loadSpec(options: SpecOptions): {
+  raw: unknown;
+  overrides: TopologyOverrides;
+  source: string;
+} {
   if (options.topology !== undefined && options.preset !== undefined) {
     throw new VmpathError('E_CLI_USAGE', 'give either a topology file or --preset, not both', {
       details: { field: '--preset' },
@@ -75,8 +79,15 @@ export function loadTopology(options: SpecOptions): Topology {
     );
   }
   const overrides = overridesOf(options);
-  if (options.preset !== undefined)
-    return resolveTopology(presetSpec(options.preset), overrides, `preset ${options.preset}`);
+  if (options.preset !== undefined) {
+    return { raw: presetSpec(options.preset), overrides, source: `preset ${options.preset}` };
+  }
   const path = options.topology as string;
-  return resolveTopology(readSpecFile(path), overrides, path);
+  return { raw: readSpecFile(path), overrides, source: path };
+}
+
+/** Exactly one of a file or a preset, resolved with the overrides. */
+export function loadTopology(options: SpecOptions): Topology {
+  const { raw, overrides, source } = loadSpec(options);
+  return resolveTopology(raw, overrides, source);
 }

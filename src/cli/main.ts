@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VmpathError } from '../core/errors.js';
+import { benchCommands } from './commands/bench.js';
 import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
 import { type CliContext, cliContext } from './context.js';
@@ -35,6 +36,7 @@ export function buildProgram(ctx: CliContext): Command {
     });
   topologyCommands(program, ctx);
   testbedCommands(program, ctx);
+  benchCommands(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -14,46 +14,7 @@ import { checkReachability } from '../../testbed/traffic.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
 import { formatReachability, formatStatus, formatTestbedList, summaryOf } from '../format.js';
-
-/** The record of `--id`, or of the only testbed there is when no id is given. */
-function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord {
-  const ids = listIds(ctx.stateDir);
-  if (id === undefined) {
-    if (ids.length !== 1) {
-      throw new VmpathError(
-        'E_CLI_USAGE',
-        `--id: needed when there is not exactly one testbed (there are ${ids.length}${ids.length ? `: ${ids.join(', ')}` : ''})`,
-        {
-          details: { field: '--id' },
-        },
-      );
-    }
-    id = ids[0] as string;
-  }
-  const record = new TestbedState(ctx.stateDir, checkId(id)).read();
-  if (!record) {
-    throw new VmpathError(
-      'E_TESTBED_UNKNOWN',
-      `--id: got ${JSON.stringify(id)}; allowed: an existing testbed (${ids.join(', ') || 'none is up'})`,
-      {
-        details: { field: '--id', value: id },
-      },
-    );
-  }
-  return record;
-}
-
-/** Runs `body` with an AbortSignal that SIGINT and SIGTERM trigger (instead of killing us). */
-async function interruptible<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`received ${signal}`));
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  try {
-    return await body(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
-}
+import { interruptible, recordOf } from '../testbeds.js';
 
 export function testbedCommands(program: Command, ctx: CliContext): void {
   const testbed = program

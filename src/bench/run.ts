@@ -1,0 +1,113 @@
+/**
+ * Runs a test over pairs of nodes, all pairs at once, repeated as the iteration policy asks;
+ * the confidence interval is on the total over pairs (for one pair, on that pair). Every
+ * process started is ended before this returns or throws, and Ctrl-C (the signal) stops it.
+ */
+import { VmpathError } from '../core/errors.js';
+import { type IterationPolicy, iterate } from './iterate.js';
+import type { Pair } from './pairs.js';
+import { type Interval, type Summary, summarize } from './stats.js';
+import { BENCH_TOOLS, type BenchEnv, type ToolName, type ToolOptions } from './tools/index.js';
+import { figureOf, type Run, type TestParams } from './types.js';
+
+export interface PairResult {
+  readonly from: string;
+  readonly to: string;
+  readonly fromAddress: string;
+  readonly toAddress: string;
+  /** One run per iteration. */
+  readonly runs: readonly Run[];
+  /** Of the figure (MiB/s or transactions/s) over the iterations. */
+  readonly summary: Summary;
+}
+
+export interface PairsResult {
+  readonly test: TestParams['test'];
+  readonly tool: ToolName;
+  readonly params: TestParams;
+  readonly policy: IterationPolicy;
+  readonly iterations: number;
+  /** Whether the confidence asked for was reached; null when one run was asked for. */
+  readonly confident: boolean | null;
+  readonly interval: Interval;
+  readonly pairs: readonly PairResult[];
+  /** The sum over pairs, per iteration, and its summary. */
+  readonly totals: readonly number[];
+  readonly total: Summary;
+  /** Unit of every figure. */
+  readonly unit: 'MiB/s' | 'transactions/s';
+}
+
+export interface PairsOptions extends Partial<ToolOptions> {
+  readonly tool: ToolName;
+  readonly params: TestParams;
+  readonly policy: IterationPolicy;
+  readonly signal?: AbortSignal;
+}
+
+/** Runs `params` over `pairs` concurrently with `tool`. */
+export async function runPairs(
+  env: BenchEnv,
+  pairs: readonly Pair[],
+  options: PairsOptions,
+): Promise<PairsResult> {
+  const tool = BENCH_TOOLS[options.tool];
+  const why = tool.unsupported(options.params);
+  if (why)
+    throw new VmpathError('E_BENCH_INPUT', `--tool ${options.tool}: ${why}`, {
+      details: { field: '--tool', value: options.tool },
+    });
+  const session = await tool.open(env, pairs, options.params, {
+    port: options.port ?? 0,
+    ...(options.onServer ? { onServer: options.onServer } : {}),
+  });
+  const abort = () => void session.close();
+  options.signal?.addEventListener('abort', abort, { once: true });
+  try {
+    const outcome = await iterate(
+      options.policy,
+      async () => {
+        if (options.signal?.aborted) throw new VmpathError('E_BENCH_INTERRUPTED', 'interrupted');
+        const runs = await session.runOnce();
+        if (options.signal?.aborted) throw new VmpathError('E_BENCH_INTERRUPTED', 'interrupted');
+        return runs;
+      },
+      (runs) => runs.reduce((sum, run) => sum + figureOf(run), 0),
+    );
+    const totals = outcome.runs.map((runs) => runs.reduce((sum, run) => sum + figureOf(run), 0));
+    return {
+      test: options.params.test,
+      tool: options.tool,
+      params: options.params,
+      policy: options.policy,
+      iterations: outcome.runs.length,
+      confident: outcome.confident,
+      interval: outcome.interval,
+      pairs: pairs.map((pair, i) => {
+        const runs = outcome.runs.map((r) => r[i] as Run);
+        return {
+          from: pair.from.name,
+          to: pair.to.name,
+          fromAddress: pair.from.address ?? '',
+          toAddress: pair.to.address ?? '',
+          runs,
+          summary: summarize(runs.map(figureOf)),
+        };
+      }),
+      totals,
+      total: summarize(totals),
+      unit: options.params.test === 'stream' ? 'MiB/s' : 'transactions/s',
+    };
+  } catch (error) {
+    if (options.signal?.aborted)
+      throw new VmpathError(
+        'E_BENCH_INTERRUPTED',
+        `interrupted: ${String(options.signal.reason ?? '')}`,
+        { cause: error },
+      );
+    throw error;
+  } finally {
+    options.signal?.removeEventListener('abort', abort);
+    await session.close();
+  }
+}

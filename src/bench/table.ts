@@ -1,0 +1,107 @@
+/**
+ * The study's Tables 1 and 2 on a testbed: for each data path (native, bridged, iov) bring a
+ * testbed up, run the concurrent pairs, tear it down (also on failure or Ctrl-C), and compare:
+ * per-node and total figures, each total as % of NATIVE and of the uplink rate, and the ratio
+ * BRIDGED/IOV. `buildTable` is pure; `runTable` does the work.
+ */
+import { newId } from '../core/ids.js';
+import { down, type TestbedEnv, up } from '../testbed/lifecycle.js';
+import { resolveTopology, type TopologyOverrides } from '../topology/resolve.js';
+import type { Datapath, Topology } from '../topology/types.js';
+import { studyPairs } from './pairs.js';
+import { type PairsOptions, type PairsResult, runPairs } from './run.js';
+import type { BenchEnv } from './tools/index.js';
+import { MiB } from './types.js';
+
+export const TABLE_DATAPATHS: readonly Datapath[] = ['native', 'bridged', 'iov'];
+
+export interface TableRow {
+  readonly datapath: Datapath;
+  /** Figure of each pair, in pair order (node1->node5, ...). */
+  readonly perPair: readonly {
+    readonly from: string;
+    readonly to: string;
+    readonly value: number;
+  }[];
+  readonly total: number;
+  /** Total as a percentage of the native total; null without a native row. */
+  readonly pctOfNative: number | null;
+  /** Total as a percentage of the uplink rate (stream only, shaped uplinks only). */
+  readonly pctOfLink: number | null;
+  readonly result: PairsResult;
+}
+
+export interface BenchTable {
+  readonly topology: string;
+  readonly unit: PairsResult['unit'];
+  /** Uplink rate of host 0 in MiB/s, when shaped. */
+  readonly linkMiBps: number | null;
+  readonly rows: readonly TableRow[];
+  /** total(bridged) / total(iov); null if either is missing. */
+  readonly bridgedOverIov: number | null;
+}
+
+/** Assembles the table from one result per data path. */
+export function buildTable(
+  topology: Topology,
+  results: readonly { datapath: Datapath; result: PairsResult }[],
+): BenchTable {
+  const rate = topology.hosts[0]?.uplink.rateMbit ?? null;
+  const stream = results[0]?.result.test !== 'rr';
+  const linkMiBps = rate === null ? null : (rate * 1e6) / 8 / MiB;
+  const totalOf = (dp: Datapath) =>
+    results.find((r) => r.datapath === dp)?.result.total.mean ?? null;
+  const native = totalOf('native');
+  const rows = results.map(({ datapath, result }): TableRow => {
+    const total = result.total.mean;
+    return {
+      datapath,
+      perPair: result.pairs.map((p) => ({ from: p.from, to: p.to, value: p.summary.mean })),
+      total,
+      pctOfNative: native ? (100 * total) / native : null,
+      pctOfLink: stream && linkMiBps ? (100 * total) / linkMiBps : null,
+      result,
+    };
+  });
+  const bridged = totalOf('bridged');
+  const iov = totalOf('iov');
+  return {
+    topology: topology.name,
+    unit: results[0]?.result.unit ?? 'MiB/s',
+    linkMiBps: stream ? linkMiBps : null,
+    rows,
+    bridgedOverIov: bridged !== null && iov ? bridged / iov : null,
+  };
+}
+
+export interface TableOptions extends Omit<PairsOptions, 'signal'> {
+  readonly signal?: AbortSignal;
+  /** Called when a data path starts, for progress. */
+  readonly onDatapath?: (datapath: Datapath, id: string) => void;
+}
+
+/** Runs the whole table on `spec`, one testbed per data path, each removed when done. */
+export async function runTable(
+  env: TestbedEnv & BenchEnv,
+  spec: unknown,
+  overrides: TopologyOverrides,
+  options: TableOptions,
+): Promise<BenchTable> {
+  const results: { datapath: Datapath; result: PairsResult }[] = [];
+  // Resolve every variant first, so a spec that cannot take one data path fails before any run.
+  const variants = TABLE_DATAPATHS.map((datapath) => ({
+    datapath,
+    resolved: resolveTopology(spec, { ...overrides, datapath }),
+  }));
+  for (const { datapath, resolved } of variants) {
+    const id = newId();
+    options.onDatapath?.(datapath, id);
+    await up(env, resolved, id, options.signal ? { signal: options.signal } : {});
+    try {
+      results.push({ datapath, result: await runPairs(env, studyPairs(resolved, id), options) });
+    } finally {
+      await down(env, id);
+    }
+  }
+  return buildTable((variants[0] as { resolved: Topology }).resolved, results);
+}

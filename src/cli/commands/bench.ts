@@ -1,0 +1,168 @@
+/**
+ * `vmpath bench stream|rr|pairs|table`: the data-path micro-benchmarks.
+ */
+import type { Command } from 'commander';
+import { explicitPair, type Pair, studyPairs } from '../../bench/pairs.js';
+import { type PairsResult, runPairs } from '../../bench/run.js';
+import { runTable } from '../../bench/table.js';
+import type { TestbedRecord } from '../../testbed/state.js';
+import {
+  type BenchFlags,
+  iterationPolicy,
+  portOf,
+  testParams,
+  toolName,
+} from '../bench-options.js';
+import type { CliContext } from '../context.js';
+import { describeConfidence, formatBenchTable, formatPairs } from '../format-bench.js';
+import { interruptible, recordOf } from '../testbeds.js';
+
+/** The JSON document of a pairs run: a stable, versioned shape (README, "bench JSON"). */
+export function pairsDocument(record: TestbedRecord, result: PairsResult) {
+  return {
+    kind: 'vmpath.bench.pairs',
+    version: 1,
+    testbed: { id: record.id, topology: record.topology.name },
+    ...result,
+  };
+}
+
+function withTestOptions(command: Command, test: 'stream' | 'rr' | 'any'): Command {
+  command
+    .option('--duration <s>', 'measured seconds per run, after the warm-up', '10')
+    .option('--warmup <s>', 'seconds excluded from the figure at the start', '1')
+    .option(
+      '--iterations <min,max>',
+      'repeat between MIN and MAX times until --confidence is reached',
+    )
+    .option(
+      '--confidence <level,width>',
+      'confidence level and wanted half-width, both in percent (default 99,5)',
+    )
+    .option('--json', 'print JSON');
+  if (test !== 'rr')
+    command.option('--size <bytes>', 'stream: bytes per write (K, M, G suffixes)', '128K');
+  if (test !== 'stream')
+    command
+      .option('--request <bytes>', 'rr: request size', '1')
+      .option('--response <bytes>', 'rr: response size', '1');
+  return command;
+}
+
+function warnIfNotConfident(ctx: CliContext, result: PairsResult): void {
+  if (result.confident === false) ctx.err(`warning: ${describeConfidence(result)}`);
+}
+
+async function runAndPrint(
+  ctx: CliContext,
+  record: TestbedRecord,
+  pairs: Pair[],
+  test: string,
+  flags: BenchFlags & { json?: boolean },
+): Promise<void> {
+  const params = testParams(test, flags);
+  const policy = iterationPolicy(flags);
+  const tool = toolName(flags);
+  const port = portOf(flags);
+  const result = await interruptible((signal) =>
+    runPairs(ctx, pairs, { tool, params, policy, port, signal }),
+  );
+  ctx.out(
+    flags.json ? JSON.stringify(pairsDocument(record, result), null, 2) : formatPairs(result),
+  );
+  warnIfNotConfident(ctx, result);
+}
+
+export function benchCommands(program: Command, ctx: CliContext): void {
+  const bench = program
+    .command('bench')
+    .description(
+      'data-path micro-benchmarks: stream bandwidth, request/response latency, the study tables (needs root)',
+    );
+
+  for (const test of ['stream', 'rr'] as const) {
+    withTestOptions(bench.command(test), test)
+      .description(
+        test === 'stream'
+          ? 'one TCP stream from --from to --to (netperf TCP_STREAM): MiB/s at the receiver'
+          : 'request/response on one connection (netperf TCP_RR): transactions/s and latency',
+      )
+      .requiredOption('--id <id>', 'testbed id')
+      .requiredOption('--from <node>', 'sending vm (or native host)')
+      .requiredOption('--to <node>', 'receiving vm (or native host)')
+      .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
+      .option('--port <port>', 'server port (default: vmpath picks a free one; iperf3 uses 5201)')
+      .action(
+        async (flags: BenchFlags & { id: string; from: string; to: string; json?: boolean }) => {
+          const record = recordOf(ctx, flags.id);
+          await runAndPrint(
+            ctx,
+            record,
+            [explicitPair(record.topology, record.id, flags.from, flags.to)],
+            test,
+            flags,
+          );
+        },
+      );
+  }
+
+  withTestOptions(bench.command('pairs'), 'any')
+    .description("the study's pattern: the i-th vm of host 0 to the i-th vm of host 1, all at once")
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--test <test>', 'stream or rr', 'stream')
+    .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
+    .option('--port <port>', 'first server port; pair i uses port + i')
+    .action(async (flags: BenchFlags & { id?: string; json?: boolean }) => {
+      const record = recordOf(ctx, flags.id);
+      await runAndPrint(
+        ctx,
+        record,
+        studyPairs(record.topology, record.id),
+        flags.test ?? 'stream',
+        flags,
+      );
+    });
+
+  withTestOptions(bench.command('table'), 'any')
+    .description(
+      "the study's Tables 1-2: a testbed per data path (native, bridged, iov), pairs on each, compared",
+    )
+    .option('--topology <file>', 'YAML or JSON topology spec')
+    .option('--preset <name>', 'a built-in topology (default: paper)')
+    .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
+    .option('--test <test>', 'stream or rr', 'stream')
+    .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
+    .option('--port <port>', 'first server port; pair i uses port + i')
+    .action(
+      async (
+        flags: BenchFlags & { topology?: string; preset?: string; rate?: string; json?: boolean },
+      ) => {
+        const { loadSpec } = await import('../load.js');
+        const { raw, overrides } = loadSpec({
+          ...flags,
+          ...(flags.topology === undefined && flags.preset === undefined
+            ? { preset: 'paper' }
+            : {}),
+        });
+        const params = testParams(flags.test ?? 'stream', flags);
+        const options = {
+          tool: toolName(flags),
+          params,
+          policy: iterationPolicy(flags),
+          port: portOf(flags),
+        };
+        const table = await interruptible((signal) =>
+          runTable(ctx, raw, overrides, {
+            ...options,
+            signal,
+            onDatapath: (dp, id) => flags.json || ctx.err(`${dp}: testbed ${id} ...`),
+          }),
+        );
+        ctx.out(
+          flags.json
+            ? JSON.stringify({ kind: 'vmpath.bench.table', version: 1, ...table }, null, 2)
+            : formatBenchTable(table),
+        );
+      },
+    );
+}
