@@ -17,8 +17,6 @@ import { percentiles } from './stats.js';
 import type { RrRun, StreamRun } from './types.js';
 import { MiB } from './types.js';
 
-const epochMs = () => performance.timeOrigin + performance.now();
-
 function option(name: string): string {
   const i = process.argv.indexOf(name);
   const value = i >= 0 ? process.argv[i + 1] : undefined;

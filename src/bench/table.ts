@@ -76,32 +76,39 @@ export function buildTable(
 
 export interface TableOptions extends Omit<PairsOptions, 'signal'> {
   readonly signal?: AbortSignal;
-  /** Called when a data path starts, for progress. */
-  readonly onDatapath?: (datapath: Datapath, id: string) => void;
+  /** Called with a line of progress (a testbed built, a data path measured). */
+  readonly onProgress?: (text: string) => void;
 }
 
-/** Runs the whole table on `spec`, one testbed per data path, each removed when done. */
+/** Runs the whole table on `spec`. The three testbeds are all built before the first
+ * measurement and removed after the last (also on failure or Ctrl-C): removing a testbed keeps
+ * the kernel busy freeing namespaces for a while, which would disturb the next data path. */
 export async function runTable(
   env: TestbedEnv & BenchEnv,
   spec: unknown,
   overrides: TopologyOverrides,
   options: TableOptions,
 ): Promise<BenchTable> {
-  const results: { datapath: Datapath; result: PairsResult }[] = [];
   // Resolve every variant first, so a spec that cannot take one data path fails before any run.
   const variants = TABLE_DATAPATHS.map((datapath) => ({
     datapath,
-    resolved: resolveTopology(spec, { ...overrides, datapath }),
+    topology: resolveTopology(spec, { ...overrides, datapath }),
+    id: newId(),
   }));
-  for (const { datapath, resolved } of variants) {
-    const id = newId();
-    options.onDatapath?.(datapath, id);
-    await up(env, resolved, id, options.signal ? { signal: options.signal } : {});
-    try {
-      results.push({ datapath, result: await runPairs(env, studyPairs(resolved, id), options) });
-    } finally {
-      await down(env, id);
+  const built: string[] = [];
+  try {
+    for (const { datapath, topology, id } of variants) {
+      options.onProgress?.(`building the ${datapath} testbed (${id})`);
+      built.push(id);
+      await up(env, topology, id, options.signal ? { signal: options.signal } : {});
     }
+    const results: { datapath: Datapath; result: PairsResult }[] = [];
+    for (const { datapath, topology, id } of variants) {
+      options.onProgress?.(`measuring ${datapath}`);
+      results.push({ datapath, result: await runPairs(env, studyPairs(topology, id), options) });
+    }
+    return buildTable((variants[0] as { topology: Topology }).topology, results);
+  } finally {
+    for (const id of built.reverse()) await down(env, id);
   }
-  return buildTable((variants[0] as { resolved: Topology }).resolved, results);
 }

@@ -76,3 +76,9 @@ export async function withTestbed<T>(
 export function leftovers(id: string): string[] {
   return listNetns(netnsPrefix(id));
 }
+
+/** PIDs of processes running inside a namespace now (`ip netns pids`). */
+export function pidsIn(netns: string): number[] {
+  const out = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout ?? '';
+  return out.split('\n').filter(Boolean).map(Number);
+}

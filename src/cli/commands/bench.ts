@@ -155,7 +155,7 @@ export function benchCommands(program: Command, ctx: CliContext): void {
           runTable(ctx, raw, overrides, {
             ...options,
             signal,
-            onDatapath: (dp, id) => flags.json || ctx.err(`${dp}: testbed ${id} ...`),
+            onProgress: (text) => ctx.err(text),
           }),
         );
         ctx.out(

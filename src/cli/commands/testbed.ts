@@ -8,7 +8,7 @@ import { checkId, newId } from '../../core/ids.js';
 import { inNetns } from '../../sys/command.js';
 import { clean, down, up } from '../../testbed/lifecycle.js';
 import { findNode } from '../../testbed/nodes.js';
-import { listIds, type TestbedRecord, TestbedState } from '../../testbed/state.js';
+import { listIds, TestbedState } from '../../testbed/state.js';
 import { testbedStatus } from '../../testbed/status.js';
 import { checkReachability } from '../../testbed/traffic.js';
 import { PRESETS } from '../../topology/presets.js';

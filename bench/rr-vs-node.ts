@@ -1,0 +1,108 @@
+/**
+ * bench rr-vs-node: does vmpath's rr test add latency of its own? On each data path, vmpath rr
+ * (1-byte request and response) and the plainest Node ping-pong (bench/pingpong.ts) run
+ * alternately on the same pair, 5 times each; the figure is the median ratio of mean latency
+ * vmpath/plain. Target: at most 1.2 on every data path.
+ */
+import { fileURLToPath } from 'node:url';
+import { SINGLE_RUN } from '../src/bench/iterate.js';
+import type { Pair } from '../src/bench/pairs.js';
+import { runPairs } from '../src/bench/run.js';
+import { median } from '../src/bench/stats.js';
+import type { RrParams, RrRun } from '../src/bench/types.js';
+import { formatTable } from '../src/cli/table.js';
+import { inNetns } from '../src/sys/command.js';
+import { env, onPairs, requireRoot, verdict } from './support.js';
+
+const ROUNDS = 5;
+const PINGPONG = fileURLToPath(new URL('./pingpong.js', import.meta.url));
+const params: RrParams = {
+  test: 'rr',
+  requestBytes: 1,
+  responseBytes: 1,
+  durationMs: 3000,
+  warmupMs: 500,
+};
+requireRoot('rr-vs-node');
+
+async function plain(pair: Pair): Promise<number> {
+  let out = '';
+  const server = env.runner.start(
+    {
+      argv: inNetns(pair.to.netns, [
+        env.execPath,
+        PINGPONG,
+        'serve',
+        '--bind',
+        pair.to.address ?? '',
+      ]),
+      description: 'ping-pong server',
+    },
+    {
+      onStdout: (c) => {
+        out += c;
+      },
+    },
+  );
+  try {
+    while (!out.includes('\n')) await new Promise((r) => setTimeout(r, 10));
+    const { port } = JSON.parse(out) as { port: number };
+    const client = await env.runner.run({
+      argv: inNetns(pair.from.netns, [
+        env.execPath,
+        PINGPONG,
+        'ping',
+        '--bind',
+        pair.from.address ?? '',
+        '--target',
+        `${pair.to.address}:${port}`,
+        '--ms',
+        String(params.durationMs),
+        '--warmup-ms',
+        String(params.warmupMs),
+      ]),
+      description: 'ping-pong client',
+    });
+    return (JSON.parse(client.stdout) as { meanUs: number }).meanUs;
+  } finally {
+    server.kill('SIGTERM');
+    await server.done;
+  }
+}
+
+async function ours(pair: Pair): Promise<number> {
+  const result = await runPairs(env, [pair], { tool: 'vmpath', params, policy: SINGLE_RUN });
+  const run = result.pairs[0]?.runs[0] as RrRun;
+  return run.latencyUs.mean;
+}
+
+const rows: (string | number)[][] = [];
+const ratios: number[] = [];
+const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pair) => {
+  const out = { vmpath: [] as number[], plain: [] as number[] };
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2
+      ? (['plain', 'vmpath'] as const)
+      : (['vmpath', 'plain'] as const)) {
+      out[side].push(side === 'vmpath' ? await ours(pair) : await plain(pair));
+    }
+  }
+  return { datapath, figures: out };
+});
+for (const { datapath, figures } of measured) {
+  const ratio = median(figures.vmpath) / median(figures.plain);
+  ratios.push(ratio);
+  rows.push([
+    datapath,
+    Number(median(figures.vmpath).toFixed(1)),
+    Number(median(figures.plain).toFixed(1)),
+    Number(ratio.toFixed(3)),
+  ]);
+}
+process.stdout.write(
+  `${formatTable(['datapath', 'vmpath rr mean us', 'plain Node mean us', 'vmpath/plain'], rows)}\n\n`,
+);
+process.stdout.write(
+  `${ROUNDS} alternating runs per side and data path, 1-byte request/response, ${params.durationMs / 1000} s after ${params.warmupMs / 1000} s warm-up; medians\n`,
+);
+process.stdout.write(`${verdict('rr-vs-node', 'max_ratio', Math.max(...ratios), '<=', 1.2)}\n`);

@@ -1,0 +1,65 @@
+/**
+ * What the bench scripts share: a root check, a private testbed per data path, the pair across
+ * hosts, and the verdict line.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Pair, studyPairs } from '../src/bench/pairs.js';
+import { newId } from '../src/core/ids.js';
+import { CommandRunner } from '../src/sys/runner.js';
+import { isRoot } from '../src/sys/tools.js';
+import { down, up } from '../src/testbed/lifecycle.js';
+import { presetSpec } from '../src/topology/presets.js';
+import { resolveTopology } from '../src/topology/resolve.js';
+import type { Datapath } from '../src/topology/types.js';
+
+export const env = {
+  runner: new CommandRunner(process.env),
+  stateDir: mkdtempSync(join(tmpdir(), 'vmpath-bench-')),
+  searchPath: process.env.PATH,
+  execPath: process.execPath,
+};
+
+/** Exits with a message when not root (the benches build real namespaces). */
+export function requireRoot(name: string): void {
+  if (!isRoot()) {
+    process.stderr.write(`bench ${name}: needs root (it builds real namespaces)\n`);
+    process.exit(2);
+  }
+}
+
+/** Builds `tiny` (unshaped) once per data path, all before any measurement (tearing a testbed
+ * down leaves the kernel busy freeing namespaces for a while, which would disturb the next
+ * one's figures), runs `body` on each first cross-host pair, and removes them all. */
+export async function onPairs<T>(
+  datapaths: readonly Datapath[],
+  body: (datapath: Datapath, pair: Pair) => Promise<T>,
+): Promise<T[]> {
+  const built: { datapath: Datapath; id: string; pair: Pair }[] = [];
+  try {
+    for (const datapath of datapaths) {
+      const topology = resolveTopology(presetSpec('tiny'), { datapath, rateMbit: 0 });
+      const id = `b${newId().slice(0, 5)}`;
+      await up(env, topology, id);
+      built.push({ datapath, id, pair: studyPairs(topology, id)[0] as Pair });
+    }
+    const results: T[] = [];
+    for (const { datapath, pair } of built) results.push(await body(datapath, pair));
+    return results;
+  } finally {
+    for (const { id } of built) await down(env, id);
+  }
+}
+
+/** The last line every bench prints. */
+export function verdict(
+  name: string,
+  metric: string,
+  value: number,
+  op: '>=' | '<=',
+  target: number,
+): string {
+  const met = op === '>=' ? value >= target : value <= target;
+  return `bench ${name}: ${metric}=${value.toFixed(3)} target ${op} ${target} ${met ? 'met' : 'missed'}`;
+}

@@ -1,0 +1,370 @@
+/**
+ * The micro-benchmarks on real testbeds: plausible figures on every data path, concurrent
+ * pairs, shaping seen by the stream test, iperf3 agreeing with vmpath, bad input and failures
+ * leaving nothing running, and the JSON shape.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { describe, test } from 'node:test';
+import { SINGLE_RUN } from '../../src/bench/iterate.js';
+import { explicitPair, studyPairs } from '../../src/bench/pairs.js';
+import { runPairs } from '../../src/bench/run.js';
+import { median } from '../../src/bench/stats.js';
+import type { RrRun, StreamParams, StreamRun } from '../../src/bench/types.js';
+import { VmpathError } from '../../src/core/errors.js';
+import { up } from '../../src/testbed/lifecycle.js';
+import { listNetns } from '../../src/testbed/state.js';
+import { presetSpec } from '../../src/topology/presets.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
+import type { Datapath } from '../../src/topology/types.js';
+import { vmpath } from '../support/cli.js';
+import { CLI } from '../support/paths.js';
+import { pidsIn, SKIP_NO_ROOT, testEnv, testId, withTestbed } from '../support/testbed.js';
+
+const env = testEnv();
+const stream = (durationMs = 1000, warmupMs = 500): StreamParams => ({
+  test: 'stream',
+  sizeBytes: 131072,
+  durationMs,
+  warmupMs,
+});
+const MiBps = (mbit: number) => (mbit * 1e6) / 8 / 2 ** 20;
+
+describe('micro-benchmarks on every data path', { skip: SKIP_NO_ROOT }, () => {
+  for (const datapath of ['native', 'bridged', 'iov'] as Datapath[]) {
+    test(`${datapath}: stream and rr give plausible figures; pairs run at the same time`, async () => {
+      const topology = resolveTopology(presetSpec('tiny'), { datapath });
+      await withTestbed(env, topology, async (id) => {
+        const pairs = studyPairs(topology, id);
+        const across = pairs[0];
+        assert.ok(across);
+        const s = await runPairs(env, [across], {
+          tool: 'vmpath',
+          params: stream(),
+          policy: SINGLE_RUN,
+        });
+        const run = s.pairs[0]?.runs[0] as StreamRun;
+        assert.ok(run.mibps > 10 && run.mibps < 20_000, `stream ${run.mibps} MiB/s`);
+        assert.ok(Math.abs(run.seconds - 1) < 0.3, `measured over ${run.seconds} s`);
+        assert.ok(run.sentBytes >= run.bytes, 'the receiver cannot count more than was sent');
+        assert.ok(
+          run.senderCpuPct !== null && run.senderCpuPct > 0 && run.senderCpuPct <= 200,
+          `cpu ${run.senderCpuPct}`,
+        );
+
+        const r = await runPairs(env, [across], {
+          tool: 'vmpath',
+          params: {
+            test: 'rr',
+            requestBytes: 1,
+            responseBytes: 1,
+            durationMs: 1000,
+            warmupMs: 300,
+          },
+          policy: SINGLE_RUN,
+        });
+        const rr = r.pairs[0]?.runs[0] as RrRun;
+        assert.ok(rr.transactionsPerSecond > 200, `rr ${rr.transactionsPerSecond}/s`);
+        const { p50, p90, p99, max } = rr.latencyUs;
+        assert.ok(
+          p50 > 1 && p50 <= p90 && p90 <= p99 && p99 <= max && p50 < 50_000,
+          JSON.stringify(rr.latencyUs),
+        );
+
+        const all = await runPairs(env, pairs, {
+          tool: 'vmpath',
+          params: stream(1000, 300),
+          policy: SINGLE_RUN,
+        });
+        const windows = all.pairs.map((p) => p.runs[0]?.window ?? { startMs: 0, endMs: 0 });
+        const latestStart = Math.max(...windows.map((w) => w.startMs));
+        const earliestEnd = Math.min(...windows.map((w) => w.endMs));
+        assert.ok(
+          latestStart < earliestEnd - 500,
+          `windows overlap by ${earliestEnd - latestStart} ms`,
+        );
+        assert.equal(all.pairs.length, datapath === 'native' ? 1 : 2);
+      });
+    });
+  }
+
+  test('a 1000 Mbit/s uplink: the total stream figure is 80-105% of the rate; iperf3 agrees within 25%', async () => {
+    const topology = resolveTopology(presetSpec('tiny'), { datapath: 'bridged', rateMbit: 1000 });
+    await withTestbed(env, topology, async (id) => {
+      const total = await runPairs(env, studyPairs(topology, id), {
+        tool: 'vmpath',
+        params: stream(2000, 1000),
+        policy: SINGLE_RUN,
+      });
+      const pct = (100 * total.total.mean) / MiBps(1000);
+      assert.ok(
+        pct >= 80 && pct <= 105,
+        `total ${total.total.mean.toFixed(1)} MiB/s = ${pct.toFixed(1)}% of the rate`,
+      );
+
+      const pair = [explicitPair(topology, id, 'node1', 'node3')];
+      const figures: Record<'vmpath' | 'iperf3', number[]> = { vmpath: [], iperf3: [] };
+      for (let round = 0; round < 2; round++) {
+        for (const tool of round % 2
+          ? (['iperf3', 'vmpath'] as const)
+          : (['vmpath', 'iperf3'] as const)) {
+          const result = await runPairs(env, pair, {
+            tool,
+            params: stream(2000, 1000),
+            policy: SINGLE_RUN,
+          });
+          figures[tool].push(result.total.mean);
+        }
+      }
+      const ratio = median(figures.iperf3) / median(figures.vmpath);
+      assert.ok(
+        ratio >= 0.75 && ratio <= 1.25,
+        `iperf3/vmpath = ${ratio.toFixed(3)} (${JSON.stringify(figures)})`,
+      );
+    });
+  });
+});
+
+describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
+  test('a bench server that dies mid-test: a clear failure, no process left in the namespaces', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const pair = explicitPair(topology, id, 'node1', 'node3');
+      let killed = false;
+      const result = runPairs(env, [pair], {
+        tool: 'vmpath',
+        params: stream(3000, 0),
+        policy: SINGLE_RUN,
+        onServer: (_node, pid) =>
+          setTimeout(() => {
+            killed = true;
+            process.kill(pid, 'SIGKILL');
+          }, 1000),
+      });
+      await assert.rejects(
+        result,
+        (e: unknown) =>
+          e instanceof VmpathError &&
+          e.code === 'E_BENCH_FAILED' &&
+          /node1 -> node3 failed/.test(e.message),
+      );
+      assert.ok(killed);
+      assert.deepEqual(pidsIn(pair.from.netns), [], 'no client left');
+      assert.deepEqual(pidsIn(pair.to.netns), [], 'no server left');
+    });
+  });
+
+  test('CLI: bad input exits 2 naming the option; a port in use exits 2; nothing keeps running', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    const stateDir = env.stateDir;
+    const id = testId();
+    await up(env, topology, id);
+    const cli = (...args: string[]) => vmpath(['bench', ...args], { VMPATH_STATE_DIR: stateDir });
+    const blocker = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        `vmp-${id}-host1-node3`,
+        process.execPath,
+        '-e',
+        "require('net').createServer().listen(45123, '198.18.0.3', () => console.log('up'))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      await new Promise((resolve) => blocker.stdout.once('data', resolve));
+      const cases: [string[], RegExp][] = [
+        [['stream', '--id', id, '--from', 'node9', '--to', 'node3'], /--from: got "node9"/],
+        [
+          ['stream', '--id', 'nothere', '--from', 'node1', '--to', 'node3'],
+          /--id: got "nothere"; allowed: an existing testbed/,
+        ],
+        [
+          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--duration', '0'],
+          /--duration: got "0"/,
+        ],
+        [
+          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--size', '0'],
+          /--size: got "0"/,
+        ],
+        [
+          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--size', '2G'],
+          /--size: got "2G"/,
+        ],
+        [
+          [
+            'rr',
+            '--id',
+            id,
+            '--from',
+            'node1',
+            '--to',
+            'node3',
+            '--tool',
+            'iperf3',
+            '--duration',
+            '1',
+          ],
+          /iperf3 has no request\/response test/,
+        ],
+        [
+          [
+            'stream',
+            '--id',
+            id,
+            '--from',
+            'node1',
+            '--to',
+            'node3',
+            '--duration',
+            '1',
+            '--port',
+            '45123',
+          ],
+          /--port: got 45123; .*is in use/,
+        ],
+        [
+          [
+            'stream',
+            '--id',
+            id,
+            '--from',
+            'node1',
+            '--to',
+            'node3',
+            '--duration',
+            '1',
+            '--port',
+            '45123',
+            '--tool',
+            'iperf3',
+          ],
+          /--port: port 45123 .* is in use/,
+        ],
+      ];
+      for (const [args, message] of cases) {
+        const result = cli(...args);
+        assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
+        assert.match(result.stderr, message, args.join(' '));
+      }
+      assert.deepEqual(pidsIn(`vmp-${id}-host0-node1`), [], 'no client left');
+      assert.deepEqual(
+        pidsIn(`vmp-${id}-host1-node3`),
+        [blocker.pid],
+        'only the test blocker runs there',
+      );
+    } finally {
+      blocker.kill();
+      vmpath(['testbed', 'down', '--id', id], { VMPATH_STATE_DIR: stateDir });
+    }
+  });
+
+  test('CLI: the JSON output has a stable shape', () => {
+    const stateDir = env.stateDir;
+    const id = testId();
+    assert.equal(
+      vmpath(['testbed', 'up', '--preset', 'tiny', '--id', id], { VMPATH_STATE_DIR: stateDir })
+        .status,
+      0,
+    );
+    try {
+      const out = vmpath(
+        ['bench', 'pairs', '--id', id, '--duration', '0.5', '--warmup', '0.2', '--json'],
+        { VMPATH_STATE_DIR: stateDir },
+      );
+      assert.equal(out.status, 0, out.stderr);
+      const doc = JSON.parse(out.stdout);
+      assert.deepEqual(Object.keys(doc).sort(), [
+        'confident',
+        'interval',
+        'iterations',
+        'kind',
+        'pairs',
+        'params',
+        'policy',
+        'test',
+        'testbed',
+        'tool',
+        'total',
+        'totals',
+        'unit',
+        'version',
+      ]);
+      assert.equal(doc.kind, 'vmpath.bench.pairs');
+      assert.equal(doc.version, 1);
+      assert.deepEqual(Object.keys(doc.pairs[0]).sort(), [
+        'from',
+        'fromAddress',
+        'runs',
+        'summary',
+        'to',
+        'toAddress',
+      ]);
+      assert.deepEqual(
+        Object.keys(doc.pairs[0].runs[0]).sort(),
+        ['bytes', 'mibps', 'seconds', 'senderCpuPct', 'sentBytes', 'test', 'window'].sort(),
+      );
+      assert.deepEqual(Object.keys(doc.total).sort(), ['max', 'mean', 'min', 'n', 'stddev']);
+      assert.deepEqual(Object.keys(doc.interval).sort(), [
+        'halfWidth',
+        'halfWidthPct',
+        'level',
+        'mean',
+      ]);
+    } finally {
+      vmpath(['testbed', 'down', '--id', id], { VMPATH_STATE_DIR: stateDir });
+    }
+  });
+
+  test('CLI: bench table builds and removes a testbed per data path, also when interrupted', async () => {
+    const before = listNetns().length;
+    const stateDir = env.stateDir;
+    const out = vmpath(
+      [
+        'bench',
+        'table',
+        '--preset',
+        'tiny',
+        '--rate',
+        '1000',
+        '--duration',
+        '1',
+        '--warmup',
+        '0.5',
+        '--json',
+      ],
+      { VMPATH_STATE_DIR: stateDir },
+    );
+    assert.equal(out.status, 0, out.stderr);
+    const table = JSON.parse(out.stdout);
+    assert.deepEqual(
+      table.rows.map((r: { datapath: string }) => r.datapath),
+      ['native', 'bridged', 'iov'],
+    );
+    assert.equal(table.rows[0].pctOfNative, 100);
+    for (const row of table.rows)
+      assert.ok(
+        row.pctOfLink > 50 && row.pctOfLink <= 105,
+        `${row.datapath}: ${row.pctOfLink}% of the link`,
+      );
+    assert.ok(table.bridgedOverIov > 0.5 && table.bridgedOverIov < 2);
+    assert.equal(listNetns().length, before, 'every testbed removed');
+
+    const child = spawn(
+      process.execPath,
+      [CLI, 'bench', 'table', '--preset', 'tiny', '--duration', '5'],
+      { env: { ...process.env, VMPATH_STATE_DIR: stateDir }, stdio: 'ignore' },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill('SIGINT');
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    assert.equal(code, 1, 'an interrupted table fails');
+    assert.equal(listNetns().length, before, 'the interrupted testbed was removed');
+    assert.equal(
+      spawnSync('pgrep', ['-f', CLI.replace('cli/main.js', 'bench/server.js')]).status,
+      1,
+      'no bench server left',
+    );
+  });
+});
