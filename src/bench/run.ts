@@ -4,6 +4,7 @@
  * process started is ended before this returns or throws, and Ctrl-C (the signal) stops it.
  */
 import { VmpathError } from '../core/errors.js';
+import { applyBuffers, DEFAULT_BUFFERS, planBuffers, type SocketBuffers } from './buffers.js';
 import { type IterationPolicy, iterate } from './iterate.js';
 import type { Pair } from './pairs.js';
 import { type Interval, type Summary, summarize } from './stats.js';
@@ -25,6 +26,7 @@ export interface PairsResult {
   readonly test: TestParams['test'];
   readonly tool: ToolName;
   readonly params: TestParams;
+  readonly socketBuffers: SocketBuffers;
   readonly policy: IterationPolicy;
   readonly iterations: number;
   /** Whether the confidence asked for was reached; null when one run was asked for. */
@@ -42,6 +44,7 @@ export interface PairsOptions extends Partial<ToolOptions> {
   readonly tool: ToolName;
   readonly params: TestParams;
   readonly policy: IterationPolicy;
+  readonly socketBuffers?: SocketBuffers;
   readonly signal?: AbortSignal;
 }
 
@@ -57,10 +60,17 @@ export async function runPairs(
     throw new VmpathError('E_BENCH_INPUT', `--tool ${options.tool}: ${why}`, {
       details: { field: '--tool', value: options.tool },
     });
-  const session = await tool.open(env, pairs, options.params, {
-    port: options.port ?? 0,
-    ...(options.onServer ? { onServer: options.onServer } : {}),
-  });
+  const socketBuffers = options.socketBuffers ?? DEFAULT_BUFFERS;
+  const restoreBuffers = await applyBuffers(env.runner, planBuffers(pairs, socketBuffers));
+  const session = await tool
+    .open(env, pairs, options.params, {
+      port: options.port ?? 0,
+      ...(options.onServer ? { onServer: options.onServer } : {}),
+    })
+    .catch(async (error: unknown) => {
+      await restoreBuffers();
+      throw error;
+    });
   const abort = () => void session.close();
   options.signal?.addEventListener('abort', abort, { once: true });
   try {
@@ -79,6 +89,7 @@ export async function runPairs(
       test: options.params.test,
       tool: options.tool,
       params: options.params,
+      socketBuffers,
       policy: options.policy,
       iterations: outcome.runs.length,
       confident: outcome.confident,
@@ -109,5 +120,6 @@ export async function runPairs(
   } finally {
     options.signal?.removeEventListener('abort', abort);
     await session.close();
+    await restoreBuffers();
   }
 }

@@ -3,6 +3,7 @@
  * policy; each error names the option, the value and what is allowed.
  */
 
+import { MIN_BUFFER_BYTES, type SocketBuffers } from '../bench/buffers.js';
 import { type IterationPolicy, SINGLE_RUN } from '../bench/iterate.js';
 import { BENCH_TOOLS, type ToolName } from '../bench/tools/index.js';
 import type { TestParams } from '../bench/types.js';
@@ -20,6 +21,8 @@ export interface BenchFlags {
   iterations?: string;
   confidence?: string;
   port?: string;
+  sndbuf?: string;
+  rcvbuf?: string;
 }
 
 /** Largest message or request: 1 GiB. */
@@ -84,4 +87,14 @@ export function portOf(flags: BenchFlags): number {
       'a port from 1 to 65000 (pair i uses port + i)',
     );
   return port;
+}
+
+/** --sndbuf and --rcvbuf: socket buffer caps in bytes (see bench/buffers.ts). */
+export function socketBuffers(flags: BenchFlags): SocketBuffers {
+  const parse = (text: string | undefined, field: string) =>
+    text === undefined ? null : parseBytes(text, field, MIN_BUFFER_BYTES, MAX_MESSAGE_BYTES);
+  return {
+    sndbufBytes: parse(flags.sndbuf, '--sndbuf'),
+    rcvbufBytes: parse(flags.rcvbuf, '--rcvbuf'),
+  };
 }

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { SINGLE_RUN } from '../../src/bench/iterate.js';
 import { explicitPair, studyPairs } from '../../src/bench/pairs.js';
@@ -19,7 +21,7 @@ import { resolveTopology } from '../../src/topology/resolve.js';
 import type { Datapath } from '../../src/topology/types.js';
 import { vmpath } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
-import { pidsIn, SKIP_NO_ROOT, testEnv, testId, withTestbed } from '../support/testbed.js';
+import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, testId, withTestbed } from '../support/testbed.js';
 
 const env = testEnv();
 const stream = (durationMs = 1000, warmupMs = 500): StreamParams => ({
@@ -121,6 +123,37 @@ describe('micro-benchmarks on every data path', { skip: SKIP_NO_ROOT }, () => {
         ratio >= 0.75 && ratio <= 1.25,
         `iperf3/vmpath = ${ratio.toFixed(3)} (${JSON.stringify(figures)})`,
       );
+    });
+  });
+});
+
+describe('socket buffers', { skip: SKIP_NO_ROOT }, () => {
+  test('--rcvbuf 8K caps the stream figure; the namespaces get their old limits back', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const pair = explicitPair(topology, id, 'node1', 'node3');
+      const limits = () =>
+        spawnSync('ip', ['netns', 'exec', pair.to.netns, 'cat', '/proc/sys/net/ipv4/tcp_rmem'], {
+          encoding: 'utf8',
+        }).stdout;
+      const before = limits();
+      const free = await runPairs(env, [pair], {
+        tool: 'vmpath',
+        params: stream(),
+        policy: SINGLE_RUN,
+      });
+      const capped = await runPairs(env, [pair], {
+        tool: 'vmpath',
+        params: stream(),
+        policy: SINGLE_RUN,
+        socketBuffers: { sndbufBytes: null, rcvbufBytes: 8192 },
+      });
+      assert.deepEqual(capped.socketBuffers, { sndbufBytes: null, rcvbufBytes: 8192 });
+      assert.ok(
+        capped.total.mean < free.total.mean / 2,
+        `capped ${capped.total.mean.toFixed(0)} vs free ${free.total.mean.toFixed(0)} MiB/s`,
+      );
+      assert.equal(limits(), before, 'tcp_rmem restored');
     });
   });
 });
@@ -243,6 +276,34 @@ describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
           /--port: port 45123 .* is in use/,
         ],
       ];
+      const onlyIp = tempDir('vmpath-path-');
+      for (const tool of ['ip', 'tc'])
+        symlinkSync(
+          spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(),
+          join(onlyIp, tool),
+        );
+      const noIperf = vmpath(
+        [
+          'bench',
+          'stream',
+          '--id',
+          id,
+          '--from',
+          'node1',
+          '--to',
+          'node3',
+          '--duration',
+          '1',
+          '--tool',
+          'iperf3',
+        ],
+        { VMPATH_STATE_DIR: stateDir, PATH: onlyIp },
+      );
+      assert.equal(noIperf.status, 2, noIperf.stderr);
+      assert.match(
+        noIperf.stderr,
+        /iperf3 was not found on PATH; install it \(Debian: apt-get install -y iperf3\)/,
+      );
       for (const [args, message] of cases) {
         const result = cli(...args);
         assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
@@ -283,6 +344,7 @@ describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
         'pairs',
         'params',
         'policy',
+        'socketBuffers',
         'test',
         'testbed',
         'tool',

@@ -10,6 +10,7 @@ import {
   type BenchFlags,
   iterationPolicy,
   portOf,
+  socketBuffers,
   testParams,
   toolName,
 } from '../bench-options.js';
@@ -39,6 +40,8 @@ function withTestOptions(command: Command, test: 'stream' | 'rr' | 'any'): Comma
       '--confidence <level,width>',
       'confidence level and wanted half-width, both in percent (default 99,5)',
     )
+    .option('--sndbuf <bytes>', "cap the sender's socket buffer (its namespace's tcp_wmem)")
+    .option('--rcvbuf <bytes>', "cap the receiver's socket buffer (its namespace's tcp_rmem)")
     .option('--json', 'print JSON');
   if (test !== 'rr')
     command.option('--size <bytes>', 'stream: bytes per write (K, M, G suffixes)', '128K');
@@ -64,8 +67,9 @@ async function runAndPrint(
   const policy = iterationPolicy(flags);
   const tool = toolName(flags);
   const port = portOf(flags);
+  const buffers = socketBuffers(flags);
   const result = await interruptible((signal) =>
-    runPairs(ctx, pairs, { tool, params, policy, port, signal }),
+    runPairs(ctx, pairs, { tool, params, policy, port, socketBuffers: buffers, signal }),
   );
   ctx.out(
     flags.json ? JSON.stringify(pairsDocument(record, result), null, 2) : formatPairs(result),
@@ -150,6 +154,7 @@ export function benchCommands(program: Command, ctx: CliContext): void {
           params,
           policy: iterationPolicy(flags),
           port: portOf(flags),
+          socketBuffers: socketBuffers(flags),
         };
         const table = await interruptible((signal) =>
           runTable(ctx, raw, overrides, {

@@ -70,6 +70,7 @@ function fakeResult(perPair: number[]): PairsResult {
     test: 'stream',
     tool: 'vmpath',
     params: { test: 'stream', sizeBytes: 131072, durationMs: 1000, warmupMs: 0 },
+    socketBuffers: { sndbufBytes: null, rcvbufBytes: null },
     policy: { min: 1, max: 1, level: 0.99, widthPct: Number.POSITIVE_INFINITY },
     iterations: 1,
     confident: null,

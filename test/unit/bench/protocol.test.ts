@@ -42,3 +42,29 @@ test('a frame that is not a message object is refused', () => {
   const frame = Buffer.concat([Buffer.from([0, 0, 0, body.length]), body]);
   assert.throws(() => new FrameDecoder().push(frame), /not a message/);
 });
+
+test('socket buffers become per-namespace TCP limits: wmem where the sender runs, rmem where the receiver runs', async () => {
+  const { planBuffers } = await import('../../../src/bench/buffers.js');
+  const node = (name: string) => ({
+    role: 'vm' as const,
+    name,
+    host: 'h',
+    netns: `ns-${name}`,
+    datapath: 'bridged' as const,
+    address: '198.18.0.1',
+  });
+  const pairs = [
+    { from: node('a'), to: node('b') },
+    { from: node('a'), to: node('c') },
+  ];
+  assert.deepEqual(planBuffers(pairs, { sndbufBytes: 65536, rcvbufBytes: null }), [
+    { netns: 'ns-a', key: 'net/ipv4/tcp_wmem', value: '4096 65536 65536' },
+  ]);
+  assert.deepEqual(
+    planBuffers(pairs, { sndbufBytes: null, rcvbufBytes: 8192 }).map(
+      (s) => `${s.netns} ${s.key} ${s.value}`,
+    ),
+    ['ns-b net/ipv4/tcp_rmem 4096 8192 8192', 'ns-c net/ipv4/tcp_rmem 4096 8192 8192'],
+  );
+  assert.deepEqual(planBuffers(pairs, { sndbufBytes: null, rcvbufBytes: null }), []);
+});
