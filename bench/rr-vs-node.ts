@@ -12,7 +12,7 @@ import { median } from '../src/bench/stats.js';
 import type { RrParams, RrRun } from '../src/bench/types.js';
 import { formatTable } from '../src/cli/table.js';
 import { inNetns } from '../src/sys/command.js';
-import { env, onPairs, requireRoot, verdict } from './support.js';
+import { alternate, env, onPairs, requireRoot, verdict } from './support.js';
 
 const ROUNDS = 5;
 const PINGPONG = fileURLToPath(new URL('./pingpong.js', import.meta.url));
@@ -79,14 +79,9 @@ async function ours(pair: Pair): Promise<number> {
 const rows: (string | number)[][] = [];
 const ratios: number[] = [];
 const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pair) => {
-  const out = { vmpath: [] as number[], plain: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const side of round % 2
-      ? (['plain', 'vmpath'] as const)
-      : (['vmpath', 'plain'] as const)) {
-      out[side].push(side === 'vmpath' ? await ours(pair) : await plain(pair));
-    }
-  }
+  const out = await alternate(ROUNDS, ['vmpath', 'plain'] as const, (side) =>
+    side === 'vmpath' ? ours(pair) : plain(pair),
+  );
   return { datapath, figures: out };
 });
 for (const { datapath, figures } of measured) {

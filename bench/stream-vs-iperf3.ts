@@ -9,7 +9,7 @@ import { runPairs } from '../src/bench/run.js';
 import { median } from '../src/bench/stats.js';
 import type { StreamParams } from '../src/bench/types.js';
 import { formatTable } from '../src/cli/table.js';
-import { env, onPairs, requireRoot, verdict } from './support.js';
+import { alternate, env, onPairs, requireRoot, verdict } from './support.js';
 
 const ROUNDS = 5;
 const params: StreamParams = {
@@ -23,16 +23,11 @@ requireRoot('stream-vs-iperf3');
 const rows: (string | number)[][] = [];
 const ratios: number[] = [];
 const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pair) => {
-  const out = { vmpath: [] as number[], iperf3: [] as number[] };
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const tool of round % 2
-      ? (['iperf3', 'vmpath'] as const)
-      : (['vmpath', 'iperf3'] as const)) {
-      out[tool].push(
-        (await runPairs(env, [pair], { tool, params, policy: SINGLE_RUN })).total.mean,
-      );
-    }
-  }
+  const out = await alternate(
+    ROUNDS,
+    ['vmpath', 'iperf3'] as const,
+    async (tool) => (await runPairs(env, [pair], { tool, params, policy: SINGLE_RUN })).total.mean,
+  );
   return { datapath, figures: out };
 });
 for (const { datapath, figures } of measured) {

@@ -52,6 +52,20 @@ export async function onPairs<T>(
   }
 }
 
+/** Runs the two sides alternately (A B, B A, A B, ...) `rounds` times each; their figures. */
+export async function alternate<S extends string>(
+  rounds: number,
+  sides: readonly [S, S],
+  measure: (side: S) => Promise<number>,
+): Promise<Record<S, number[]>> {
+  const figures = { [sides[0]]: [], [sides[1]]: [] } as unknown as Record<S, number[]>;
+  for (let round = 0; round < rounds; round++) {
+    const order = round % 2 ? [sides[1], sides[0]] : [sides[0], sides[1]];
+    for (const side of order) figures[side].push(await measure(side));
+  }
+  return figures;
+}
+
 /** The last line every bench prints. */
 export function verdict(
   name: string,

@@ -207,72 +207,27 @@ describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
     );
     try {
       await new Promise((resolve) => blocker.stdout.once('data', resolve));
+      const pair = ['--id', id, '--from', 'node1', '--to', 'node3'];
       const cases: [string[], RegExp][] = [
         [['stream', '--id', id, '--from', 'node9', '--to', 'node3'], /--from: got "node9"/],
         [
           ['stream', '--id', 'nothere', '--from', 'node1', '--to', 'node3'],
           /--id: got "nothere"; allowed: an existing testbed/,
         ],
+        [['stream', ...pair, '--duration', '0'], /--duration: got "0"/],
+        [['stream', ...pair, '--size', '0'], /--size: got "0"/],
+        [['stream', ...pair, '--size', '2G'], /--size: got "2G"/],
+        [['stream', ...pair, '--rcvbuf', '100'], /--rcvbuf: got "100"/],
         [
-          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--duration', '0'],
-          /--duration: got "0"/,
-        ],
-        [
-          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--size', '0'],
-          /--size: got "0"/,
-        ],
-        [
-          ['stream', '--id', id, '--from', 'node1', '--to', 'node3', '--size', '2G'],
-          /--size: got "2G"/,
-        ],
-        [
-          [
-            'rr',
-            '--id',
-            id,
-            '--from',
-            'node1',
-            '--to',
-            'node3',
-            '--tool',
-            'iperf3',
-            '--duration',
-            '1',
-          ],
+          ['rr', ...pair, '--tool', 'iperf3', '--duration', '1'],
           /iperf3 has no request\/response test/,
         ],
         [
-          [
-            'stream',
-            '--id',
-            id,
-            '--from',
-            'node1',
-            '--to',
-            'node3',
-            '--duration',
-            '1',
-            '--port',
-            '45123',
-          ],
+          ['stream', ...pair, '--duration', '1', '--port', '45123'],
           /--port: got 45123; .*is in use/,
         ],
         [
-          [
-            'stream',
-            '--id',
-            id,
-            '--from',
-            'node1',
-            '--to',
-            'node3',
-            '--duration',
-            '1',
-            '--port',
-            '45123',
-            '--tool',
-            'iperf3',
-          ],
+          ['stream', ...pair, '--duration', '1', '--port', '45123', '--tool', 'iperf3'],
           /--port: port 45123 .* is in use/,
         ],
       ];
