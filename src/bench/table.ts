@@ -34,7 +34,9 @@ export interface TableRow {
 export interface BenchTable {
   readonly topology: string;
   readonly unit: PairsResult['unit'];
-  /** Uplink rate of host 0 in MiB/s, when shaped. */
+  /** Uplink rate of host 0 in Mbit/s; null when unshaped. */
+  readonly rateMbit: number | null;
+  /** That rate in MiB/s, for stream tables; null when unshaped or for rr. */
   readonly linkMiBps: number | null;
   readonly rows: readonly TableRow[];
   /** total(bridged) / total(iov); null if either is missing. */
@@ -67,6 +69,7 @@ export function buildTable(
   const iov = totalOf('iov');
   return {
     topology: topology.name,
+    rateMbit: rate,
     unit: results[0]?.result.unit ?? 'MiB/s',
     linkMiBps: stream ? linkMiBps : null,
     rows,

@@ -106,7 +106,9 @@ export function formatBenchTable(table: BenchTable): string {
     .map((r) => `${r.datapath}: ${r.perPair.map((p) => `${p.from}->${p.to}`).join(', ')}`)
     .join('; ');
   const link =
-    table.linkMiBps === null ? 'uplinks unshaped' : `uplink ${fixed(table.linkMiBps)} MiB/s`;
+    table.rateMbit === null
+      ? 'uplinks unshaped'
+      : `uplink ${table.rateMbit} Mbit/s${table.linkMiBps === null ? '' : ` = ${fixed(table.linkMiBps)} MiB/s`}`;
   const ratio =
     table.bridgedOverIov === null ? '' : `\nBRIDGED/IOV total: ${table.bridgedOverIov.toFixed(3)}`;
   const warnings = table.rows

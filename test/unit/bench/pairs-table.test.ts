@@ -103,6 +103,7 @@ test('the study table: totals as % of NATIVE and of the link, and BRIDGED/IOV', 
   ]);
   const link = 1000e6 / 8 / 2 ** 20;
   assert.equal(table.linkMiBps, link);
+  assert.equal(table.rateMbit, 1000);
   assert.deepEqual(
     table.rows.map((r) => [r.datapath, r.total, r.pctOfNative, r.pctOfLink]),
     [
@@ -117,11 +118,12 @@ test('the study table: totals as % of NATIVE and of the link, and BRIDGED/IOV', 
   ]);
   assert.deepEqual(
     [
+      unshaped.rateMbit,
       unshaped.linkMiBps,
       unshaped.rows[0]?.pctOfLink,
       unshaped.rows[0]?.pctOfNative,
       unshaped.bridgedOverIov,
     ],
-    [null, null, null, null],
+    [null, null, null, null, null],
   );
 });
