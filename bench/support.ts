@@ -2,7 +2,7 @@
  * What the bench scripts share: a root check, a private testbed per data path, the pair across
  * hosts, and the verdict line.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Pair, studyPairs } from '../src/bench/pairs.js';
@@ -20,6 +20,7 @@ export const env = {
   searchPath: process.env.PATH,
   execPath: process.execPath,
 };
+process.on('exit', () => rmSync(env.stateDir, { recursive: true, force: true }));
 
 /** Exits with a message when not root (the benches build real namespaces). */
 export function requireRoot(name: string): void {

@@ -5,7 +5,7 @@
  * The two sides alternate. Target: up + down <= 3 s on the 2-core reference machine.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,7 @@ const ROUNDS = 5;
 const TARGET_S = 3;
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vmpath-bench-'));
+process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
 function seconds(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
   const begin = performance.now();
