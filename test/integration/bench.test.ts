@@ -365,19 +365,28 @@ describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
         row.pctOfLink > 50 && row.pctOfLink <= 105,
         `${row.datapath}: ${row.pctOfLink}% of the link`,
       );
-    assert.ok(table.bridgedOverIov > 0.5 && table.bridgedOverIov < 2);
-    assert.equal(listNetns().length, before, 'every testbed removed');
+    assert.ok(table.bridgedOverIov > 0.5 && table.bridgedOverIov < 2, out.stdout);
+    assert.equal(listNetns().length, before, `every testbed removed: ${listNetns().join(' ')}`);
 
     const child = spawn(
       process.execPath,
       [CLI, 'bench', 'table', '--preset', 'tiny', '--duration', '5'],
-      { env: { ...process.env, VMPATH_STATE_DIR: stateDir }, stdio: 'ignore' },
+      { env: { ...process.env, VMPATH_STATE_DIR: stateDir }, stdio: ['ignore', 'ignore', 'pipe'] },
     );
+    let said = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      said += chunk;
+    });
     await new Promise((resolve) => setTimeout(resolve, 2500));
     child.kill('SIGINT');
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    assert.equal(code, 1, 'an interrupted table fails');
-    assert.equal(listNetns().length, before, 'the interrupted testbed was removed');
+    const code = await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(code, 1, `an interrupted table fails: ${said}`);
+    assert.match(said, /interrupted/);
+    assert.equal(
+      listNetns().length,
+      before,
+      `the interrupted testbeds were removed: ${listNetns().join(' ')}`,
+    );
     assert.equal(
       spawnSync('pgrep', ['-f', CLI.replace('cli/main.js', 'bench/server.js')]).status,
       1,

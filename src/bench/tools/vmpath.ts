@@ -83,16 +83,20 @@ export const vmpathTool: BenchTool = {
   unsupported: () => null,
   async open(env, pairs, params, options): Promise<ToolSession> {
     const processes = new ProcessSet();
-    const servers: { server: Watched; port: number }[] = [];
-    try {
-      for (const [i, pair] of pairs.entries())
-        servers.push(
-          await startServer(env, processes, pair, options.port ? options.port + i : 0, options),
-        );
-    } catch (error) {
+    // Servers start in parallel; if any fails, every one started is ended.
+    const started = await Promise.allSettled(
+      pairs.map((pair, i) =>
+        startServer(env, processes, pair, options.port ? options.port + i : 0, options),
+      ),
+    );
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) {
       await processes.endAll();
-      throw error;
+      throw failed.reason;
     }
+    const servers = started.map(
+      (s) => (s as PromiseFulfilledResult<{ server: Watched; port: number }>).value,
+    );
     const runPair = async (pair: Pair, i: number): Promise<Run> => {
       const { server, port } = servers[i] as { server: Watched; port: number };
       const client = startWatched(processes, env.runner, {
