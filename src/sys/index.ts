@@ -9,4 +9,4 @@ export {
   type Started,
   type StartOptions,
 } from './runner.js';
-export { findExecutable, isRoot, processAlive, processCmdline } from './tools.js';
+export { findExecutable, isRoot, processAlive, processCmdline, signalProcess } from './tools.js';

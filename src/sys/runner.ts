@@ -57,7 +57,7 @@ export class CommandRunner {
   /** Runs a command to completion. */
   async run(command: Command, options: RunOptions = {}): Promise<CommandResult> {
     const started = this.start(command, { stdio: 'pipe', input: options.input ?? '' });
-    options.onSpawn?.(started.pid);
+    if (started.pid > 0) options.onSpawn?.(started.pid);
     const timeoutMs = options.timeoutMs ?? 60_000;
     let timedOut = false;
     const timer = setTimeout(() => {

@@ -24,8 +24,10 @@ export function isRoot(): boolean {
   return typeof process.geteuid === 'function' && process.geteuid() === 0;
 }
 
-/** True if a process with this PID exists now. */
+/** True if a process with this PID exists now. Only positive PIDs name one process (kill(2)
+ * reads 0 and negative numbers as process groups), so anything else is never alive. */
 export function processAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0);
     return true;
@@ -41,5 +43,15 @@ export function processCmdline(pid: number): string[] | null {
     return raw.split('\0').filter((part) => part.length > 0);
   } catch {
     return null;
+  }
+}
+
+/** Sends `signal` to the one process `pid` (never a group: pid must be positive). */
+export function signalProcess(pid: number, signal: NodeJS.Signals): void {
+  if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`not a single process: ${pid}`);
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
 }

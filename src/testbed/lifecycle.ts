@@ -5,7 +5,7 @@
  */
 import { VmpathError } from '../core/errors.js';
 import type { CommandRunner } from '../sys/runner.js';
-import { processAlive, processCmdline } from '../sys/tools.js';
+import { processAlive, processCmdline, signalProcess } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
 import { type ApplyOptions, applyAll, applySteps } from './apply.js';
 import type { LedgerLine } from './ledger.js';
@@ -137,6 +137,6 @@ async function settleRecordedProcesses(
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   for (const p of pending) {
-    if (processAlive(p.pid) && mine(p.pid, p.argv)) process.kill(p.pid, 'SIGKILL');
+    if (processAlive(p.pid) && mine(p.pid, p.argv)) signalProcess(p.pid, 'SIGKILL');
   }
 }

@@ -62,3 +62,10 @@ test('ids: fresh ones are valid and differ; bad ones are refused naming --id', (
   for (const bad of ['', 'ABC', 'a-b', '123456789', 'x y'])
     assert.throws(() => checkId(bad), /--id: got/);
 });
+
+test('processAlive never treats 0 or a negative number (process groups) as a process', async () => {
+  const { processAlive } = await import('../../../src/sys/tools.js');
+  assert.equal(processAlive(process.pid), true);
+  for (const pid of [0, -1, -process.pid, 1.5, Number.NaN])
+    assert.equal(processAlive(pid), false, String(pid));
+});
