@@ -9,7 +9,8 @@
  *
  * stream writes `size`-byte messages for warm-up + duration and reports what the receiver
  * counted after the warm-up (netperf TCP_STREAM); rr does one request/response after another
- * and times each (netperf TCP_RR). Imports only node: modules and files of its own folder.
+ * and times each (netperf TCP_RR). It exits when its standard input closes, so it never
+ * outlives the vmpath that started it. Imports only node: modules and files of its own folder.
  */
 import { createConnection, type Socket } from 'node:net';
 import { type ControlMessage, encodeFrame, FrameDecoder } from './protocol.js';
@@ -237,6 +238,8 @@ async function rr(): Promise<RrRun> {
     window: result,
   };
 }
+
+process.stdin.on('end', () => process.exit(1)).resume();
 
 const tests: Record<string, () => Promise<StreamRun | RrRun>> = { stream, rr };
 const run = tests[process.argv[2] ?? ''];

@@ -1,7 +1,7 @@
 /**
  * Finding external programs and the rights to use them, before anything is created.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** The absolute path of `name` on `searchPath` (a PATH value), or null. */
@@ -54,4 +54,38 @@ export function signalProcess(pid: number, signal: NodeJS.Signals): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+/** Processes running inside each of the named network namespaces (files under `runDir`, as
+ * iproute2 keeps them): a process is inside when /proc/PID/ns/net is that namespace's inode. */
+export function processesInNetns(
+  names: readonly string[],
+  runDir = '/run/netns',
+): { netns: string; pid: number; command: string }[] {
+  const byInode = new Map<number, string>();
+  for (const name of names) {
+    try {
+      byInode.set(statSync(`${runDir}/${name}`).ino, name);
+    } catch {
+      // already gone
+    }
+  }
+  if (byInode.size === 0) return [];
+  const found: { netns: string; pid: number; command: string }[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const inode = Number(/net:\[(\d+)\]/.exec(readlinkSync(`/proc/${entry}/ns/net`))?.[1]);
+      const netns = byInode.get(inode);
+      if (netns)
+        found.push({
+          netns,
+          pid: Number(entry),
+          command: (processCmdline(Number(entry)) ?? []).join(' '),
+        });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found;
 }

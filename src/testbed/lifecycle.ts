@@ -5,7 +5,7 @@
  */
 import { VmpathError } from '../core/errors.js';
 import type { CommandRunner } from '../sys/runner.js';
-import { processAlive, processCmdline, signalProcess } from '../sys/tools.js';
+import { processAlive, processCmdline, processesInNetns, signalProcess } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
 import { type ApplyOptions, applyAll, applySteps } from './apply.js';
 import type { LedgerLine } from './ledger.js';
@@ -66,6 +66,9 @@ export interface RemovalReport {
   readonly id: string;
   readonly removedNetns: string[];
   readonly failures: string[];
+  /** Processes vmpath did not start that were still running inside the removed namespaces:
+   * they keep those namespaces alive (unnamed) until they exit. Reported, never ended. */
+  readonly strayProcesses: { netns: string; pid: number; command: string }[];
 }
 
 /** Removes testbed `id` by its ledger. Idempotent: an unknown id removes nothing. */
@@ -79,7 +82,7 @@ export async function down(env: TestbedEnv, id: string): Promise<RemovalReport> 
         `testbed ${id} has namespaces (${leftovers.join(', ')}) but no ledger; run 'vmpath testbed clean --id ${id}'`,
       );
     }
-    return { id, removedNetns: [], failures: [] };
+    return { id, removedNetns: [], failures: [], strayProcesses: [] };
   }
   preflight([], env.searchPath, 'removing a testbed');
   return removeTestbed(env, state);
@@ -98,8 +101,14 @@ export async function clean(
   const prefix = 'id' in target ? netnsPrefix(target.id) : `${PREFIX}-`;
   const stray = listNetns(prefix);
   if (stray.length > 0) {
+    const strayProcesses = processesInNetns(stray);
     const failures = await applyAll(env.runner, planRemoveNamespaces(stray));
-    reports.push({ id: 'id' in target ? target.id : '(no record)', removedNetns: stray, failures });
+    reports.push({
+      id: 'id' in target ? target.id : '(no record)',
+      removedNetns: stray,
+      failures,
+      strayProcesses,
+    });
   }
   return reports;
 }
@@ -110,13 +119,14 @@ async function removeTestbed(env: TestbedEnv, state: TestbedState): Promise<Remo
   const objects = ledger.objects();
   // Namespaces that still exist: those of this ledger, plus any with the prefix (crash window).
   const existing = new Set(listNetns(netnsPrefix(state.id)));
+  const strayProcesses = processesInNetns([...existing]);
   const steps = planDown(objects, existing);
   const failures = await applyAll(env.runner, steps);
   const stray = listNetns(netnsPrefix(state.id));
   failures.push(...(await applyAll(env.runner, planRemoveNamespaces(stray))));
   const removedNetns = [...steps.map((step) => step.netns ?? ''), ...stray].filter(Boolean);
   if (failures.length === 0) state.remove();
-  return { id: state.id, removedNetns, failures };
+  return { id: state.id, removedNetns, failures, strayProcesses };
 }
 
 /** Waits up to `graceMs` for processes the ledger recorded (e.g. an `ip` a killed `up` left

@@ -276,6 +276,41 @@ describe('bench failures leave nothing behind', { skip: SKIP_NO_ROOT }, () => {
     }
   });
 
+  test('CLI: when vmpath is killed with SIGKILL mid-test, its server and client exit by themselves', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const child = spawn(
+        process.execPath,
+        [
+          CLI,
+          'bench',
+          'stream',
+          '--id',
+          id,
+          '--from',
+          'node1',
+          '--to',
+          'node3',
+          '--duration',
+          '20',
+        ],
+        {
+          env: { ...process.env, VMPATH_STATE_DIR: env.stateDir },
+          stdio: 'ignore',
+        },
+      );
+      const inside = () => [...pidsIn(`vmp-${id}-host0-node1`), ...pidsIn(`vmp-${id}-host1-node3`)];
+      const deadline = Date.now() + 10_000;
+      while (inside().length < 2 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      assert.equal(inside().length, 2, 'a server and a client run');
+      child.kill('SIGKILL');
+      const gone = Date.now() + 5000;
+      while (inside().length > 0 && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(inside(), [], 'no bench process outlives vmpath');
+    });
+  });
+
   test('CLI: the JSON output has a stable shape', () => {
     const stateDir = env.stateDir;
     const id = testId();

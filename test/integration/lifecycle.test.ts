@@ -42,7 +42,7 @@ function exited(child: ChildProcess): Promise<number | null> {
 }
 
 describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
-  test('up prints the id; status, exec and check work; down removes everything and is idempotent', () => {
+  test('up prints the id; status, exec and check work; down removes everything and is idempotent', async () => {
     const id = testId();
     const upped = run('testbed', 'up', '--preset', 'tiny', '--id', id);
     assert.equal(upped.status, 0, upped.stderr);
@@ -88,6 +88,25 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
       const check = run('testbed', 'check', '--id', id);
       assert.equal(check.status, 0, check.stderr);
       assert.match(check.stdout, /12\/12 ordered pairs reachable/);
+
+      const sleeper = spawn('ip', ['netns', 'exec', `vmp-${id}-host0-node2`, 'sleep', '30'], {
+        stdio: 'ignore',
+      });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const downWithSleeper = run('testbed', 'down', '--id', id);
+      assert.equal(downWithSleeper.status, 0, downWithSleeper.stderr);
+      assert.match(
+        downWithSleeper.stderr,
+        new RegExp(
+          `warning: process ${sleeper.pid} \\(sleep 30\\) was still running in vmp-${id}-host0-node2`,
+        ),
+      );
+      sleeper.kill();
+      assert.equal(
+        run('testbed', 'up', '--preset', 'tiny', '--id', id).status,
+        0,
+        'the id is free again',
+      );
 
       const again = run('testbed', 'up', '--preset', 'tiny', '--id', id);
       assert.equal(again.status, 2, 'a second up with the same id is refused');

@@ -18,6 +18,9 @@ import {
   ToolProcessError,
 } from './tool.js';
 
+/** A server whose client never comes (vmpath killed in between) exits after this long. */
+const SERVER_IDLE_S = 30;
+
 /** iperf3's default port, where pairs start when --port is not given. */
 export const IPERF3_PORT = 5201;
 
@@ -63,6 +66,8 @@ async function runPair(
       '-s',
       '-1',
       '--forceflush',
+      '--idle-timeout',
+      String(SERVER_IDLE_S),
       '-B',
       pair.to.address ?? '',
       '-p',

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { VmpathError } from '../../core/errors.js';
 import { checkId, newId } from '../../core/ids.js';
 import { inNetns } from '../../sys/command.js';
-import { clean, down, up } from '../../testbed/lifecycle.js';
+import { clean, down, type RemovalReport, up } from '../../testbed/lifecycle.js';
 import { findNode } from '../../testbed/nodes.js';
 import { listIds, TestbedState } from '../../testbed/state.js';
 import { testbedStatus } from '../../testbed/status.js';
@@ -15,6 +15,15 @@ import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
 import { formatReachability, formatStatus, formatTestbedList, summaryOf } from '../format.js';
 import { interruptible, recordOf } from '../testbeds.js';
+
+/** Says which processes outlive the namespaces they ran in (vmpath did not start them). */
+function warnStray(ctx: CliContext, reports: readonly RemovalReport[]): void {
+  for (const { netns, pid, command } of reports.flatMap((r) => r.strayProcesses)) {
+    ctx.err(
+      `warning: process ${pid} (${command.slice(0, 80)}) was still running in ${netns}; it keeps that namespace alive until it exits`,
+    );
+  }
+}
 
 export function testbedCommands(program: Command, ctx: CliContext): void {
   const testbed = program
@@ -115,6 +124,7 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
     .action(async (options: { id?: string }) => {
       const id = options.id === undefined ? recordOf(ctx, undefined).id : checkId(options.id);
       const report = await down(ctx, id);
+      warnStray(ctx, [report]);
       if (report.failures.length > 0) {
         throw new VmpathError(
           'E_TESTBED_APPLY',
@@ -143,6 +153,7 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
         ctx,
         options.all ? { all: true } : { id: checkId(options.id as string) },
       );
+      warnStray(ctx, reports);
       const removed = reports.reduce((n, r) => n + r.removedNetns.length, 0);
       const failures = reports.flatMap((r) => r.failures);
       if (failures.length > 0)
