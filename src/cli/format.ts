@@ -74,7 +74,7 @@ export function formatStatus(status: TestbedStatus): string {
   const rows = status.nodes.flatMap((node) => {
     if (!node.exists) return [[node.name, node.role, node.netns, 'MISSING', '', '', '']];
     if (node.interfaces.length === 0)
-      return [[node.name, node.role, node.netns, '(runs on its host)', '', '', '']];
+      return [[node.name, node.role, `${node.netns} (its host's)`, '', '', '', '']];
     return node.interfaces
       .filter((i) => i.name !== 'lo')
       .map((i, n) => {
