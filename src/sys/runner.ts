@@ -44,6 +44,10 @@ export interface StartOptions {
   input?: string;
   /** Called with each chunk of standard output as it arrives (stdio 'pipe' only). */
   onStdout?: (chunk: string) => void;
+  /** Called with each chunk of standard error as it arrives (stdio 'pipe' only). */
+  onStderr?: (chunk: string) => void;
+  /** Variables added to the runner's environment for this process only. */
+  env?: Readonly<Record<string, string>>;
 }
 
 /** Runs commands. One instance per CLI invocation; tests may wrap it to record what ran. */
@@ -86,7 +90,7 @@ export class CommandRunner {
     const begin = performance.now();
     const stdio = options.stdio ?? 'pipe';
     const child = spawn(file, args, {
-      env: this.#env,
+      env: options.env ? { ...this.#env, ...options.env } : this.#env,
       stdio: stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -97,6 +101,7 @@ export class CommandRunner {
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
+      options.onStderr?.(chunk);
     });
     child.stdin?.on('error', () => {});
     // Without input, stdin stays open: a helper can watch it to exit when vmpath goes away.

@@ -62,3 +62,10 @@ test('a cancelled receive no longer matches; leftovers are visible for finalize'
   assert.equal(m.arrive({ source: 0, tag: 0, seq: 0 }), null);
   assert.deepEqual(m.unexpected, [{ source: 0, tag: 0, seq: 0 }]);
 });
+
+test("ANY_TAG never takes the runtime's own (negative) tags", () => {
+  const m = new Matcher<Recv, Msg>();
+  m.arrive({ source: 0, tag: -5, seq: 0 });
+  assert.equal(m.post({ source: ANY_SOURCE, tag: ANY_TAG, name: 'user' }), null);
+  assert.equal(m.post({ source: 0, tag: -5, name: 'internal' })?.tag, -5);
+});

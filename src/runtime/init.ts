@@ -1,0 +1,130 @@
+/**
+ * Joining a job. A rank learns who it is from the environment: vmpath's launcher sets VMPATH_*;
+ * under Open MPI's mpirun it is OMPI_COMM_WORLD_RANK/SIZE, under Slurm's srun SLURM_PROCID/
+ * NTASKS, with VMPATH_RENDEZVOUS and VMPATH_TOKEN given by the user. It listens (tcp on its vm's
+ * address, local on a Unix socket in the job folder), registers at the rendezvous, connects to
+ * every lower rank (local when they share a vm, tcp otherwise) and waits for the higher ones.
+ * This module and world.ts are the runtime's door to the process (environment, exit).
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
+import { Comm, type Route } from './comm.js';
+import { type RankInfo, RendezvousClient } from './rendezvous.js';
+import { World } from './world.js';
+
+export interface InitOptions {
+  /** The environment to read (default: process.env). */
+  env?: NodeJS.ProcessEnv;
+  /** How long to wait for every rank to join (default 60 s). */
+  timeoutMs?: number;
+}
+
+function number(env: NodeJS.ProcessEnv, names: string[], what: string): number {
+  for (const name of names) {
+    const text = env[name];
+    if (text !== undefined && text !== '') {
+      const value = Number(text);
+      if (!Number.isInteger(value) || value < 0)
+        throw new Error(`${name}: got ${JSON.stringify(text)}; allowed: a whole number`);
+      return value;
+    }
+  }
+  throw new Error(
+    `the ${what} is unknown: set one of ${names.join(', ')} (vmpath launch, mpirun and srun do)`,
+  );
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value)
+    throw new Error(
+      `${name} is not set: start ranks with vmpath launch, or set it for mpirun/srun`,
+    );
+  return value;
+}
+
+/** Joins the job this process is a rank of. */
+export async function init(options: InitOptions = {}): Promise<World> {
+  const env = options.env ?? process.env;
+  const rank = number(
+    env,
+    ['VMPATH_RANK', 'OMPI_COMM_WORLD_RANK', 'PMIX_RANK', 'SLURM_PROCID'],
+    'rank',
+  );
+  const size = number(env, ['VMPATH_SIZE', 'OMPI_COMM_WORLD_SIZE', 'SLURM_NTASKS'], 'job size');
+  if (rank >= size) throw new Error(`rank ${rank} is not below the job size ${size}`);
+  const token = required(env, 'VMPATH_TOKEN');
+  const rendezvous = required(env, 'VMPATH_RENDEZVOUS');
+  const address = env.VMPATH_ADDRESS || '127.0.0.1';
+  const vm = env.VMPATH_NODE || hostname();
+  const jobDir =
+    env.VMPATH_JOB_DIR ||
+    join(tmpdir(), `vmpath-job-${createHash('sha256').update(token).digest('hex').slice(0, 12)}`);
+  mkdirSync(jobDir, { recursive: true });
+  const timeoutMs = options.timeoutMs ?? 60_000;
+
+  let comm: Comm | null = null;
+  const handlers: TransportHandlers = {
+    onHeader: (header) => comm?.onHeader(header),
+    onPayload: (source, bytes, offset, last) => comm?.onPayload(source, bytes, offset, last),
+    onPeerLost: (peer, reason) =>
+      comm?.peerLost(peer, new Error(`rank ${peer} is gone (${reason})`)),
+    onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),
+  };
+  const tcp = new StreamEndpoint(rank, size, token, handlers);
+  const local = new StreamEndpoint(rank, size, token, handlers);
+  const tcpAddress = await tcp.listen({ host: address });
+  const localPath = join(jobDir, `rank-${rank}.sock`);
+  await local.listen({ path: localPath });
+  const info: RankInfo = {
+    rank,
+    vm,
+    tcp:
+      tcpAddress.kind === 'tcp'
+        ? { host: tcpAddress.host, port: tcpAddress.port }
+        : { host: address, port: 0 },
+    local: { path: localPath },
+  };
+  const { client, table } = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
+
+  const routes = new Map<number, Route>();
+  for (const peer of table) {
+    if (peer.rank === rank) continue;
+    routes.set(
+      peer.rank,
+      peer.vm === vm
+        ? { endpoint: local, transport: 'local' }
+        : { endpoint: tcp, transport: 'tcp' },
+    );
+  }
+  comm = new Comm(rank, size, routes);
+  const world = comm;
+  client.onFailed((reason) => world.fail(new Error(reason)));
+  for (const peer of table) {
+    if (peer.rank >= rank) continue;
+    const route = routes.get(peer.rank) as Route;
+    if (route.transport === 'local')
+      await local.connect(peer.rank, { kind: 'local', path: peer.local.path });
+    else
+      await tcp.connect(
+        peer.rank,
+        { kind: 'tcp', host: peer.tcp.host, port: peer.tcp.port },
+        address,
+      );
+  }
+  const higher = table.filter((p) => p.rank > rank);
+  await Promise.all([
+    local.waitFor(
+      higher.filter((p) => routes.get(p.rank)?.transport === 'local').map((p) => p.rank),
+      timeoutMs,
+    ),
+    tcp.waitFor(
+      higher.filter((p) => routes.get(p.rank)?.transport === 'tcp').map((p) => p.rank),
+      timeoutMs,
+    ),
+  ]);
+  return new World(comm, client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined);
+}

@@ -1,0 +1,227 @@
+/**
+ * The rendezvous: where the ranks of a job find each other. The launcher (or, under an external
+ * launcher, whoever hosts VMPATH_RENDEZVOUS) runs the server; every rank registers its rank,
+ * where it listens and which vm it is in, proving it holds the job token, and gets the whole
+ * table once all have registered. The connection stays open: a rank whose connection drops
+ * before it said `finalized` is dead, and every other rank is told which one (DESIGN.md 5).
+ * Addresses: `unix:/path` (reachable from every namespace of one machine) or `host:port`.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { readLines, writeLine } from './lines.js';
+
+/** What a rank tells the others about itself. */
+export interface RankInfo {
+  readonly rank: number;
+  /** The vm (or native host) it runs in: ranks of one vm talk over the local transport. */
+  readonly vm: string;
+  readonly tcp: { readonly host: string; readonly port: number };
+  readonly local: { readonly path: string };
+}
+
+export interface RendezvousEvents {
+  /** A registration or message was refused (bad token, garbage); the job goes on. */
+  onRejected(reason: string): void;
+  /** A rank died (its connection dropped before it finalized). */
+  onRankLost(rank: number): void;
+  /** A rank called abort. */
+  onAbort(rank: number, code: number, reason: string): void;
+}
+
+function tokenMatches(offered: unknown, token: Buffer): boolean {
+  if (typeof offered !== 'string') return false;
+  const bytes = Buffer.from(offered, 'utf8');
+  return bytes.length === token.length && timingSafeEqual(bytes, token);
+}
+
+/** Parses `unix:/path` or `host:port`. */
+export function parseRendezvous(
+  address: string,
+): { path: string } | { host: string; port: number } {
+  if (address.startsWith('unix:')) return { path: address.slice(5) };
+  const at = address.lastIndexOf(':');
+  const port = Number(address.slice(at + 1));
+  if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535)
+    throw new Error(
+      `VMPATH_RENDEZVOUS: got ${JSON.stringify(address)}; allowed: unix:/path or host:port`,
+    );
+  return { host: address.slice(0, at), port };
+}
+
+/** The server side. */
+export class RendezvousServer {
+  readonly #size: number;
+  readonly #token: Buffer;
+  readonly #events: RendezvousEvents;
+  readonly #ranks = new Map<number, { socket: Socket; info: RankInfo }>();
+  readonly #finalized = new Set<number>();
+  #server: Server | null = null;
+  #failed = false;
+
+  constructor(size: number, token: string, events: RendezvousEvents) {
+    this.#size = size;
+    this.#token = Buffer.from(token, 'utf8');
+    this.#events = events;
+  }
+
+  listen(where: { path: string } | { host: string; port: number }): Promise<void> {
+    const server = createServer((socket) => this.#accept(socket));
+    this.#server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      const done = () => {
+        server.off('error', reject);
+        resolve();
+      };
+      if ('path' in where) server.listen(where.path, done);
+      else server.listen({ host: where.host, port: where.port }, done);
+    });
+  }
+
+  /** Tells every rank still connected that the job failed (e.g. a rank exited). */
+  fail(reason: string): void {
+    this.#failed = true;
+    for (const { socket } of this.#ranks.values()) writeLine(socket, { type: 'failed', reason });
+  }
+
+  close(): Promise<void> {
+    for (const { socket } of this.#ranks.values()) socket.destroy();
+    return new Promise((resolve) =>
+      this.#server ? this.#server.close(() => resolve()) : resolve(),
+    );
+  }
+
+  #accept(socket: Socket): void {
+    socket.on('error', () => {});
+    let rank: number | null = null;
+    const refuse = (reason: string) => {
+      this.#events.onRejected(reason);
+      socket.destroy();
+    };
+    readLines(
+      socket,
+      (message) => {
+        if (rank === null) {
+          if (!tokenMatches(message.token, this.#token))
+            return refuse('a connection without the job token');
+          const info = message.info as RankInfo | undefined;
+          const r = info?.rank;
+          if (
+            typeof r !== 'number' ||
+            !Number.isInteger(r) ||
+            r < 0 ||
+            r >= this.#size ||
+            this.#ranks.has(r)
+          ) {
+            return refuse(
+              `a registration with rank ${JSON.stringify(r)} (allowed: an unregistered rank from 0 to ${this.#size - 1})`,
+            );
+          }
+          rank = r;
+          this.#ranks.set(r, { socket, info: info as RankInfo });
+          if (this.#ranks.size === this.#size) this.#announce();
+          return;
+        }
+        if (message.type === 'finalized') this.#finalized.add(rank);
+        else if (message.type === 'abort') {
+          this.#events.onAbort(rank, Number(message.code ?? 1), String(message.reason ?? ''));
+          this.fail(
+            `rank ${rank} called abort(${Number(message.code ?? 1)}): ${String(message.reason ?? '')}`,
+          );
+        }
+      },
+      (reason) => refuse(`rank ${rank ?? '?'} sent ${reason}`),
+    );
+    socket.on('close', () => {
+      if (rank === null || this.#ranks.get(rank)?.socket !== socket) return;
+      if (!this.#finalized.has(rank) && !this.#failed) {
+        this.#events.onRankLost(rank);
+        this.fail(`rank ${rank} ended without finalize`);
+      }
+    });
+  }
+
+  #announce(): void {
+    const table = [...this.#ranks.values()].map((r) => r.info).sort((a, b) => a.rank - b.rank);
+    for (const { socket } of this.#ranks.values()) writeLine(socket, { type: 'table', table });
+  }
+}
+
+/** The rank side: register, get the table, then hear of failures. */
+export class RendezvousClient {
+  readonly #socket: Socket;
+  #onFailed: (reason: string) => void = () => {};
+
+  private constructor(socket: Socket) {
+    this.#socket = socket;
+  }
+
+  /** Connects, registers and resolves with the table once every rank has registered. */
+  static connect(
+    address: string,
+    token: string,
+    info: RankInfo,
+    timeoutMs: number,
+  ): Promise<{ client: RendezvousClient; table: RankInfo[] }> {
+    const where = parseRendezvous(address);
+    return new Promise((resolve, reject) => {
+      const socket =
+        'path' in where
+          ? createConnection({ path: where.path })
+          : createConnection({ host: where.host, port: where.port });
+      const client = new RendezvousClient(socket);
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new Error(
+            `the job did not assemble within ${timeoutMs / 1000} s (rendezvous ${address})`,
+          ),
+        );
+      }, timeoutMs);
+      socket.once('error', (error) => {
+        clearTimeout(timer);
+        reject(new Error(`cannot reach the rendezvous ${address}: ${error.message}`));
+      });
+      socket.once('connect', () =>
+        writeLine(socket, { token, info: info as unknown as Record<string, unknown> }),
+      );
+      readLines(
+        socket,
+        (message) => {
+          if (message.type === 'table') {
+            clearTimeout(timer);
+            resolve({ client, table: message.table as RankInfo[] });
+          } else if (message.type === 'failed') client.#onFailed(String(message.reason));
+        },
+        (reason) => client.#onFailed(`the rendezvous sent ${reason}`),
+      );
+      socket.on('close', () => {
+        clearTimeout(timer);
+        reject(
+          new Error(
+            `the rendezvous ${address} closed the connection (wrong token, or the job is over)`,
+          ),
+        );
+        client.#onFailed('the rendezvous went away');
+      });
+    });
+  }
+
+  /** Called when the job fails elsewhere (a rank died or aborted, the launcher went away). */
+  onFailed(handler: (reason: string) => void): void {
+    this.#onFailed = handler;
+  }
+
+  finalized(): void {
+    writeLine(this.#socket, { type: 'finalized' });
+  }
+
+  abort(code: number, reason: string): void {
+    writeLine(this.#socket, { type: 'abort', code, reason });
+  }
+
+  close(): void {
+    this.#socket.removeAllListeners('close');
+    this.#socket.end();
+  }
+}
