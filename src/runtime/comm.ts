@@ -269,14 +269,18 @@ export class Comm {
   }
 
   #complete(message: Incoming, posted: Posted): void {
-    if (message.error) return posted.reject(message.error);
+    if (message.error) {
+      posted.reject(message.error);
+      return;
+    }
     const into = posted.into ? bytesOf(posted.into) : null;
     if (into && into.length < message.size) {
-      return posted.reject(
+      posted.reject(
         new RangeError(
           `rank ${this.rank}: receive buffer of ${into.length} bytes is too small for a message of ${message.size} bytes from rank ${message.source} with tag ${message.tag}`,
         ),
       );
+      return;
     }
     if (into && message.target !== into) message.target.copy(into, 0, 0, message.size);
     const data = (into ?? message.target).subarray(0, message.size);

@@ -24,11 +24,10 @@ export interface Envelope {
   readonly tag: number;
 }
 
+/** Tags below ANY_TAG are the runtime's own (collectives): ANY_TAG never takes them. */
 export function matches(want: Want, envelope: Envelope): boolean {
-  return (
-    (want.source === ANY_SOURCE || want.source === envelope.source) &&
-    (want.tag === ANY_TAG || want.tag === envelope.tag)
-  );
+  const tag = want.tag === ANY_TAG ? envelope.tag >= 0 : want.tag === envelope.tag;
+  return tag && (want.source === ANY_SOURCE || want.source === envelope.source);
 }
 
 /** Queues of posted receives (R) and unexpected messages (M), matched as MPI does. */
