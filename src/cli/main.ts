@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
+import { launchCommand } from './commands/launch.js';
 import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
 import { type CliContext, cliContext } from './context.js';
@@ -37,6 +38,7 @@ export function buildProgram(ctx: CliContext): Command {
   topologyCommands(program, ctx);
   testbedCommands(program, ctx);
   benchCommands(program, ctx);
+  launchCommand(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -10,6 +10,8 @@ import { ANY_SOURCE, ANY_TAG, init, type World } from '../../../src/runtime/inde
 import { RendezvousServer } from '../../../src/runtime/rendezvous.js';
 import { tempDir } from '../../support/temp.js';
 
+let rendezvousPath = '';
+
 async function job(size: number, vmOf: (rank: number) => string) {
   const dir = tempDir('vmpath-job-');
   const lost: number[] = [];
@@ -20,6 +22,7 @@ async function job(size: number, vmOf: (rank: number) => string) {
     onAbort: () => {},
   });
   const path = join(dir, 'rv.sock');
+  rendezvousPath = path;
   await server.listen({ path });
   const worlds = await Promise.all(
     Array.from({ length: size }, (_, rank) =>
@@ -127,6 +130,25 @@ test('non-overtaking under load, a 64 MiB message, typed arrays both ways', asyn
       /receive buffer of 10 bytes is too small for a message of 100 bytes from rank 0 with tag 4/,
     );
     assert.throws(() => a.isend(Buffer.alloc(1), 5, 0), /dest: got 5; allowed: a rank from 0 to 1/);
+  } finally {
+    await each(worlds, (w) => w.finalize());
+    await server.close();
+  }
+});
+
+test('the rendezvous refuses a wrong token and garbage, and the job goes on', async () => {
+  const { connect } = await import('node:net');
+  const { worlds, server, rejected } = await job(2, (rank) => `vm${rank}`);
+  try {
+    for (const line of ['{"token":"nope","info":{"rank":0}}\n', 'GET / HTTP/1.1\r\n\r\n\n']) {
+      const socket = connect({ path: rendezvousPath });
+      socket.on('error', () => {});
+      socket.write(line);
+      await new Promise((resolve) => socket.once('close', resolve));
+    }
+    assert.equal(rejected.length, 2, rejected.join('; '));
+    assert.match(rejected.join('; '), /without the job token.*not JSON/);
+    assert.deepEqual(await each(worlds, (w) => w.allreduce(1, 'sum')), [2, 2]);
   } finally {
     await each(worlds, (w) => w.finalize());
     await server.close();

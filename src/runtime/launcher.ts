@@ -1,0 +1,178 @@
+/**
+ * `vmpath launch`: starts every rank of a job inside its vm's (or native host's) namespace,
+ * hosts the rendezvous on a Unix socket in a job folder (reachable from every namespace, with
+ * no address in the root namespace), prefixes each line a rank prints with its rank, and ends
+ * the job when a rank fails, time runs out or the user interrupts: the other ranks are told,
+ * then ended by PID. It returns the job's communication matrix from the ranks' counters.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Placed } from '../placement/patterns.js';
+import { inNetns } from '../sys/command.js';
+import type { CommandRunner, Started } from '../sys/runner.js';
+import { findNode } from '../testbed/nodes.js';
+import type { Topology } from '../topology/types.js';
+import type { PeerCounters } from './comm.js';
+import { RendezvousServer } from './rendezvous.js';
+
+export interface LaunchOptions {
+  readonly topology: Topology;
+  readonly id: string;
+  readonly placement: readonly Placed[];
+  readonly argv: readonly string[];
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal;
+  /** A line a rank printed on stdout or stderr, already prefixed with `[rank] `. */
+  readonly onLine: (line: string, stream: 'out' | 'err') => void;
+  /** Something the launcher itself has to say (refused connections, failures). */
+  readonly onNotice: (text: string) => void;
+}
+
+export interface MatrixEntry {
+  readonly from: number;
+  readonly to: number;
+  readonly messages: number;
+  readonly bytes: number;
+  readonly transport: PeerCounters['transport'];
+}
+
+export interface LaunchResult {
+  readonly exitCode: number;
+  /** Why the job failed, naming the rank; null when every rank finished. */
+  readonly failure: string | null;
+  readonly matrix: readonly MatrixEntry[];
+}
+
+/** Grace for ranks told of a failure before they are ended by PID. */
+const FAILURE_GRACE_MS = 5000;
+
+function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['onLine']) {
+  let partial = '';
+  return {
+    push(chunk: string) {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(`[${rank}] ${line}`, stream);
+    },
+    flush() {
+      if (partial) onLine(`[${rank}] ${partial}`, stream);
+      partial = '';
+    },
+  };
+}
+
+export async function launch(runner: CommandRunner, options: LaunchOptions): Promise<LaunchResult> {
+  const size = options.placement.length;
+  const token = randomBytes(16).toString('hex');
+  const jobDir = mkdtempSync(join(tmpdir(), 'vmpath-job-'));
+  const matrixDir = join(jobDir, 'matrix');
+  mkdirSync(matrixDir);
+  let failure: string | null = null;
+  let exitCode = 0;
+  const ranks: Started[] = [];
+  const fail = (reason: string, code: number) => {
+    if (failure) return;
+    failure = reason;
+    exitCode = code;
+    options.onNotice(reason);
+    rendezvous.fail(reason);
+    const timer = setTimeout(() => endAll('SIGKILL'), FAILURE_GRACE_MS);
+    timer.unref();
+  };
+  const endAll = (signal: NodeJS.Signals) => {
+    for (const rank of ranks) rank.kill(signal);
+  };
+  const rendezvous = new RendezvousServer(size, token, {
+    onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
+    // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
+    onRankLost: (rank) =>
+      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref(),
+    onAbort: (rank, code, reason) =>
+      fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
+  });
+  const rendezvousPath = join(jobDir, 'rendezvous.sock');
+  await rendezvous.listen({ path: rendezvousPath });
+  const onAbort = () =>
+    fail(`interrupted (${String(options.signal?.reason ?? 'signal')}); ending every rank`, 130);
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(
+    () => fail(`timed out after ${options.timeoutMs / 1000} s; ending every rank`, 124),
+    options.timeoutMs,
+  );
+  try {
+    const done = options.placement.map((placed) => {
+      const node = findNode(options.topology, options.id, placed.vm);
+      const out = prefixer(placed.rank, 'out', options.onLine);
+      const err = prefixer(placed.rank, 'err', options.onLine);
+      const started = runner.start(
+        {
+          argv: inNetns(node.netns, [...options.argv]),
+          netns: node.netns,
+          description: `rank ${placed.rank} on ${placed.vm}`,
+        },
+        {
+          env: {
+            VMPATH_RANK: String(placed.rank),
+            VMPATH_SIZE: String(size),
+            VMPATH_TOKEN: token,
+            VMPATH_RENDEZVOUS: `unix:${rendezvousPath}`,
+            VMPATH_ADDRESS: node.address ?? '127.0.0.1',
+            VMPATH_NODE: placed.vm,
+            VMPATH_JOB_DIR: jobDir,
+            VMPATH_MATRIX_DIR: matrixDir,
+          },
+          onStdout: (chunk) => out.push(chunk),
+          onStderr: (chunk) => err.push(chunk),
+        },
+      );
+      ranks.push(started);
+      return started.done.then(
+        (result) => {
+          out.flush();
+          err.flush();
+          if (result.exitCode !== 0) {
+            const how =
+              result.exitCode === null
+                ? `was killed by ${result.signal}`
+                : `exited with code ${result.exitCode}`;
+            fail(`rank ${placed.rank} (on ${placed.vm}) ${how}`, result.exitCode ?? 1);
+          }
+        },
+        (error: Error) => fail(`rank ${placed.rank} could not start: ${error.message}`, 1),
+      );
+    });
+    await Promise.all(done);
+  } finally {
+    clearTimeout(timer);
+    options.signal?.removeEventListener('abort', onAbort);
+    endAll('SIGKILL');
+    await Promise.allSettled(ranks.map((r) => r.done));
+    await rendezvous.close();
+  }
+  const matrix = readMatrix(matrixDir);
+  rmSync(jobDir, { recursive: true, force: true });
+  return { exitCode, failure, matrix };
+}
+
+function readMatrix(dir: string): MatrixEntry[] {
+  const entries: MatrixEntry[] = [];
+  for (const file of readdirSync(dir)) {
+    const row = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
+      rank: number;
+      to: PeerCounters[];
+    };
+    row.to.forEach((c, to) => {
+      if (c.messages > 0)
+        entries.push({
+          from: row.rank,
+          to,
+          messages: c.messages,
+          bytes: c.bytes,
+          transport: c.transport,
+        });
+    });
+  }
+  return entries.sort((a, b) => a.from - b.from || a.to - b.to);
+}

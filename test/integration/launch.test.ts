@@ -1,0 +1,120 @@
+/**
+ * vmpath launch on real testbeds: the ring application (test/fixtures/apps/ring.mjs, on
+ * vmpath/runtime) under block and cyclic placements and each data path; a rank failing, a rank
+ * killed with SIGKILL and a hung job all end every rank, with the rank named; nothing is left.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { presetSpec } from '../../src/topology/presets.js';
+import { resolveTopology } from '../../src/topology/resolve.js';
+import type { Datapath } from '../../src/topology/types.js';
+import { vmpath } from '../support/cli.js';
+import { CLI, ROOT } from '../support/paths.js';
+import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, withTestbed } from '../support/testbed.js';
+
+const env = testEnv();
+const RING = join(ROOT, 'test/fixtures/apps/ring.mjs');
+const launch = (id: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  vmpath(['launch', '--id', id, ...args, '--', process.execPath, RING], {
+    VMPATH_STATE_DIR: env.stateDir,
+    ...extra,
+  });
+
+function jobProcesses(id: string, topology: ReturnType<typeof resolveTopology>): number[] {
+  return topology.hosts
+    .flatMap((h) => [`vmp-${id}-${h.name}`, ...h.vms.map((v) => `vmp-${id}-${h.name}-${v.name}`)])
+    .flatMap(pidsIn);
+}
+
+describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
+  for (const datapath of ['native', 'bridged', 'iov'] as Datapath[]) {
+    test(`paper ${datapath}: 16 ranks cyclic and 4 ranks block give the serial results`, async () => {
+      const topology = resolveTopology(presetSpec('paper'), { datapath });
+      await withTestbed(env, topology, async (id) => {
+        const cyclic = launch(id, ['-n', '16', '--placement', 'cyclic']);
+        assert.equal(cyclic.status, 0, cyclic.stderr);
+        const lines = cyclic.stdout.trim().split('\n').sort();
+        assert.equal(lines.length, 16);
+        for (const line of lines) assert.match(line, /^\[(\d+)\] rank \1\/16 ok/);
+
+        const matrixFile = join(tempDir('vmpath-matrix-'), 'm.json');
+        const block = launch(id, ['-n', '4', '--placement', 'block', '--matrix', matrixFile]);
+        assert.equal(block.status, 0, block.stderr);
+        const { matrix } = JSON.parse(readFileSync(matrixFile, 'utf8')) as {
+          matrix: { from: number; to: number; transport: string }[];
+        };
+        const transport = (from: number, to: number) =>
+          matrix.find((e) => e.from === from && e.to === to)?.transport;
+        // block on paper: ranks 0,1 share node1 and 2,3 share node2 (native: all on host0).
+        assert.equal(transport(0, 1), 'local');
+        assert.equal(transport(1, 2), datapath === 'native' ? 'local' : 'tcp');
+        assert.match(block.stderr, /vmpath launch: 4 ranks \(block\).*local: \d+ pairs/);
+        assert.deepEqual(jobProcesses(id, topology), [], 'no rank left');
+      });
+    });
+  }
+
+  test('a failing rank ends the job with its exit code and name; nothing is left', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const begin = Date.now();
+      const result = launch(id, ['-n', '4', '--placement', 'cyclic'], { FAIL_RANK: '1' });
+      assert.equal(result.status, 3, result.stderr);
+      assert.match(result.stderr, /FAILED: rank 1 \(on node3\) exited with code 3/);
+      assert.match(result.stderr, /\[0\] .*rank 1/, 'the other ranks say which rank failed');
+      assert.ok(Date.now() - begin < 8000, 'within seconds');
+      assert.deepEqual(jobProcesses(id, topology), []);
+    });
+  });
+
+  test('a rank killed with SIGKILL, and a job past its timeout, end every rank', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'launch', '--id', id, '-n', '4', '--', process.execPath, RING],
+        {
+          env: { ...process.env, VMPATH_STATE_DIR: env.stateDir, HANG_AFTER: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      );
+      let said = '';
+      child.stderr.setEncoding('utf8').on('data', (c: string) => {
+        said += c;
+      });
+      let out = '';
+      child.stdout.setEncoding('utf8').on('data', (c: string) => {
+        out += c;
+      });
+      const deadline = Date.now() + 10_000;
+      while ((out.match(/ ok /g) ?? []).length < 4 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      const [victim] = pidsIn(`vmp-${id}-host1-node3`);
+      assert.ok(victim, 'a rank runs in node3');
+      process.kill(victim, 'SIGKILL');
+      const begin = Date.now();
+      const code = await new Promise((resolve) => child.once('close', resolve));
+      assert.ok(Date.now() - begin < 7000, 'the job ends within seconds');
+      assert.notEqual(code, 0);
+      assert.match(said, /rank \d \(on node3\) was killed by SIGKILL/);
+      assert.deepEqual(jobProcesses(id, topology), []);
+
+      const hung = launch(id, ['-n', '2', '--timeout', '2'], { HANG_AFTER: '1' });
+      assert.equal(hung.status, 124, hung.stderr);
+      assert.match(hung.stderr, /timed out after 2 s/);
+      assert.deepEqual(jobProcesses(id, topology), []);
+    });
+  });
+
+  test('bad input: too many ranks, unknown pattern, no testbed: exit 2', () => {
+    assert.match(
+      vmpath(['launch', '--id', 'nothere', '-n', '2', '--', 'true'], {
+        VMPATH_STATE_DIR: env.stateDir,
+      }).stderr,
+      /--id: got "nothere"/,
+    );
+  });
+});
