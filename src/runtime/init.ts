@@ -12,7 +12,12 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
-import { type RankInfo, RendezvousClient } from './rendezvous.js';
+import {
+  parseRendezvous,
+  type RankInfo,
+  RendezvousClient,
+  RendezvousServer,
+} from './rendezvous.js';
 import { World } from './world.js';
 
 export interface InitOptions {
@@ -88,6 +93,18 @@ export async function init(options: InitOptions = {}): Promise<World> {
         : { host: address, port: 0 },
     local: { path: localPath },
   };
+  // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
+  // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses.
+  let hosted: RendezvousServer | null = null;
+  if (env.VMPATH_RANK === undefined && rank === 0) {
+    const log = (text: string) => process.stderr.write(`rank 0 (rendezvous): ${text}\n`);
+    hosted = new RendezvousServer(size, token, {
+      onRejected: (reason) => log(`refused ${reason}`),
+      onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
+      onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
+    });
+    await hosted.listen(parseRendezvous(rendezvous));
+  }
   const { client, table } = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
 
   const routes = new Map<number, Route>();
@@ -126,5 +143,5 @@ export async function init(options: InitOptions = {}): Promise<World> {
       timeoutMs,
     ),
   ]);
-  return new World(comm, client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined);
+  return new World(comm, client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined, hosted);
 }

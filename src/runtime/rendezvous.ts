@@ -57,11 +57,25 @@ export class RendezvousServer {
   readonly #finalized = new Set<number>();
   #server: Server | null = null;
   #failed = false;
+  #closing = false;
+  readonly #whenAllFinalized: Promise<void>;
+  #allFinalized: () => void = () => {};
 
   constructor(size: number, token: string, events: RendezvousEvents) {
     this.#size = size;
     this.#token = Buffer.from(token, 'utf8');
     this.#events = events;
+    this.#whenAllFinalized = new Promise((resolve) => {
+      this.#allFinalized = resolve;
+    });
+  }
+
+  /** Resolves once every rank has said it finalized, or after `timeoutMs`. */
+  allFinalized(timeoutMs: number): Promise<void> {
+    return Promise.race([
+      this.#whenAllFinalized,
+      new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
+    ]);
   }
 
   listen(where: { path: string } | { host: string; port: number }): Promise<void> {
@@ -85,6 +99,7 @@ export class RendezvousServer {
   }
 
   close(): Promise<void> {
+    this.#closing = true;
     for (const { socket } of this.#ranks.values()) socket.destroy();
     return new Promise((resolve) =>
       this.#server ? this.#server.close(() => resolve()) : resolve(),
@@ -122,8 +137,10 @@ export class RendezvousServer {
           if (this.#ranks.size === this.#size) this.#announce();
           return;
         }
-        if (message.type === 'finalized') this.#finalized.add(rank);
-        else if (message.type === 'abort') {
+        if (message.type === 'finalized') {
+          this.#finalized.add(rank);
+          if (this.#finalized.size === this.#size) this.#allFinalized();
+        } else if (message.type === 'abort') {
           this.#events.onAbort(rank, Number(message.code ?? 1), String(message.reason ?? ''));
           this.fail(
             `rank ${rank} called abort(${Number(message.code ?? 1)}): ${String(message.reason ?? '')}`,
@@ -134,7 +151,7 @@ export class RendezvousServer {
     );
     socket.on('close', () => {
       if (rank === null || this.#ranks.get(rank)?.socket !== socket) return;
-      if (!this.#finalized.has(rank) && !this.#failed) {
+      if (!this.#finalized.has(rank) && !this.#failed && !this.#closing) {
         this.#events.onRankLost(rank);
         this.fail(`rank ${rank} ended without finalize`);
       }
@@ -157,7 +174,32 @@ export class RendezvousClient {
   }
 
   /** Connects, registers and resolves with the table once every rank has registered. */
-  static connect(
+  static async connect(
+    address: string,
+    token: string,
+    info: RankInfo,
+    timeoutMs: number,
+  ): Promise<{ client: RendezvousClient; table: RankInfo[] }> {
+    // Under an external launcher rank 0 hosts the rendezvous and may not listen yet: retry
+    // while nothing answers, until the time is up.
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await RendezvousClient.#attempt(
+          address,
+          token,
+          info,
+          Math.max(1, deadline - Date.now()),
+        );
+      } catch (error) {
+        const refused = /ECONNREFUSED|ENOENT/.test((error as Error).message);
+        if (!refused || Date.now() >= deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  static #attempt(
     address: string,
     token: string,
     info: RankInfo,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { StreamEndpoint } from '../transport/stream.js';
 import * as coll from './collectives.js';
 import type { Comm, Received, Request } from './comm.js';
-import type { RendezvousClient } from './rendezvous.js';
+import type { RendezvousClient, RendezvousServer } from './rendezvous.js';
 
 export type ReduceOp = coll.ReduceOp;
 
@@ -16,6 +16,8 @@ export class World {
   readonly #rendezvous: RendezvousClient;
   readonly #endpoints: readonly StreamEndpoint[];
   readonly #matrixDir: string | undefined;
+  /** The rendezvous this rank hosts (rank 0 under an external launcher), closed last. */
+  readonly #hosted: RendezvousServer | null;
   #finalized = false;
 
   constructor(
@@ -23,11 +25,13 @@ export class World {
     rendezvous: RendezvousClient,
     endpoints: readonly StreamEndpoint[],
     matrixDir: string | undefined,
+    hosted: RendezvousServer | null = null,
   ) {
     this.#comm = comm;
     this.#rendezvous = rendezvous;
     this.#endpoints = endpoints;
     this.#matrixDir = matrixDir;
+    this.#hosted = hosted;
   }
 
   get rank(): number {
@@ -140,7 +144,9 @@ export class World {
     }
     this.#rendezvous.finalized();
     await Promise.all(this.#endpoints.map((e) => e.close()));
+    await this.#hosted?.allFinalized(10_000);
     this.#rendezvous.close();
+    await this.#hosted?.close();
     if (unmatched.length > 0) {
       const list = unmatched
         .slice(0, 5)

@@ -154,3 +154,30 @@ test('the rendezvous refuses a wrong token and garbage, and the job goes on', as
     await server.close();
   }
 });
+
+test('under an external launcher (OMPI_ variables), rank 0 hosts the rendezvous at host:port', async () => {
+  const { createServer } = await import('node:net');
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const dir = tempDir('vmpath-ext-');
+  // Start the higher ranks first: they must wait for rank 0's rendezvous to come up.
+  const order = [3, 2, 1, 0];
+  const pending = order.map((rank) =>
+    init({
+      env: {
+        OMPI_COMM_WORLD_RANK: String(rank),
+        OMPI_COMM_WORLD_SIZE: '4',
+        VMPATH_TOKEN: 'ext',
+        VMPATH_RENDEZVOUS: `127.0.0.1:${port}`,
+        VMPATH_NODE: `host${rank % 2}`,
+        VMPATH_JOB_DIR: dir,
+      },
+      timeoutMs: 5000,
+    }),
+  );
+  const worlds = (await Promise.all(pending)).sort((a, b) => a.rank - b.rank);
+  assert.deepEqual(await each(worlds, (w) => w.allreduce(w.rank, 'sum')), [6, 6, 6, 6]);
+  await each(worlds, (w) => w.finalize());
+});
