@@ -7,7 +7,8 @@
  * This module and world.ts are the runtime's door to the process (environment, exit).
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
@@ -51,6 +52,24 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** The address this machine (or namespace) uses towards the rendezvous: the kernel's route
+ * choice, read from a connected UDP socket (no packet is sent). Interface lists are not used:
+ * they hide a link whose carrier the kernel has not yet reported, right after it came up. */
+async function ownAddress(rendezvous: string): Promise<string> {
+  const where = parseRendezvous(rendezvous);
+  if ('path' in where) return '127.0.0.1';
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(where.port, where.host, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}
+
 /** Joins the job this process is a rank of. */
 export async function init(options: InitOptions = {}): Promise<World> {
   const env = options.env ?? process.env;
@@ -63,8 +82,9 @@ export async function init(options: InitOptions = {}): Promise<World> {
   if (rank >= size) throw new Error(`rank ${rank} is not below the job size ${size}`);
   const token = required(env, 'VMPATH_TOKEN');
   const rendezvous = required(env, 'VMPATH_RENDEZVOUS');
-  const address = env.VMPATH_ADDRESS || '127.0.0.1';
-  const vm = env.VMPATH_NODE || hostname();
+  const address = env.VMPATH_ADDRESS || (await ownAddress(rendezvous));
+  // Without VMPATH_NODE, the host name and address tell machines (and namespaces) apart.
+  const vm = env.VMPATH_NODE || `${hostname()}/${address}`;
   const jobDir =
     env.VMPATH_JOB_DIR ||
     join(tmpdir(), `vmpath-job-${createHash('sha256').update(token).digest('hex').slice(0, 12)}`);
@@ -81,67 +101,78 @@ export async function init(options: InitOptions = {}): Promise<World> {
   };
   const tcp = new StreamEndpoint(rank, size, token, handlers);
   const local = new StreamEndpoint(rank, size, token, handlers);
-  const tcpAddress = await tcp.listen({ host: address });
-  const localPath = join(jobDir, `rank-${rank}.sock`);
-  await local.listen({ path: localPath });
-  const info: RankInfo = {
-    rank,
-    vm,
-    tcp:
-      tcpAddress.kind === 'tcp'
-        ? { host: tcpAddress.host, port: tcpAddress.port }
-        : { host: address, port: 0 },
-    local: { path: localPath },
-  };
-  // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
-  // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses.
   let hosted: RendezvousServer | null = null;
-  if (env.VMPATH_RANK === undefined && rank === 0) {
-    const log = (text: string) => process.stderr.write(`rank 0 (rendezvous): ${text}\n`);
-    hosted = new RendezvousServer(size, token, {
-      onRejected: (reason) => log(`refused ${reason}`),
-      onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
-      onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
-    });
-    await hosted.listen(parseRendezvous(rendezvous));
-  }
-  const { client, table } = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
+  let client: RendezvousClient | null = null;
+  try {
+    const tcpAddress = await tcp.listen({ host: address });
+    const localPath = join(jobDir, `rank-${rank}.sock`);
+    rmSync(localPath, { force: true }); // a socket file left by an earlier job with this token
+    await local.listen({ path: localPath });
+    const info: RankInfo = {
+      rank,
+      vm,
+      tcp:
+        tcpAddress.kind === 'tcp'
+          ? { host: tcpAddress.host, port: tcpAddress.port }
+          : { host: address, port: 0 },
+      local: { path: localPath },
+    };
+    // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
+    // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses.
+    if (env.VMPATH_RANK === undefined && rank === 0) {
+      const log = (text: string) => process.stderr.write(`rank 0 (rendezvous): ${text}\n`);
+      hosted = new RendezvousServer(size, token, {
+        onRejected: (reason) => log(`refused ${reason}`),
+        onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
+        onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
+      });
+      await hosted.listen(parseRendezvous(rendezvous));
+    }
+    const joined = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
+    client = joined.client;
+    const table = joined.table;
 
-  const routes = new Map<number, Route>();
-  for (const peer of table) {
-    if (peer.rank === rank) continue;
-    routes.set(
-      peer.rank,
-      peer.vm === vm
-        ? { endpoint: local, transport: 'local' }
-        : { endpoint: tcp, transport: 'tcp' },
-    );
-  }
-  comm = new Comm(rank, size, routes);
-  const world = comm;
-  client.onFailed((reason) => world.fail(new Error(reason)));
-  for (const peer of table) {
-    if (peer.rank >= rank) continue;
-    const route = routes.get(peer.rank) as Route;
-    if (route.transport === 'local')
-      await local.connect(peer.rank, { kind: 'local', path: peer.local.path });
-    else
-      await tcp.connect(
+    const routes = new Map<number, Route>();
+    for (const peer of table) {
+      if (peer.rank === rank) continue;
+      routes.set(
         peer.rank,
-        { kind: 'tcp', host: peer.tcp.host, port: peer.tcp.port },
-        address,
+        peer.vm === vm
+          ? { endpoint: local, transport: 'local' }
+          : { endpoint: tcp, transport: 'tcp' },
       );
+    }
+    comm = new Comm(rank, size, routes);
+    const world = comm;
+    joined.client.onFailed((reason) => world.fail(new Error(reason)));
+    for (const peer of table) {
+      if (peer.rank >= rank) continue;
+      const route = routes.get(peer.rank) as Route;
+      if (route.transport === 'local')
+        await local.connect(peer.rank, { kind: 'local', path: peer.local.path });
+      else
+        await tcp.connect(
+          peer.rank,
+          { kind: 'tcp', host: peer.tcp.host, port: peer.tcp.port },
+          address,
+        );
+    }
+    const higher = table.filter((p) => p.rank > rank);
+    await Promise.all([
+      local.waitFor(
+        higher.filter((p) => routes.get(p.rank)?.transport === 'local').map((p) => p.rank),
+        timeoutMs,
+      ),
+      tcp.waitFor(
+        higher.filter((p) => routes.get(p.rank)?.transport === 'tcp').map((p) => p.rank),
+        timeoutMs,
+      ),
+    ]);
+    return new World(comm, joined.client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined, hosted);
+  } catch (error) {
+    // Leave nothing listening: a rank that cannot join must be able to exit.
+    client?.close();
+    await Promise.allSettled([tcp.close(), local.close(), hosted?.close()]);
+    throw error;
   }
-  const higher = table.filter((p) => p.rank > rank);
-  await Promise.all([
-    local.waitFor(
-      higher.filter((p) => routes.get(p.rank)?.transport === 'local').map((p) => p.rank),
-      timeoutMs,
-    ),
-    tcp.waitFor(
-      higher.filter((p) => routes.get(p.rank)?.transport === 'tcp').map((p) => p.rank),
-      timeoutMs,
-    ),
-  ]);
-  return new World(comm, client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined, hosted);
 }
