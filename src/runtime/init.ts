@@ -8,7 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
@@ -168,7 +168,24 @@ export async function init(options: InitOptions = {}): Promise<World> {
         timeoutMs,
       ),
     ]);
-    return new World(comm, joined.client, [tcp, local], env.VMPATH_MATRIX_DIR || undefined, hosted);
+    return new World(
+      comm,
+      joined.client,
+      [tcp, local],
+      env.VMPATH_MATRIX_DIR || undefined,
+      hosted,
+      () => {
+        rmSync(localPath, { force: true });
+        // The last rank out removes the folder it made (a launcher removes its own).
+        if (!env.VMPATH_JOB_DIR) {
+          try {
+            rmdirSync(jobDir);
+          } catch {
+            // other ranks' sockets are still there
+          }
+        }
+      },
+    );
   } catch (error) {
     // Leave nothing listening: a rank that cannot join must be able to exit.
     client?.close();

@@ -151,9 +151,11 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     await Promise.allSettled(ranks.map((r) => r.done));
     await rendezvous.close();
   }
-  const matrix = readMatrix(matrixDir);
-  rmSync(jobDir, { recursive: true, force: true });
-  return { exitCode, failure, matrix };
+  try {
+    return { exitCode, failure, matrix: readMatrix(matrixDir) };
+  } finally {
+    rmSync(jobDir, { recursive: true, force: true });
+  }
 }
 
 function readMatrix(dir: string): MatrixEntry[] {

@@ -18,6 +18,8 @@ export class World {
   readonly #matrixDir: string | undefined;
   /** The rendezvous this rank hosts (rank 0 under an external launcher), closed last. */
   readonly #hosted: RendezvousServer | null;
+  /** Removes this rank's files (its socket; the job folder once empty). */
+  readonly #cleanup: () => void;
   #finalized = false;
 
   constructor(
@@ -26,12 +28,14 @@ export class World {
     endpoints: readonly StreamEndpoint[],
     matrixDir: string | undefined,
     hosted: RendezvousServer | null = null,
+    cleanup: () => void = () => {},
   ) {
     this.#comm = comm;
     this.#rendezvous = rendezvous;
     this.#endpoints = endpoints;
     this.#matrixDir = matrixDir;
     this.#hosted = hosted;
+    this.#cleanup = cleanup;
   }
 
   get rank(): number {
@@ -147,6 +151,7 @@ export class World {
     await this.#hosted?.allFinalized(10_000);
     this.#rendezvous.close();
     await this.#hosted?.close();
+    this.#cleanup();
     if (unmatched.length > 0) {
       const list = unmatched
         .slice(0, 5)
