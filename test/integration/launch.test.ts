@@ -57,6 +57,24 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
     });
   }
 
+  test('100 MiB messages over the testbed arrive intact (tcp across hosts, local inside a vm)', async () => {
+    const topology = resolveTopology(presetSpec('paper'), { datapath: 'iov' });
+    await withTestbed(env, topology, async (id) => {
+      const big = join(ROOT, 'test/fixtures/apps/big.mjs');
+      const result = vmpath(
+        ['launch', '--id', id, '-n', '3', '--placement', 'block', '--', process.execPath, big],
+        { VMPATH_STATE_DIR: env.stateDir },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /\[1\] rank 1 intact 104857600/);
+      assert.match(result.stdout, /\[2\] rank 2 intact 104857600/);
+      assert.match(
+        result.stderr,
+        /local: \d+ pairs, \d+ messages, 104857600 bytes; tcp: \d+ pairs, \d+ messages, 104857600 bytes/,
+      );
+    });
+  });
+
   test('a failing rank ends the job with its exit code and name; nothing is left', async () => {
     const topology = resolveTopology(presetSpec('tiny'));
     await withTestbed(env, topology, async (id) => {
