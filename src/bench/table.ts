@@ -60,8 +60,9 @@ export function buildTable(
       datapath,
       perPair: result.pairs.map((p) => ({ from: p.from, to: p.to, value: p.summary.mean })),
       total,
-      pctOfNative: native ? (100 * total) / native : null,
-      pctOfLink: stream && linkMiBps ? (100 * total) / linkMiBps : null,
+      // ratio first, then percent: the native row is then exactly 100
+      pctOfNative: native ? (total / native) * 100 : null,
+      pctOfLink: stream && linkMiBps ? (total / linkMiBps) * 100 : null,
       result,
     };
   });

@@ -107,9 +107,9 @@ test('the study table: totals as % of NATIVE and of the link, and BRIDGED/IOV', 
   assert.deepEqual(
     table.rows.map((r) => [r.datapath, r.total, r.pctOfNative, r.pctOfLink]),
     [
-      ['native', 100, 100, (100 * 100) / link],
-      ['bridged', 60, 60, (100 * 60) / link],
-      ['iov', 80, 80, (100 * 80) / link],
+      ['native', 100, 100, (100 / link) * 100],
+      ['bridged', 60, 60, (60 / link) * 100],
+      ['iov', 80, 80, (80 / link) * 100],
     ],
   );
   assert.equal(table.bridgedOverIov, 0.75);
