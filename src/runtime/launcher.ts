@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Placed } from '../placement/patterns.js';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { findNode } from '../testbed/nodes.js';
@@ -17,10 +16,16 @@ import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
 import { RendezvousServer } from './rendezvous.js';
 
+/** Where one rank runs: the vm (or native host) by name. src/placement produces these. */
+export interface RankSlot {
+  readonly rank: number;
+  readonly vm: string;
+}
+
 export interface LaunchOptions {
   readonly topology: Topology;
   readonly id: string;
-  readonly placement: readonly Placed[];
+  readonly placement: readonly RankSlot[];
   readonly argv: readonly string[];
   readonly timeoutMs: number;
   readonly signal?: AbortSignal;
