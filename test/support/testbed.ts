@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { newId } from '../../src/core/ids.js';
 import { CommandRunner } from '../../src/sys/runner.js';
-import { findExecutable, isRoot } from '../../src/sys/tools.js';
+import { findExecutable, isRoot, processesInNetns } from '../../src/sys/tools.js';
 import { down, type TestbedEnv, up } from '../../src/testbed/lifecycle.js';
 import { netnsPrefix } from '../../src/testbed/names.js';
 import { listNetns } from '../../src/testbed/state.js';
@@ -77,8 +77,7 @@ export function leftovers(id: string): string[] {
   return listNetns(netnsPrefix(id));
 }
 
-/** PIDs of processes running inside a namespace now (`ip netns pids`). */
+/** PIDs of processes running inside a namespace now. */
 export function pidsIn(netns: string): number[] {
-  const out = spawnSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).stdout ?? '';
-  return out.split('\n').filter(Boolean).map(Number);
+  return processesInNetns([netns]).map((p) => p.pid);
 }

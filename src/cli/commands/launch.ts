@@ -1,6 +1,7 @@
 /**
  * `vmpath launch`: run an application's ranks inside a testbed's vms.
  */
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidField } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
@@ -60,7 +61,6 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           }),
         );
         if (flags.matrix) {
-          const { writeFileSync } = await import('node:fs');
           writeFileSync(
             flags.matrix,
             `${JSON.stringify({ ranks: n, placement, matrix: result.matrix }, null, 2)}\n`,
