@@ -11,7 +11,8 @@ import { createSocket } from 'node:dgram';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
+import { SHM_DIR, sharedMemory } from '../transport/ring.js';
+import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
 import {
   parseRendezvous,
@@ -70,6 +71,25 @@ async function ownAddress(rendezvous: string): Promise<string> {
   }
 }
 
+/** A short name for the job, from its token: names its folder and shared-memory rings. */
+export function jobKey(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 12);
+}
+
+/** The prefix of the job's ring files under /dev/shm (the launcher removes leftovers). */
+export function ringPrefix(token: string): string {
+  return join(SHM_DIR, `vmpath-${jobKey(token)}`);
+}
+
+/** Which transport two ranks use: local inside one vm, and between shm vms of one host. */
+export function transportBetween(
+  a: Pick<RankInfo, 'vm' | 'host' | 'shm'>,
+  b: Pick<RankInfo, 'vm' | 'host' | 'shm'>,
+): 'local' | 'tcp' {
+  if (a.vm === b.vm) return 'local';
+  return a.shm && b.shm && a.host === b.host ? 'local' : 'tcp';
+}
+
 /** Joins the job this process is a rank of. */
 export async function init(options: InitOptions = {}): Promise<World> {
   const env = options.env ?? process.env;
@@ -85,9 +105,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
   const address = env.VMPATH_ADDRESS || (await ownAddress(rendezvous));
   // Without VMPATH_NODE, the host name and address tell machines (and namespaces) apart.
   const vm = env.VMPATH_NODE || `${hostname()}/${address}`;
-  const jobDir =
-    env.VMPATH_JOB_DIR ||
-    join(tmpdir(), `vmpath-job-${createHash('sha256').update(token).digest('hex').slice(0, 12)}`);
+  const host = env.VMPATH_HOST || vm;
+  const jobDir = env.VMPATH_JOB_DIR || join(tmpdir(), `vmpath-job-${jobKey(token)}`);
   mkdirSync(jobDir, { recursive: true });
   const timeoutMs = options.timeoutMs ?? 60_000;
 
@@ -100,7 +119,11 @@ export async function init(options: InitOptions = {}): Promise<World> {
     onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),
   };
   const tcp = new StreamEndpoint(rank, size, token, handlers);
-  const local = new StreamEndpoint(rank, size, token, handlers);
+  const addon = sharedMemory();
+  const rings: RingOptions | null =
+    typeof addon === 'string' ? null : { addon, prefix: ringPrefix(token) };
+  if (!rings && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
+  const local = new StreamEndpoint(rank, size, token, handlers, rings);
   let hosted: RendezvousServer | null = null;
   let client: RendezvousClient | null = null;
   try {
@@ -111,6 +134,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
     const info: RankInfo = {
       rank,
       vm,
+      host,
+      shm: env.VMPATH_DATAPATH === 'shm',
       tcp:
         tcpAddress.kind === 'tcp'
           ? { host: tcpAddress.host, port: tcpAddress.port }
@@ -137,7 +162,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
       if (peer.rank === rank) continue;
       routes.set(
         peer.rank,
-        peer.vm === vm
+        transportBetween(info, peer) === 'local'
           ? { endpoint: local, transport: 'local' }
           : { endpoint: tcp, transport: 'tcp' },
       );

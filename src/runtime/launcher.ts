@@ -8,12 +8,13 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { findNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
+import { ringPrefix } from './init.js';
 import { RendezvousServer } from './rendezvous.js';
 
 /** Where one rank runs: the vm (or native host) by name. src/placement produces these. */
@@ -125,6 +126,8 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
             VMPATH_RENDEZVOUS: `unix:${rendezvousPath}`,
             VMPATH_ADDRESS: node.address ?? '127.0.0.1',
             VMPATH_NODE: placed.vm,
+            VMPATH_HOST: node.host ?? placed.vm,
+            VMPATH_DATAPATH: node.datapath ?? 'native',
             VMPATH_JOB_DIR: jobDir,
             VMPATH_MATRIX_DIR: matrixDir,
           },
@@ -155,11 +158,21 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     endAll('SIGKILL');
     await Promise.allSettled(ranks.map((r) => r.done));
     await rendezvous.close();
+    removeRings(token);
   }
   try {
     return { exitCode, failure, matrix: readMatrix(matrixDir) };
   } finally {
     rmSync(jobDir, { recursive: true, force: true });
+  }
+}
+
+/** Ring files of this job that a killed rank left in /dev/shm (receivers unlink the others). */
+function removeRings(token: string): void {
+  const prefix = ringPrefix(token);
+  const name = basename(prefix);
+  for (const file of readdirSync(dirname(prefix))) {
+    if (file.startsWith(`${name}-`)) rmSync(join(dirname(prefix), file), { force: true });
   }
 }
 

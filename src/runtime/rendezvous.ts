@@ -15,6 +15,10 @@ export interface RankInfo {
   readonly rank: number;
   /** The vm (or native host) it runs in: ranks of one vm talk over the local transport. */
   readonly vm: string;
+  /** The host of that vm, and whether the vm has the shm data path: ranks of shm vms on one
+   * host talk over the local transport too. */
+  readonly host: string;
+  readonly shm: boolean;
   readonly tcp: { readonly host: string; readonly port: number };
   readonly local: { readonly path: string };
 }

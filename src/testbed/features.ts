@@ -32,7 +32,7 @@ const FEATURES: readonly Feature[] = [
   {
     name: 'macvlan interfaces',
     argvWord: 'macvlan',
-    askedBy: 'the iov data path: use --datapath bridged or native',
+    askedBy: 'the iov and shm data paths: use --datapath bridged or native',
   },
   { name: 'Linux bridges', argvWord: 'bridge', askedBy: 'the bridged data path or the switch' },
   { name: 'veth pairs', argvWord: 'veth', askedBy: 'every testbed' },

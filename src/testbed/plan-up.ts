@@ -3,7 +3,7 @@
  * host's data path, then shaping. Pure: `planUp` returns steps; `apply.ts` runs them.
  */
 import { vmsOf } from '../topology/query.js';
-import type { Topology } from '../topology/types.js';
+import { type Topology, usesVf } from '../topology/types.js';
 import { DATAPATH_PLANNERS, hostDatapath } from './datapaths/index.js';
 import { BRIDGE, hostNetns, switchNetns, switchPort, UPLINK, vmNetns } from './names.js';
 import { addBridge, ip, linkUp, type PlanContext, type Step } from './plan.js';
@@ -97,7 +97,7 @@ export function planWire(ctx: PlanContext): Step[] {
       },
       ip(swNs, ['link', 'set', 'dev', port, 'master', BRIDGE], `${port} joins the switch`),
     );
-    if (host.iov.mode === 'vepa' && hostDatapath(host) === 'iov') {
+    if (host.iov.mode === 'vepa' && usesVf(hostDatapath(host))) {
       steps.push(
         ip(
           swNs,

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { invalidField, showValue, VmpathError } from '../core/errors.js';
 import { BENCHMARK_RANGE, cidrWithin, hostAddress, parseCidr, usableAddresses } from './address.js';
 import { type TopologyInput, topologySchema } from './schema.js';
-import type { Datapath, Host, IovMode, Topology, Vm } from './types.js';
+import { type Datapath, type Host, type IovMode, type Topology, usesVf, type Vm } from './types.js';
 
 /** Overrides applied on top of a spec, as the CLI's --datapath and --rate options ask. */
 export interface TopologyOverrides {
@@ -116,29 +116,27 @@ function checkHostDatapaths(host: Host, h: number): void {
       'native on every vm of a host or on none (native means the ranks run on the host itself)',
     );
   }
-  if (kinds.has('bridged') && kinds.has('iov')) {
+  if (kinds.has('bridged') && (kinds.has('iov') || kinds.has('shm'))) {
     throw invalidField(
       'E_SPEC_INVALID',
       `hosts[${h}].vms[].datapath`,
-      'bridged+iov',
-      'one of bridged or iov per host: the emulated uplink is either a bridge port or the lower device of macvlan VFs',
+      [...kinds].join('+'),
+      'bridged on every vm of a host, or iov/shm on every vm: the emulated uplink is either a bridge port or the lower device of macvlan VFs',
     );
   }
-  const vfs = host.vms.filter((vm) => vm.datapath === 'iov').length;
+  const vfs = host.vms.filter((vm) => usesVf(vm.datapath)).length;
   if (vfs > host.iov.maxVfs) {
     throw invalidField(
       'E_SPEC_INVALID',
       `hosts[${h}].iov.maxVfs`,
       host.iov.maxVfs,
-      `at least ${vfs}: host ${host.name} has ${vfs} iov vms and each needs its own virtual function`,
+      `at least ${vfs}: host ${host.name} has ${vfs} iov/shm vms and each needs its own virtual function`,
     );
   }
 }
 
 function resolveSwitch(input: TopologyInput, hosts: readonly Host[]): { name: string } | null {
-  const vepa = hosts.some(
-    (h) => h.iov.mode === 'vepa' && h.vms.some((vm) => vm.datapath === 'iov'),
-  );
+  const vepa = hosts.some((h) => h.iov.mode === 'vepa' && h.vms.some((vm) => usesVf(vm.datapath)));
   const needed = hosts.length !== 2 || vepa;
   if (input.switch === false && needed) {
     const why = vepa

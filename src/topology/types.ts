@@ -3,9 +3,17 @@
  * applied) and the objects are frozen. Plans and the testbed read only these, never raw input.
  */
 
-/** How a vm reaches the wire (DESIGN.md section 2). `native` means no vm: ranks run on the host. */
-export type Datapath = 'native' | 'bridged' | 'iov';
-export const DATAPATHS: readonly Datapath[] = ['native', 'bridged', 'iov'];
+/** How a vm reaches the wire (DESIGN.md section 2). `native` means no vm: ranks run on the host.
+ * `shm` adds host-local shared-memory channels between co-located vms to the direct path: such
+ * vms reach the wire through iov VFs, and ranks in two shm vms of one host talk through shared
+ * memory (the runtime's local transport) instead of the network. */
+export type Datapath = 'native' | 'bridged' | 'iov' | 'shm';
+export const DATAPATHS: readonly Datapath[] = ['native', 'bridged', 'iov', 'shm'];
+
+/** Data paths whose vms attach to the uplink with a macvlan VF. */
+export function usesVf(datapath: Datapath): boolean {
+  return datapath === 'iov' || datapath === 'shm';
+}
 
 /** The embedded switch of an SR-IOV NIC: `veb` switches vm-to-vm frames inside the NIC, `vepa`
  * sends them to the external switch and back (802.1Qbg). Emulated with macvlan modes. */

@@ -1,14 +1,32 @@
 /**
  * Point-to-point messages over stream sockets: TCP between vms (so the testbed's data path
- * carries them) or Unix-domain sockets between ranks of one vm. One connection per pair of
+ * carries them) or Unix-domain sockets between ranks of one machine. One connection per pair of
  * ranks, opened by the higher rank; each side proves it holds the job token before any message
  * flows, and a peer that does not, or that sends a malformed frame, is dropped and reported
  * while the job goes on. Messages use frame.ts: a header, then the payload as the caller gave
- * it (a view, not a copy). What a message means (matching, counters) is the runtime's business.
+ * it (a view, not a copy). On local connections with rings (ring.ts), payloads above
+ * INLINE_BYTES go through shared memory instead, in chunks the receiver credits back. What a
+ * message means (matching, counters) is the runtime's business.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { encodeHeader, FrameDecoder, type MessageHeader } from './frame.js';
+import {
+  encodeChunk,
+  encodeCredit,
+  encodeHeader,
+  FrameDecoder,
+  KIND_RING_MESSAGE,
+  type MessageHeader,
+} from './frame.js';
+import {
+  type Addon,
+  CHUNK_BYTES,
+  createRing,
+  INLINE_BYTES,
+  type OutRing,
+  openRing,
+  ringPath,
+} from './ring.js';
 
 /** Where a rank listens. */
 export type PeerAddress =
@@ -58,23 +76,53 @@ export function decodeHello(bytes: Buffer, token: Buffer): { rank: number; lengt
   return { rank: bytes.readUInt32BE(4), length: HELLO_FIXED + tokenLength };
 }
 
+/** Shared-memory rings for a local endpoint: the addon and the job's file prefix. */
+export interface RingOptions {
+  readonly addon: Addon;
+  /** e.g. /dev/shm/vmpath-<job>; ring files are `<prefix>-<from>-<to>`. */
+  readonly prefix: string;
+  readonly bytes?: number;
+}
+
+interface Peer {
+  readonly socket: Socket;
+  /** The ring this rank sends into and the one it receives from; null without rings. */
+  readonly out: OutRing | null;
+  readonly in: Buffer | null;
+  /** The last send still in progress (ring sends wait for room): later sends queue behind it. */
+  tail: Promise<void> | null;
+}
+
 /** One rank's end of the job's connections. */
 export class StreamEndpoint {
   readonly rank: number;
   readonly size: number;
   readonly #token: Buffer;
   readonly #handlers: TransportHandlers;
-  readonly #peers = new Map<number, Socket>();
+  readonly #rings: RingOptions | null;
+  readonly #peers = new Map<number, Peer>();
   readonly #waiters = new Set<() => void>();
   #server: Server | null = null;
   #closing = false;
 
-  constructor(rank: number, size: number, token: string, handlers: TransportHandlers) {
+  constructor(
+    rank: number,
+    size: number,
+    token: string,
+    handlers: TransportHandlers,
+    rings: RingOptions | null = null,
+  ) {
     this.rank = rank;
     this.size = size;
     this.#token = Buffer.from(token, 'utf8');
     encodeHello(rank, token);
     this.#handlers = handlers;
+    this.#rings = rings;
+  }
+
+  /** True when payloads above INLINE_BYTES travel through shared memory. */
+  get sharedMemory(): boolean {
+    return this.#rings !== null;
   }
 
   /** Listens on a TCP address (port 0: any free port) or a Unix socket path. */
@@ -113,9 +161,17 @@ export class StreamEndpoint {
           : createConnection({ path: address.path });
       socket.once('error', reject);
       socket.once('connect', () => {
+        let out: OutRing | null;
+        try {
+          out = this.#createRing(peer);
+        } catch (error) {
+          socket.destroy();
+          return reject(error);
+        }
         socket.write(encodeHello(this.rank, this.#token.toString('utf8')));
         this.#handshake(socket, (rank) => {
           if (rank !== peer) throw new Error(`expected rank ${peer}, met rank ${rank}`);
+          return { out, in: this.#openRing(rank) };
         }).then(
           () => {
             socket.off('error', reject);
@@ -151,24 +207,60 @@ export class StreamEndpoint {
     });
   }
 
-  /** Sends one message: the header, then `payload` as it is. Resolves once the bytes are with
-   * the kernel, after which the caller may reuse its buffer. */
+  /** Sends one message: the header, then `payload` as it is (or through the ring). Resolves
+   * once the bytes are with the kernel (or in the ring), after which the caller may reuse its
+   * buffer. Messages to one peer leave in the order of the calls. */
   send(dest: number, header: MessageHeader, payload: ArrayBufferView): Promise<void> {
-    const socket = this.#peers.get(dest);
-    if (!socket) return Promise.reject(new Error(`no connection to rank ${dest}`));
+    const peer = this.#peers.get(dest);
+    if (!peer) return Promise.reject(new Error(`no connection to rank ${dest}`));
     const bytes = Buffer.isBuffer(payload)
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    return new Promise((resolve, reject) => {
-      socket.write(encodeHeader({ ...header, size: bytes.length }));
-      socket.write(bytes, (error) => (error ? reject(error) : resolve()));
-    });
+    const full = { ...header, size: bytes.length };
+    const out = peer.out;
+    if (!out || bytes.length <= INLINE_BYTES) {
+      if (!peer.tail) return writeInline(peer.socket, full, bytes);
+      return this.#queue(peer, () => writeInline(peer.socket, full, bytes));
+    }
+    return this.#queue(peer, () => writeRing(peer.socket, out, full, bytes));
+  }
+
+  #queue(peer: Peer, next: () => Promise<void>): Promise<void> {
+    const sent = (peer.tail ?? Promise.resolve()).then(next);
+    const tail = sent.then(
+      () => {
+        if (peer.tail === tail) peer.tail = null;
+      },
+      () => {
+        if (peer.tail === tail) peer.tail = null;
+      },
+    );
+    peer.tail = tail;
+    return sent;
+  }
+
+  #createRing(peer: number): OutRing | null {
+    if (!this.#rings) return null;
+    return createRing(
+      ringPath(this.#rings.prefix, this.rank, peer),
+      this.#rings.addon,
+      this.#rings.bytes,
+    );
+  }
+
+  #openRing(peer: number): Buffer | null {
+    if (!this.#rings) return null;
+    return openRing(
+      ringPath(this.#rings.prefix, peer, this.rank),
+      this.#rings.addon,
+      this.#rings.bytes,
+    );
   }
 
   /** Closes every connection and the listener. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const socket of this.#peers.values()) socket.end();
+    for (const { socket } of this.#peers.values()) socket.end();
     this.#peers.clear();
     await new Promise<void>((resolve) =>
       this.#server ? this.#server.close(() => resolve()) : resolve(),
@@ -181,6 +273,9 @@ export class StreamEndpoint {
       if (rank <= this.rank || rank >= this.size)
         throw new Error(`rank ${rank} may not connect to rank ${this.rank}`);
       if (this.#peers.has(rank)) throw new Error(`rank ${rank} is already connected`);
+      // The peer made its ring before greeting; this rank makes its own before answering.
+      const inbound = this.#openRing(rank);
+      return { out: this.#createRing(rank), in: inbound };
     }).then(
       () => socket.write(encodeHello(this.rank, this.#token.toString('utf8'))),
       (error: Error) => {
@@ -190,8 +285,12 @@ export class StreamEndpoint {
     );
   }
 
-  /** Reads the peer's greeting, checks it, then switches the socket to message frames. */
-  #handshake(socket: Socket, check: (rank: number) => void): Promise<void> {
+  /** Reads the peer's greeting, checks it (and sets up the rings), then switches the socket to
+   * message frames. */
+  #handshake(
+    socket: Socket,
+    accept: (rank: number) => { out: OutRing | null; in: Buffer | null },
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       let buffered = Buffer.alloc(0);
       const timer = setTimeout(() => fail(new Error('no greeting within 10 s')), 10_000);
@@ -203,16 +302,21 @@ export class StreamEndpoint {
       const onData = (chunk: Buffer) => {
         buffered = Buffer.concat([buffered, chunk]);
         let hello: { rank: number; length: number } | null;
+        let rings: { out: OutRing | null; in: Buffer | null };
         try {
           hello = decodeHello(buffered, this.#token);
           if (!hello) return;
-          check(hello.rank);
+          rings = accept(hello.rank);
         } catch (error) {
           return fail(error as Error);
         }
         clearTimeout(timer);
         socket.off('data', onData);
-        this.#adopt(socket, hello.rank, buffered.subarray(hello.length));
+        this.#adopt(
+          { socket, out: rings.out, in: rings.in, tail: null },
+          hello.rank,
+          buffered.subarray(hello.length),
+        );
         resolve();
       };
       socket.on('data', onData);
@@ -220,18 +324,51 @@ export class StreamEndpoint {
     });
   }
 
-  #adopt(socket: Socket, rank: number, rest: Buffer): void {
-    this.#peers.set(rank, socket);
+  #adopt(peer: Peer, rank: number, rest: Buffer): void {
+    const { socket } = peer;
+    this.#peers.set(rank, peer);
     socket.removeAllListeners('close');
     const decoder = new FrameDecoder();
+    /** Bytes of the current ring message still to come, and how many came. */
+    let ringLeft = 0;
+    let ringDone = 0;
     const onData = (chunk: Buffer) => {
       try {
         for (const event of decoder.push(chunk)) {
           if (event.type === 'header') {
             if (event.header.source !== rank)
               throw new Error(`rank ${rank} sent a message claiming source ${event.header.source}`);
+            if (ringLeft > 0) throw new Error(`rank ${rank} began a message inside another`);
+            if (!event.inline) {
+              if (!peer.in) throw new Error(`rank ${rank} sent a ring message without a ring`);
+              if (event.header.size === 0)
+                throw new Error(`rank ${rank} sent an empty ring message`);
+              ringLeft = event.header.size;
+              ringDone = 0;
+            }
             this.#handlers.onHeader(event.header);
-          } else this.#handlers.onPayload(rank, event.bytes, event.offset, event.last);
+          } else if (event.type === 'payload') {
+            this.#handlers.onPayload(rank, event.bytes, event.offset, event.last);
+          } else if (event.type === 'chunk') {
+            const { offset, length, advance } = event.chunk;
+            const ring = peer.in;
+            if (!ring || length === 0 || length > ringLeft || offset + length > ring.length)
+              throw new Error(`rank ${rank} sent a chunk outside its ring or message`);
+            if (advance < length || advance > ring.length)
+              throw new Error(`rank ${rank} sent a chunk advancing ${advance} bytes`);
+            ringLeft -= length;
+            this.#handlers.onPayload(
+              rank,
+              ring.subarray(offset, offset + length),
+              ringDone,
+              ringLeft === 0,
+            );
+            ringDone += length;
+            socket.write(encodeCredit(advance));
+          } else {
+            if (!peer.out) throw new Error(`rank ${rank} sent a credit without a ring`);
+            peer.out.release(event.advance);
+          }
         }
       } catch (error) {
         this.#handlers.onRejected(`rank ${rank}: ${(error as Error).message}`);
@@ -240,14 +377,43 @@ export class StreamEndpoint {
     };
     socket.on('data', onData);
     socket.once('close', () => {
-      if (this.#peers.get(rank) === socket) this.#peers.delete(rank);
+      if (this.#peers.get(rank) === peer) this.#peers.delete(rank);
+      peer.out?.break(new Error(`connection to rank ${rank} closed`));
       if (!this.#closing)
         this.#handlers.onPeerLost(
           rank,
-          decoder.idle ? 'connection closed' : 'connection closed in the middle of a message',
+          decoder.idle && ringLeft === 0
+            ? 'connection closed'
+            : 'connection closed in the middle of a message',
         );
     });
     for (const wake of [...this.#waiters]) wake();
     if (rest.length > 0) onData(rest);
+  }
+}
+
+function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.write(encodeHeader(header));
+    socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
+/** Announces the message, then copies it into the ring chunk by chunk as room frees up. */
+async function writeRing(
+  socket: Socket,
+  ring: OutRing,
+  header: MessageHeader,
+  bytes: Buffer,
+): Promise<void> {
+  if (socket.destroyed) throw new Error('connection closed');
+  socket.write(encodeHeader(header, KIND_RING_MESSAGE));
+  const most = Math.min(CHUNK_BYTES, ring.bytes.length / 4);
+  for (let at = 0; at < bytes.length; ) {
+    const length = Math.min(most, bytes.length - at);
+    const chunk = await ring.reserve(length);
+    bytes.copy(ring.bytes, chunk.offset, at, at + length);
+    socket.write(encodeChunk(chunk));
+    at += length;
   }
 }

@@ -5,9 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { inspectNetns } from '../../src/testbed/inspect.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import type { Datapath } from '../../src/topology/types.js';
@@ -30,7 +31,7 @@ function jobProcesses(id: string, topology: ReturnType<typeof resolveTopology>):
 }
 
 describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
-  for (const datapath of ['native', 'bridged', 'iov'] as Datapath[]) {
+  for (const datapath of ['native', 'bridged', 'iov', 'shm'] as Datapath[]) {
     test(`paper ${datapath}: 16 ranks cyclic and 4 ranks block give the serial results`, async () => {
       const topology = resolveTopology(presetSpec('paper'), { datapath });
       await withTestbed(env, topology, async (id) => {
@@ -48,10 +49,18 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
         };
         const transport = (from: number, to: number) =>
           matrix.find((e) => e.from === from && e.to === to)?.transport;
-        // block on paper: ranks 0,1 share node1 and 2,3 share node2 (native: all on host0).
+        // block on paper: ranks 0,1 share node1 and 2,3 share node2, both vms of host0 (native:
+        // all on host0); shm joins co-located vms by shared memory.
         assert.equal(transport(0, 1), 'local');
-        assert.equal(transport(1, 2), datapath === 'native' ? 'local' : 'tcp');
-        assert.match(block.stderr, /vmpath launch: 4 ranks \(block\).*local: \d+ pairs/);
+        const between = datapath === 'native' || datapath === 'shm' ? 'local' : 'tcp';
+        assert.equal(transport(1, 2), between);
+        assert.match(
+          block.stderr,
+          between === 'local'
+            ? /vmpath launch: 4 ranks \(block\).*local: \d pairs \(0-1 [^)]*1-2/
+            : /vmpath launch: 4 ranks \(block\).*local: 2 pairs \(0-1 2-3\).*tcp: \d pairs/,
+        );
+        if (between === 'local') assert.doesNotMatch(block.stderr, /tcp:/);
         assert.deepEqual(jobProcesses(id, topology), [], 'no rank left');
       });
     });
@@ -70,7 +79,35 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
       assert.match(result.stdout, /\[2\] rank 2 intact 104857600/);
       assert.match(
         result.stderr,
-        /local: \d+ pairs, \d+ messages, 104857600 bytes; tcp: \d+ pairs, \d+ messages, 104857600 bytes/,
+        /local: 1 pair \(0-1\), \d+ messages, 104857600 bytes; tcp: \d pairs? \(0-2[^)]*\), \d+ messages, 104857600 bytes/,
+      );
+    });
+  });
+
+  test('shm: 100 MiB between co-located vms goes through shared memory, not their interfaces', async () => {
+    const topology = resolveTopology(presetSpec('paper'), { datapath: 'shm' });
+    await withTestbed(env, topology, async (id) => {
+      const receiver = `vmp-${id}-host0-node2`;
+      const rx = async () =>
+        (await inspectNetns(env.runner, receiver)).interfaces.find((i) => i.name === 'eth0')
+          ?.rxBytes ?? 0;
+      const before = await rx();
+      const big = join(ROOT, 'test/fixtures/apps/big.mjs');
+      // block: ranks 0,1 in node1 and rank 2 in node2, both vms of host0.
+      const result = vmpath(
+        ['launch', '--id', id, '-n', '3', '--placement', 'block', '--', process.execPath, big],
+        { VMPATH_STATE_DIR: env.stateDir },
+      );
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /\[2\] rank 2 intact 104857600/);
+      assert.match(result.stderr, /local: 2 pairs \(0-1 0-2\), \d+ messages, 209715200 bytes/);
+      assert.doesNotMatch(result.stderr, /tcp:/);
+      const received = (await rx()) - before;
+      assert.ok(received < 1 << 20, `node2's interface took ${received} bytes`);
+      assert.deepEqual(
+        readdirSync('/dev/shm').filter((f) => f.startsWith('vmpath-')),
+        [],
+        'no ring left in /dev/shm',
       );
     });
   });
@@ -127,7 +164,47 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
     });
   });
 
-  test('bad input: too many ranks, unknown pattern, no testbed: exit 2', () => {
+  test('a rankfile places the ranks; bad input exits 2 and starts nothing', async () => {
+    const topology = resolveTopology(presetSpec('tiny'));
+    await withTestbed(env, topology, async (id) => {
+      const dir = tempDir('vmpath-rankfile-');
+      const rankfile = join(dir, 'ranks');
+      writeFileSync(rankfile, 'rank 0=node4 slot=0\nrank 1=node1 slot=0\nrank 2=node2 slot=0\n');
+      const matrixFile = join(dir, 'm.json');
+      const ok = launch(id, ['--rankfile', rankfile, '--matrix', matrixFile]);
+      assert.equal(ok.status, 0, ok.stderr);
+      assert.match(ok.stderr, /3 ranks \(.*ranks\)/);
+      const { placement } = JSON.parse(readFileSync(matrixFile, 'utf8')) as {
+        placement: { vm: string }[];
+      };
+      assert.deepEqual(
+        placement.map((p) => p.vm),
+        ['node4', 'node1', 'node2'],
+      );
+      const bad = (args: string[], message: RegExp) => {
+        const result = launch(id, args);
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, message);
+      };
+      bad(['-n', '99'], /-n: got 99; allowed: 1 to 4/);
+      bad(['-n', 'two'], /-n: got "two"; allowed: a whole number/);
+      bad(
+        ['-n', '2', '--placement', 'spiral'],
+        /--placement: got "spiral"; allowed: block, cyclic/,
+      );
+      bad(
+        ['--rankfile', join(dir, 'missing')],
+        /--rankfile: got ".*missing"; allowed: a readable file/,
+      );
+      bad(['--rankfile', rankfile, '-n', '2'], /-n: got 2; allowed: 3, the ranks/);
+      bad(
+        ['--rankfile', rankfile, '--placement', 'block'],
+        /--placement: got "block"; allowed: nothing/,
+      );
+      writeFileSync(rankfile, 'rank 0=node1 slot=5\n');
+      bad(['--rankfile', rankfile], /line 1 slot: got 5; allowed: 0 to 0 on node1/);
+      assert.deepEqual(jobProcesses(id, topology), [], 'nothing started');
+    });
     assert.match(
       vmpath(['launch', '--id', 'nothere', '-n', '2', '--', 'true'], {
         VMPATH_STATE_DIR: env.stateDir,

@@ -1,28 +1,74 @@
 /**
  * `vmpath launch`: run an application's ranks inside a testbed's vms.
  */
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidField } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
-import { PATTERNS, place } from '../../placement/patterns.js';
+import { PATTERNS, type Placed, place } from '../../placement/patterns.js';
+import { parseRankfile } from '../../placement/rankfile.js';
 import { launch, type MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
 import { interruptible, recordOf } from '../testbeds.js';
 
-/** One line per transport: how many ordered pairs used it, with messages and bytes. */
+/** One clause per transport: the rank pairs that used it (either direction), with the
+ * messages and bytes they carried, e.g. `local: 2 pairs (0-1 2-3), 8 messages, 64 bytes`. */
 export function summarizeTransports(matrix: readonly MatrixEntry[]): string {
-  const by = new Map<string, { pairs: number; messages: number; bytes: number }>();
-  for (const e of matrix) {
-    const t = by.get(e.transport) ?? { pairs: 0, messages: 0, bytes: 0 };
-    t.pairs++;
+  const by = new Map<string, { pairs: Set<string>; messages: number; bytes: number }>();
+  const ordered = [...matrix].sort(
+    (a, b) =>
+      Math.min(a.from, a.to) - Math.min(b.from, b.to) ||
+      Math.max(a.from, a.to) - Math.max(b.from, b.to),
+  );
+  for (const e of ordered) {
+    const t = by.get(e.transport) ?? { pairs: new Set<string>(), messages: 0, bytes: 0 };
+    t.pairs.add(`${Math.min(e.from, e.to)}-${Math.max(e.from, e.to)}`);
     t.messages += e.messages;
     t.bytes += e.bytes;
     by.set(e.transport, t);
   }
   return [...by.entries()]
-    .map(([name, t]) => `${name}: ${t.pairs} pairs, ${t.messages} messages, ${t.bytes} bytes`)
+    .map(
+      ([name, t]) =>
+        `${name}: ${t.pairs.size} pair${t.pairs.size === 1 ? '' : 's'} (${[...t.pairs].join(' ')}), ${t.messages} messages, ${t.bytes} bytes`,
+    )
     .join('; ');
+}
+
+/** The placement from --rankfile or --placement and -n; input errors name the option. */
+function placementOf(
+  topology: Parameters<typeof place>[0],
+  flags: { n?: string; placement?: string; rankfile?: string },
+): Placed[] {
+  const n = flags.n === undefined ? undefined : Number(flags.n);
+  if (n !== undefined && (!Number.isInteger(n) || n < 1))
+    throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
+  if (flags.rankfile === undefined) {
+    if (n === undefined) throw invalidField('E_CLI_USAGE', '-n', '(none)', 'a number of ranks');
+    return place(topology, flags.placement ?? 'block', n);
+  }
+  if (flags.placement !== undefined)
+    throw invalidField('E_CLI_USAGE', '--placement', flags.placement, 'nothing with --rankfile');
+  let text: string;
+  try {
+    text = readFileSync(flags.rankfile, 'utf8');
+  } catch (error) {
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--rankfile',
+      flags.rankfile,
+      `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
+    );
+  }
+  const placement = parseRankfile(text, topology);
+  if (n !== undefined && n !== placement.length)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '-n',
+      n,
+      `${placement.length}, the ranks ${flags.rankfile} lists`,
+    );
+  return placement;
 }
 
 export function launchCommand(program: Command, ctx: CliContext): void {
@@ -32,21 +78,27 @@ export function launchCommand(program: Command, ctx: CliContext): void {
       'run N ranks of a program inside a testbed, one per slot, placed by a pattern (needs root)',
     )
     .requiredOption('--id <id>', 'testbed id')
-    .requiredOption('-n <ranks>', 'number of ranks')
-    .option('--placement <pattern>', `${Object.keys(PATTERNS).join(' or ')}`, 'block')
+    .option('-n <ranks>', 'number of ranks (with --rankfile: the ranks it lists)')
+    .option('--placement <pattern>', `${Object.keys(PATTERNS).join(' or ')} (default block)`)
+    .option('--rankfile <file>', 'an Open MPI rankfile: rank N=VM slot=S per line')
     .option('--timeout <s>', 'end the job after this many seconds', '600')
     .option('--matrix <file>', 'also write the communication matrix (JSON) here')
     .argument('<command...>', 'the program and its arguments (put -- before them)')
     .action(
       async (
         command: string[],
-        flags: { id: string; n: string; placement: string; timeout: string; matrix?: string },
+        flags: {
+          id: string;
+          n?: string;
+          placement?: string;
+          rankfile?: string;
+          timeout: string;
+          matrix?: string;
+        },
       ) => {
         const record = recordOf(ctx, flags.id);
-        const n = Number(flags.n);
-        if (!Number.isInteger(n))
-          throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
-        const placement = place(record.topology, flags.placement, n);
+        const placement = placementOf(record.topology, flags);
+        const n = placement.length;
         const timeoutMs = parseSeconds(flags.timeout, '--timeout', 86_400);
         const result = await interruptible((signal) =>
           launch(ctx.runner, {
@@ -67,7 +119,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           );
         }
         ctx.err(
-          `vmpath launch: ${n} ranks (${flags.placement}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
+          `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
         );
         process.exitCode = result.exitCode;
       },

@@ -35,7 +35,7 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
     .description('build a testbed: namespaces, cable or switch, data paths, shaping; prints its id')
     .option('--topology <file>', 'YAML or JSON topology spec')
     .option('--preset <name>', `a built-in topology (${Object.keys(PRESETS).join(', ')})`)
-    .option('--datapath <path>', 'override the data path of every vm: native, bridged, iov')
+    .option('--datapath <path>', 'override the data path of every vm: native, bridged, iov, shm')
     .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
     .option('--id <id>', 'testbed id, 1-8 of a-z0-9 (default: random)')
     .option('--json', 'print the record as JSON')

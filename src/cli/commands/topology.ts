@@ -30,7 +30,7 @@ export function topologyCommands(program: Command, ctx: CliContext): void {
     .description('print a topology fully resolved (defaults, addresses, switch)')
     .argument('[file]', 'YAML or JSON topology spec')
     .option('--preset <name>', `a built-in topology (${Object.keys(PRESETS).join(', ')})`)
-    .option('--datapath <path>', 'override the data path of every vm: native, bridged, iov')
+    .option('--datapath <path>', 'override the data path of every vm: native, bridged, iov, shm')
     .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
     .option('--json', 'print JSON')
     .action(

@@ -8,6 +8,7 @@ import type { PlanContext, Step } from '../plan.js';
 import { bridged } from './bridged.js';
 import { iov } from './iov.js';
 import { native } from './native.js';
+import { shm } from './shm.js';
 
 export interface DatapathPlanner {
   readonly description: string;
@@ -18,6 +19,7 @@ export const DATAPATH_PLANNERS: Readonly<Record<Datapath, DatapathPlanner>> = {
   native,
   bridged,
   iov,
+  shm,
 };
 
 /** The data path a host's vms share. */

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  encodeChunk,
+  encodeCredit,
   encodeHeader,
   FrameDecoder,
   FrameError,
   type FrameEvent,
   HEADER_BYTES,
+  KIND_RING_MESSAGE,
   MAX_MESSAGE_BYTES,
 } from '../../../src/transport/frame.js';
 
@@ -17,7 +20,8 @@ function collect(
   for (const event of events) {
     if (event.type === 'header')
       into.push({ ...event.header, bytes: Buffer.alloc(event.header.size) });
-    else event.bytes.copy((into.at(-1) as { bytes: Buffer }).bytes, event.offset);
+    else if (event.type === 'payload')
+      event.bytes.copy((into.at(-1) as { bytes: Buffer }).bytes, event.offset);
   }
 }
 
@@ -30,7 +34,11 @@ test('a header is 24 bytes and round-trips source, tag (negative too), sequence 
   assert.equal(header.length, HEADER_BYTES);
   const events = new FrameDecoder().push(header);
   assert.deepEqual(events, [
-    { type: 'header', header: { source: 15, tag: -7, sequence: 4_000_000_000, size: 2 ** 31 + 5 } },
+    {
+      type: 'header',
+      header: { source: 15, tag: -7, sequence: 4_000_000_000, size: 2 ** 31 + 5 },
+      inline: true,
+    },
   ]);
 });
 
@@ -97,4 +105,33 @@ test('bad headers are refused: magic, version, kind, oversized', () => {
     () => new FrameDecoder().push(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')),
     FrameError,
   );
+});
+
+test('ring frames: a ring message carries no inline payload; chunks and credits round-trip', () => {
+  const stream = Buffer.concat([
+    encodeHeader({ source: 3, tag: 9, sequence: 1, size: 3_000_000 }, KIND_RING_MESSAGE),
+    encodeChunk({ offset: 7_340_032, length: 1_048_576, advance: 1_100_000 }),
+    encodeCredit(1_100_000),
+    message(3, 9, 2, Buffer.from('after')),
+  ]);
+  for (let cut = 0; cut <= stream.length; cut += 7) {
+    const decoder = new FrameDecoder();
+    const events = [
+      ...decoder.push(stream.subarray(0, cut)),
+      ...decoder.push(stream.subarray(cut)),
+    ];
+    assert.deepEqual(events.slice(0, 3), [
+      {
+        type: 'header',
+        header: { source: 3, tag: 9, sequence: 1, size: 3_000_000 },
+        inline: false,
+      },
+      { type: 'chunk', chunk: { offset: 7_340_032, length: 1_048_576, advance: 1_100_000 } },
+      { type: 'credit', advance: 1_100_000 },
+    ]);
+    assert.equal(events[3]?.type, 'header');
+    const payload = events.slice(4).map((e) => (e.type === 'payload' ? e.bytes : Buffer.alloc(0)));
+    assert.equal(Buffer.concat(payload).toString(), 'after');
+    assert.ok(decoder.idle);
+  }
 });

@@ -2,10 +2,12 @@
  * The stream transport on loopback TCP and on Unix-domain sockets, several ranks in one process.
  */
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { connect as rawConnect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MessageHeader } from '../../../src/transport/frame.js';
+import { SHM_DIR, sharedMemory } from '../../../src/transport/ring.js';
 import {
   decodeHello,
   encodeHello,
@@ -21,23 +23,33 @@ interface Got {
 }
 
 /** Builds `size` ranks, fully connected; returns endpoints, what each received, and what was refused. */
-async function job(size: number, kind: 'tcp' | 'local', token = 'secret-token') {
+async function job(size: number, kind: 'tcp' | 'local' | 'shm', token = 'secret-token') {
   const got: Got[][] = Array.from({ length: size }, () => []);
   const rejected: string[][] = Array.from({ length: size }, () => []);
   const lost: number[][] = Array.from({ length: size }, () => []);
-  const dir = kind === 'local' ? tempDir('vmpath-uds-') : '';
+  const dir = kind === 'tcp' ? '' : tempDir('vmpath-uds-');
+  const addon = sharedMemory();
+  if (kind === 'shm' && typeof addon === 'string') throw new Error(addon);
+  const prefix = `${SHM_DIR}/vmpath-test-${process.pid}-${Date.now()}`;
+  const rings = kind === 'shm' && typeof addon !== 'string' ? { addon, prefix } : null;
   const endpoints = Array.from({ length: size }, (_, rank) => {
-    return new StreamEndpoint(rank, size, token, {
-      onHeader: (header) =>
-        got[rank]?.push({ header, bytes: Buffer.alloc(header.size), complete: false }),
-      onPayload: (_source, bytes, offset, last) => {
-        const current = got[rank]?.at(-1);
-        if (current) bytes.copy(current.bytes, offset);
-        if (current && last) current.complete = true;
+    return new StreamEndpoint(
+      rank,
+      size,
+      token,
+      {
+        onHeader: (header) =>
+          got[rank]?.push({ header, bytes: Buffer.alloc(header.size), complete: false }),
+        onPayload: (_source, bytes, offset, last) => {
+          const current = got[rank]?.at(-1);
+          if (current) bytes.copy(current.bytes, offset);
+          if (current && last) current.complete = true;
+        },
+        onPeerLost: (peer) => lost[rank]?.push(peer),
+        onRejected: (reason) => rejected[rank]?.push(reason),
       },
-      onPeerLost: (peer) => lost[rank]?.push(peer),
-      onRejected: (reason) => rejected[rank]?.push(reason),
-    });
+      rings,
+    );
   });
   const addresses: PeerAddress[] = [];
   for (const [rank, endpoint] of endpoints.entries()) {
@@ -57,7 +69,7 @@ async function job(size: number, kind: 'tcp' | 'local', token = 'secret-token') 
       5000,
     );
   }
-  return { endpoints, got, rejected, lost, addresses };
+  return { endpoints, got, rejected, lost, addresses, prefix };
 }
 
 const complete = (messages: Got[] | undefined) => (messages ?? []).filter((m) => m.complete).length;
@@ -70,7 +82,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
   }
 }
 
-for (const kind of ['tcp', 'local'] as const) {
+for (const kind of ['tcp', 'local', 'shm'] as const) {
   test(`${kind}: every pair exchanges messages, in order, of any size, typed arrays as views`, async () => {
     const { endpoints, got } = await job(3, kind);
     try {
@@ -131,6 +143,37 @@ for (const kind of ['tcp', 'local'] as const) {
     }
   });
 }
+
+test('shm: large and small messages keep their order; ring files are gone once mapped', async () => {
+  const { endpoints, got, prefix } = await job(2, 'shm');
+  try {
+    assert.equal(endpoints[0]?.sharedMemory, true);
+    const name = prefix.slice(SHM_DIR.length + 1);
+    assert.deepEqual(
+      readdirSync(SHM_DIR).filter((f) => f.startsWith(name)),
+      [],
+      'receivers unlink the rings they map',
+    );
+    const sizes = [100, 2 << 20, 10, 5 << 20, 40_000, 1, 20 << 20, 32 * 1024, 32 * 1024 + 1];
+    const payloads = sizes.map((n, i) => {
+      const b = Buffer.alloc(n);
+      for (let at = 0; at < n; at += 997) b[at] = (at + i) % 256;
+      b[n - 1] = i;
+      return b;
+    });
+    await Promise.all(
+      payloads.map((p, i) => endpoints[1]?.send(0, { source: 1, tag: 0, sequence: i, size: 0 }, p)),
+    );
+    await until(() => complete(got[0]) === sizes.length, 'every message');
+    assert.deepEqual(
+      got[0]?.map((m) => m.header.sequence),
+      sizes.map((_, i) => i),
+    );
+    for (const [i, m] of (got[0] ?? []).entries()) assert.ok(m.bytes.equals(payloads[i] as Buffer));
+  } finally {
+    await Promise.all(endpoints.map((e) => e.close()));
+  }
+});
 
 test('a connection without the token, or with garbage, is refused and logged; the job goes on', async () => {
   const { endpoints, got, rejected, addresses } = await job(2, 'tcp');

@@ -1,0 +1,86 @@
+/**
+ * Open MPI rankfiles: `rank N=HOST slot=S`, one rank per line, `#` comments. vmpath's HOST is
+ * a vm (or a native host: the machines an MPI job sees), S a slot inside it. Open MPI's
+ * `slot=SOCKET:CORE` form is read as the core. Pure: text in, placement out, and back.
+ */
+import { invalidField } from '../core/errors.js';
+import { slotsOf } from '../topology/query.js';
+import type { Topology } from '../topology/types.js';
+import type { Placed } from './patterns.js';
+
+const LINE = /^rank\s+(\d+)\s*=\s*(\S+)\s+slot\s*=\s*(?:(\d+):)?(\d+)\s*$/;
+
+/** The machines of a topology as an MPI job sees them: each vm, or each native host. */
+function machines(topology: Topology): Map<string, { host: string; slots: number }> {
+  const out = new Map<string, { host: string; slots: number }>();
+  for (const host of topology.hosts) {
+    if (host.native) out.set(host.name, { host: host.name, slots: slotsOf(host) });
+    else for (const vm of host.vms) out.set(vm.name, { host: host.name, slots: vm.slots });
+  }
+  return out;
+}
+
+/** Reads a rankfile against a topology: every rank from 0 up exactly once, known machines,
+ * slots that exist and are not shared. `where` names the file in errors. */
+export function parseRankfile(text: string, topology: Topology, where = '--rankfile'): Placed[] {
+  const known = machines(topology);
+  const byRank = new Map<number, Placed>();
+  const taken = new Map<string, number>();
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    const field = `${where} line ${index + 1}`;
+    const match = LINE.exec(line);
+    if (!match) throw invalidField('E_CLI_USAGE', field, line, 'rank N=HOST slot=S');
+    const [, rankText, name, , slotText] = match;
+    const rank = Number(rankText);
+    const machine = known.get(name as string);
+    if (!machine)
+      throw invalidField(
+        'E_CLI_USAGE',
+        `${field} host`,
+        name,
+        `a vm (or native host) of topology ${topology.name}: ${[...known.keys()].join(', ')}`,
+      );
+    const slot = Number(slotText);
+    if (slot >= machine.slots)
+      throw invalidField(
+        'E_CLI_USAGE',
+        `${field} slot`,
+        slot,
+        `0 to ${machine.slots - 1} on ${name}`,
+      );
+    if (byRank.has(rank))
+      throw invalidField('E_CLI_USAGE', `${field} rank`, rank, 'each rank once');
+    const key = `${name}/${slot}`;
+    const holder = taken.get(key);
+    if (holder !== undefined)
+      throw invalidField(
+        'E_CLI_USAGE',
+        `${field} slot`,
+        slot,
+        `a free slot (rank ${holder} has ${key})`,
+      );
+    taken.set(key, rank);
+    byRank.set(rank, { rank, host: machine.host, vm: name as string, slot });
+  });
+  if (byRank.size === 0) throw invalidField('E_CLI_USAGE', where, '', 'at least one rank line');
+  const placed: Placed[] = [];
+  for (let rank = 0; rank < byRank.size; rank++) {
+    const p = byRank.get(rank);
+    if (!p)
+      throw invalidField(
+        'E_CLI_USAGE',
+        where,
+        `ranks ${[...byRank.keys()].sort((a, b) => a - b).join(',')}`,
+        `ranks 0 to ${byRank.size - 1} with none missing (rank ${rank} is)`,
+      );
+    placed.push(p);
+  }
+  return placed;
+}
+
+/** Writes a placement as an Open MPI rankfile. */
+export function formatRankfile(placement: readonly Placed[]): string {
+  return placement.map((p) => `rank ${p.rank}=${p.vm} slot=${p.slot}\n`).join('');
+}

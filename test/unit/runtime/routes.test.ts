@@ -1,0 +1,56 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { summarizeTransports } from '../../../src/cli/commands/launch.js';
+import { transportBetween } from '../../../src/runtime/init.js';
+import { OutRing } from '../../../src/transport/ring.js';
+
+test('local inside a vm and between shm vms of one host; tcp otherwise', () => {
+  const at = (vm: string, host: string, shm: boolean) => ({ vm, host, shm });
+  assert.equal(transportBetween(at('a', 'h0', false), at('a', 'h0', false)), 'local');
+  assert.equal(transportBetween(at('a', 'h0', false), at('b', 'h0', false)), 'tcp');
+  assert.equal(transportBetween(at('a', 'h0', true), at('b', 'h0', true)), 'local');
+  assert.equal(transportBetween(at('a', 'h0', true), at('b', 'h1', true)), 'tcp');
+  assert.equal(transportBetween(at('a', 'h0', true), at('b', 'h0', false)), 'tcp');
+});
+
+test('the job summary lists the pairs of each transport, either direction once, in order', () => {
+  const entry = (from: number, to: number, transport: 'tcp' | 'local', bytes: number) => ({
+    from,
+    to,
+    messages: 1,
+    bytes,
+    transport,
+  });
+  assert.equal(
+    summarizeTransports([
+      entry(2, 0, 'tcp', 8),
+      entry(1, 0, 'local', 4),
+      entry(0, 1, 'local', 4),
+      entry(0, 2, 'tcp', 8),
+      entry(3, 1, 'tcp', 8),
+    ]),
+    'local: 1 pair (0-1), 2 messages, 8 bytes; tcp: 2 pairs (0-2 1-3), 3 messages, 24 bytes',
+  );
+  assert.equal(summarizeTransports([]), '');
+});
+
+test('a ring hands out room as credits return, never wraps a chunk, and fails waits when broken', async () => {
+  const ring = new OutRing(new ArrayBuffer(1000));
+  assert.deepEqual(await ring.reserve(400), { offset: 0, length: 400, advance: 400 });
+  assert.deepEqual(await ring.reserve(400), { offset: 400, length: 400, advance: 400 });
+  let third: unknown = null;
+  const waiting = ring.reserve(300).then((c) => {
+    third = c;
+  });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(third, null, 'no room until a credit comes');
+  ring.release(400);
+  await waiting;
+  // 200 bytes left at the end are skipped: the chunk starts at 0 and advances 500.
+  assert.deepEqual(third, { offset: 0, length: 300, advance: 500 });
+  assert.throws(() => ring.release(5000), /only 900 in use/);
+  await assert.rejects(ring.reserve(600), RangeError);
+  const stuck = ring.reserve(400);
+  ring.break(new Error('connection closed'));
+  await assert.rejects(stuck, /connection closed/);
+});
