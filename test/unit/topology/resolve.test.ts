@@ -285,7 +285,7 @@ const BAD: [string, () => unknown, string, RegExp][] = [
       ],
     }),
     'hosts[0].vms[].datapath',
-    /one of bridged or iov per host/,
+    /bridged on every vm of a host, or iov\/shm on every vm/,
   ],
   [
     'no switch for three hosts',
