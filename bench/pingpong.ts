@@ -3,7 +3,8 @@
  * The reference for bench rr-vs-node: the plainest Node.js ping-pong over one TCP connection
  * (no framing, no accounting but a latency per exchange). Run inside namespaces by the bench.
  *   pingpong serve --bind ADDR              prints the port, echoes every byte back
- *   pingpong ping --bind ADDR --target A:P --ms D --warmup-ms W   prints {"meanUs":..,"p50Us":..}
+ *   pingpong ping --bind ADDR --target A:P [--bytes N] --ms D --warmup-ms W
+ *     sends N bytes (default 1), waits for all N back, again; prints {"meanUs":..,"p50Us":..}
  */
 import { createConnection, createServer } from 'node:net';
 
@@ -30,13 +31,18 @@ if (process.argv[2] === 'serve') {
     localAddress: arg('--bind'),
     noDelay: true,
   });
-  const one = Buffer.from([1]);
+  const size = process.argv.includes('--bytes') ? Number(arg('--bytes')) : 1;
+  const one = Buffer.alloc(size, 1);
+  let back = 0;
   const samples: number[] = [];
   socket.on('connect', () => {
     const measureFrom = performance.now() + Number(arg('--warmup-ms'));
     const end = measureFrom + Number(arg('--ms'));
     let sentAt = performance.now();
-    socket.on('data', () => {
+    socket.on('data', (chunk) => {
+      back += chunk.length;
+      if (back < size) return;
+      back = 0;
       const now = performance.now();
       if (sentAt >= measureFrom) samples.push((now - sentAt) * 1000);
       if (now >= end) {

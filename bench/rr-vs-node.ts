@@ -4,18 +4,15 @@
  * alternately on the same pair, 5 times each; the figure is the median ratio of mean latency
  * vmpath/plain. Target: at most 1.2 on every data path.
  */
-import { fileURLToPath } from 'node:url';
 import { SINGLE_RUN } from '../src/bench/iterate.js';
 import type { Pair } from '../src/bench/pairs.js';
 import { runPairs } from '../src/bench/run.js';
 import { median } from '../src/bench/stats.js';
 import type { RrParams, RrRun } from '../src/bench/types.js';
 import { formatTable } from '../src/cli/table.js';
-import { inNetns } from '../src/sys/command.js';
-import { alternate, env, onPairs, requireRoot, verdict } from './support.js';
+import { alternate, env, onPairs, plainPingPong, requireRoot, verdict } from './support.js';
 
 const ROUNDS = 5;
-const PINGPONG = fileURLToPath(new URL('./pingpong.js', import.meta.url));
 const params: RrParams = {
   test: 'rr',
   requestBytes: 1,
@@ -25,49 +22,8 @@ const params: RrParams = {
 };
 requireRoot('rr-vs-node');
 
-async function plain(pair: Pair): Promise<number> {
-  let out = '';
-  const server = env.runner.start(
-    {
-      argv: inNetns(pair.to.netns, [
-        env.execPath,
-        PINGPONG,
-        'serve',
-        '--bind',
-        pair.to.address ?? '',
-      ]),
-      description: 'ping-pong server',
-    },
-    {
-      onStdout: (c) => {
-        out += c;
-      },
-    },
-  );
-  try {
-    while (!out.includes('\n')) await new Promise((r) => setTimeout(r, 10));
-    const { port } = JSON.parse(out) as { port: number };
-    const client = await env.runner.run({
-      argv: inNetns(pair.from.netns, [
-        env.execPath,
-        PINGPONG,
-        'ping',
-        '--bind',
-        pair.from.address ?? '',
-        '--target',
-        `${pair.to.address}:${port}`,
-        '--ms',
-        String(params.durationMs),
-        '--warmup-ms',
-        String(params.warmupMs),
-      ]),
-      description: 'ping-pong client',
-    });
-    return (JSON.parse(client.stdout) as { meanUs: number }).meanUs;
-  } finally {
-    server.kill('SIGTERM');
-    await server.done;
-  }
+function plain(pair: Pair): Promise<number> {
+  return plainPingPong(pair, params.requestBytes, params.durationMs, params.warmupMs);
 }
 
 async function ours(pair: Pair): Promise<number> {

@@ -5,6 +5,7 @@
  *   bw:      rank 0 posts a window of 64 nonblocking sends, rank 1 64 receives, then a 4-byte
  *            ack; bandwidth = bytes sent / time, per size
  * Usage: osu latency|bw MIN_BYTES MAX_BYTES   (sizes double from MIN to MAX)
+ * Iterations per size are fewer than OSU's defaults, to keep a bench run short.
  * Rank 0 prints one JSON line per size: {"test":..,"bytes":..,"value":..,"unit":"us"|"MiB/s"}.
  */
 #include <mpi.h>
@@ -13,10 +14,13 @@
 #include <string.h>
 
 #define WINDOW 64
-#define LARGE 8192
+
+/* Iterations (and warm-up iterations) per size: the same in bench/osu-rank.ts. */
+static int latency_iters(long bytes) { return bytes <= 8192 ? 2000 : bytes <= 262144 ? 200 : 50; }
+static int bw_iters(long bytes) { return bytes <= 8192 ? 50 : bytes <= 262144 ? 20 : 5; }
 
 static void latency(int rank, char *buf, long bytes) {
-  int iters = bytes > LARGE ? 1000 : 10000, skip = bytes > LARGE ? 10 : 100;
+  int iters = latency_iters(bytes), skip = iters / 10;
   double start = 0;
   MPI_Barrier(MPI_COMM_WORLD);
   for (int i = 0; i < iters + skip; i++) {
@@ -35,7 +39,7 @@ static void latency(int rank, char *buf, long bytes) {
 }
 
 static void bandwidth(int rank, char *buf, long bytes) {
-  int iters = bytes > LARGE ? 20 : 100, skip = bytes > LARGE ? 2 : 10;
+  int iters = bw_iters(bytes), skip = iters / 5;
   MPI_Request req[WINDOW];
   char ack[4] = {0};
   double start = 0;

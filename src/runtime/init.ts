@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
 import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
@@ -81,6 +81,26 @@ export function ringPrefix(token: string): string {
   return join(SHM_DIR, `vmpath-${jobKey(token)}`);
 }
 
+/** Default busy-polling time (microseconds) when ranks do not outnumber this machine's cores. */
+export const DEFAULT_SPIN_US = 5000;
+
+/** How long a rank busy-polls for messages (comm.ts): VMPATH_SPIN_US if set; else none when
+ * the ranks on this machine (VMPATH_LOCAL_SIZE from the launcher, or Open MPI's local size)
+ * outnumber its cores, as Open MPI yields when oversubscribed; else DEFAULT_SPIN_US. */
+export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
+  const explicit = env.VMPATH_SPIN_US;
+  if (explicit !== undefined && explicit !== '') {
+    const value = Number(explicit);
+    if (!Number.isFinite(value) || value < 0)
+      throw new Error(
+        `VMPATH_SPIN_US: got ${JSON.stringify(explicit)}; allowed: microseconds >= 0`,
+      );
+    return value;
+  }
+  const local = Number(env.VMPATH_LOCAL_SIZE || env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
+  return local > cores ? 0 : DEFAULT_SPIN_US;
+}
+
 /** Which transport two ranks use: local inside one vm, and between shm vms of one host. */
 export function transportBetween(
   a: Pick<RankInfo, 'vm' | 'host' | 'shm'>,
@@ -112,7 +132,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
 
   let comm: Comm | null = null;
   const handlers: TransportHandlers = {
-    onHeader: (header) => comm?.onHeader(header),
+    onHeader: (header) => comm?.onHeader(header) ?? null,
     onPayload: (source, bytes, offset, last) => comm?.onPayload(source, bytes, offset, last),
     onPeerLost: (peer, reason) =>
       comm?.peerLost(peer, new Error(`rank ${peer} is gone (${reason})`)),
@@ -167,7 +187,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
           : { endpoint: tcp, transport: 'tcp' },
       );
     }
-    comm = new Comm(rank, size, routes);
+    comm = new Comm(rank, size, routes, spinMicros(env));
     const world = comm;
     joined.client.onFailed((reason) => world.fail(new Error(reason)));
     for (const peer of table) {

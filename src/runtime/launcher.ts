@@ -122,6 +122,8 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
           env: {
             VMPATH_RANK: String(placed.rank),
             VMPATH_SIZE: String(size),
+            // Every rank runs on this machine (the testbed emulates the cluster on it).
+            VMPATH_LOCAL_SIZE: String(size),
             VMPATH_TOKEN: token,
             VMPATH_RENDEZVOUS: `unix:${rendezvousPath}`,
             VMPATH_ADDRESS: node.address ?? '127.0.0.1',

@@ -144,6 +144,24 @@ export class FrameDecoder {
     return events;
   }
 
+  /** The inline payload under way: bytes received and still to come; null between messages. */
+  get pending(): { received: number; remaining: number } | null {
+    if (!this.#current) return null;
+    return { received: this.#received, remaining: this.#current.size - this.#received };
+  }
+
+  /** `length` bytes of the pending payload arrived elsewhere (read in place); true when that
+   * completes the message. */
+  advance(length: number): boolean {
+    const current = this.#current;
+    if (!current || length > current.size - this.#received)
+      throw new FrameError(`${length} payload bytes beyond the message under way`);
+    this.#received += length;
+    if (this.#received < current.size) return false;
+    this.#current = null;
+    return true;
+  }
+
   /** True when no message is partly received (a clean place for a connection to end). */
   get idle(): boolean {
     return this.#current === null && this.#headerFill === 0;

@@ -9,7 +9,7 @@
  * message means (matching, counters) is the runtime's business.
  */
 import { timingSafeEqual } from 'node:crypto';
-import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { createServer, type Server, type Socket } from 'node:net';
 import {
   encodeChunk,
   encodeCredit,
@@ -18,6 +18,7 @@ import {
   KIND_RING_MESSAGE,
   type MessageHeader,
 } from './frame.js';
+import { adoptAccepted, connectWith, Reader } from './reader.js';
 import {
   type Addon,
   CHUNK_BYTES,
@@ -34,8 +35,12 @@ export type PeerAddress =
   | { readonly kind: 'local'; readonly path: string };
 
 export interface TransportHandlers {
-  /** A message from `header.source` begins; its payload follows in `onPayload` calls. */
-  onHeader(header: MessageHeader): void;
+  /** A message from `header.source` begins; its payload follows in `onPayload` calls. The
+   * handler may return the buffer the payload is bound for (its first `size` bytes): large
+   * payloads are then read straight into it. */
+  onHeader(header: MessageHeader): Buffer | null;
+  /** A piece of the payload at `offset`. When the transport read it in place, `bytes` is a view
+   * of the buffer onHeader returned, at `offset`. */
   onPayload(source: number, bytes: Buffer, offset: number, last: boolean): void;
   /** An established peer's connection ended or broke. */
   onPeerLost(rank: number, reason: string): void;
@@ -84,8 +89,12 @@ export interface RingOptions {
   readonly bytes?: number;
 }
 
+/** Payloads at least this large (what is left of them) are read in place. */
+export const IN_PLACE_MIN_BYTES = 4096;
+
 interface Peer {
   readonly socket: Socket;
+  readonly reader: Reader;
   /** The ring this rank sends into and the one it receives from; null without rings. */
   readonly out: OutRing | null;
   readonly in: Buffer | null;
@@ -104,6 +113,7 @@ export class StreamEndpoint {
   readonly #waiters = new Set<() => void>();
   #server: Server | null = null;
   #closing = false;
+  #inPlace = true;
 
   constructor(
     rank: number,
@@ -125,9 +135,16 @@ export class StreamEndpoint {
     return this.#rings !== null;
   }
 
+  /** True while every connection can read large payloads in place (reader.ts). */
+  get readsInPlace(): boolean {
+    return this.#inPlace;
+  }
+
   /** Listens on a TCP address (port 0: any free port) or a Unix socket path. */
   listen(where: { host: string; port?: number } | { path: string }): Promise<PeerAddress> {
-    const server = createServer({ noDelay: true }, (socket) => this.#accept(socket));
+    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
+      this.#accept(socket),
+    );
     this.#server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -150,15 +167,19 @@ export class StreamEndpoint {
   /** Opens the connection to a lower rank; `localAddress` binds TCP to this rank's own address. */
   connect(peer: number, address: PeerAddress, localAddress?: string): Promise<void> {
     return new Promise((resolve, reject) => {
+      const reader = new Reader();
       const socket =
         address.kind === 'tcp'
-          ? createConnection({
-              host: address.host,
-              port: address.port,
-              noDelay: true,
-              ...(localAddress ? { localAddress } : {}),
-            })
-          : createConnection({ path: address.path });
+          ? connectWith(
+              {
+                host: address.host,
+                port: address.port,
+                noDelay: true,
+                ...(localAddress ? { localAddress } : {}),
+              },
+              reader,
+            )
+          : connectWith({ path: address.path }, reader);
       socket.once('error', reject);
       socket.once('connect', () => {
         let out: OutRing | null;
@@ -169,7 +190,7 @@ export class StreamEndpoint {
           return reject(error);
         }
         socket.write(encodeHello(this.rank, this.#token.toString('utf8')));
-        this.#handshake(socket, (rank) => {
+        this.#handshake(socket, reader, (rank) => {
           if (rank !== peer) throw new Error(`expected rank ${peer}, met rank ${rank}`);
           return { out, in: this.#openRing(rank) };
         }).then(
@@ -267,9 +288,12 @@ export class StreamEndpoint {
     );
   }
 
-  #accept(socket: Socket): void {
+  #accept(raw: Socket): void {
+    const reader = new Reader();
+    const { socket, inPlace } = adoptAccepted(raw, reader);
+    if (!inPlace) this.#inPlace = false;
     socket.on('error', () => {});
-    this.#handshake(socket, (rank) => {
+    this.#handshake(socket, reader, (rank) => {
       if (rank <= this.rank || rank >= this.size)
         throw new Error(`rank ${rank} may not connect to rank ${this.rank}`);
       if (this.#peers.has(rank)) throw new Error(`rank ${rank} is already connected`);
@@ -289,17 +313,21 @@ export class StreamEndpoint {
    * message frames. */
   #handshake(
     socket: Socket,
+    reader: Reader,
     accept: (rank: number) => { out: OutRing | null; in: Buffer | null },
   ): Promise<void> {
     return new Promise((resolve, reject) => {
       let buffered = Buffer.alloc(0);
+      let settled = false;
       const timer = setTimeout(() => fail(new Error('no greeting within 10 s')), 10_000);
       const fail = (error: Error) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        socket.off('data', onData);
+        reader.onBytes = () => {};
         reject(error);
       };
-      const onData = (chunk: Buffer) => {
+      reader.onBytes = (chunk: Buffer) => {
         buffered = Buffer.concat([buffered, chunk]);
         let hello: { rank: number; length: number } | null;
         let rings: { out: OutRing | null; in: Buffer | null };
@@ -310,16 +338,15 @@ export class StreamEndpoint {
         } catch (error) {
           return fail(error as Error);
         }
+        settled = true;
         clearTimeout(timer);
-        socket.off('data', onData);
         this.#adopt(
-          { socket, out: rings.out, in: rings.in, tail: null },
+          { socket, reader, out: rings.out, in: rings.in, tail: null },
           hello.rank,
           buffered.subarray(hello.length),
         );
         resolve();
       };
-      socket.on('data', onData);
       socket.once('close', () => fail(new Error('closed during the greeting')));
     });
   }
@@ -332,8 +359,22 @@ export class StreamEndpoint {
     /** Bytes of the current ring message still to come, and how many came. */
     let ringLeft = 0;
     let ringDone = 0;
-    const onData = (chunk: Buffer) => {
+    /** Where the inline payload under way is bound, when it is large enough to read in place. */
+    let target: Buffer | null = null;
+    peer.reader.direct = () => {
+      const pending = decoder.pending;
+      if (!target || !pending || pending.remaining < IN_PLACE_MIN_BYTES) return null;
+      return target.subarray(pending.received, pending.received + pending.remaining);
+    };
+    const onData = (chunk: Buffer, inPlace: boolean) => {
       try {
+        if (inPlace) {
+          const offset = decoder.pending?.received ?? 0;
+          const last = decoder.advance(chunk.length);
+          if (last) target = null;
+          this.#handlers.onPayload(rank, chunk, offset, last);
+          return;
+        }
         for (const event of decoder.push(chunk)) {
           if (event.type === 'header') {
             if (event.header.source !== rank)
@@ -346,8 +387,13 @@ export class StreamEndpoint {
               ringLeft = event.header.size;
               ringDone = 0;
             }
-            this.#handlers.onHeader(event.header);
+            const bound = this.#handlers.onHeader(event.header);
+            target =
+              event.inline && bound && bound.length >= event.header.size && event.header.size > 0
+                ? bound
+                : null;
           } else if (event.type === 'payload') {
+            if (event.last) target = null;
             this.#handlers.onPayload(rank, event.bytes, event.offset, event.last);
           } else if (event.type === 'chunk') {
             const { offset, length, advance } = event.chunk;
@@ -371,11 +417,13 @@ export class StreamEndpoint {
           }
         }
       } catch (error) {
+        peer.reader.onBytes = () => {};
+        peer.reader.direct = () => null;
         this.#handlers.onRejected(`rank ${rank}: ${(error as Error).message}`);
         socket.destroy();
       }
     };
-    socket.on('data', onData);
+    peer.reader.onBytes = onData;
     socket.once('close', () => {
       if (this.#peers.get(rank) === peer) this.#peers.delete(rank);
       peer.out?.break(new Error(`connection to rank ${rank} closed`));
@@ -388,7 +436,7 @@ export class StreamEndpoint {
         );
     });
     for (const wake of [...this.#waiters]) wake();
-    if (rest.length > 0) onData(rest);
+    if (rest.length > 0) onData(Buffer.from(rest), false);
   }
 }
 

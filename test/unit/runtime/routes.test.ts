@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { summarizeTransports } from '../../../src/cli/commands/launch.js';
-import { transportBetween } from '../../../src/runtime/init.js';
+import { DEFAULT_SPIN_US, spinMicros, transportBetween } from '../../../src/runtime/init.js';
 import { OutRing } from '../../../src/transport/ring.js';
 
 test('local inside a vm and between shm vms of one host; tcp otherwise', () => {
@@ -53,4 +53,14 @@ test('a ring hands out room as credits return, never wraps a chunk, and fails wa
   const stuck = ring.reserve(400);
   ring.break(new Error('connection closed'));
   await assert.rejects(stuck, /connection closed/);
+});
+
+test('ranks busy-poll unless they outnumber the cores; VMPATH_SPIN_US decides when set', () => {
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 2), DEFAULT_SPIN_US);
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '16' }, 2), 0);
+  assert.equal(spinMicros({ OMPI_COMM_WORLD_LOCAL_SIZE: '3' }, 2), 0);
+  assert.equal(spinMicros({}, 2), DEFAULT_SPIN_US);
+  assert.equal(spinMicros({ VMPATH_SPIN_US: '0', VMPATH_LOCAL_SIZE: '1' }, 2), 0);
+  assert.equal(spinMicros({ VMPATH_SPIN_US: '250', VMPATH_LOCAL_SIZE: '16' }, 2), 250);
+  assert.throws(() => spinMicros({ VMPATH_SPIN_US: 'fast' }, 2), /VMPATH_SPIN_US: got "fast"/);
 });

@@ -135,3 +135,23 @@ test('ring frames: a ring message carries no inline payload; chunks and credits 
     assert.ok(decoder.idle);
   }
 });
+
+test('payload read in place: pending tells what is left, advance completes the message', () => {
+  const decoder = new FrameDecoder();
+  const events = decoder.push(
+    Buffer.concat([
+      encodeHeader({ source: 1, tag: 2, sequence: 0, size: 10_000 }),
+      Buffer.alloc(100),
+    ]),
+  );
+  assert.equal(events.length, 2);
+  assert.deepEqual(decoder.pending, { received: 100, remaining: 9_900 });
+  assert.equal(decoder.advance(4_000), false);
+  assert.deepEqual(decoder.pending, { received: 4_100, remaining: 5_900 });
+  assert.throws(() => decoder.advance(6_000), FrameError);
+  assert.equal(decoder.advance(5_900), true);
+  assert.equal(decoder.pending, null);
+  assert.ok(decoder.idle);
+  const next = decoder.push(message(1, 2, 1, Buffer.from('x')));
+  assert.equal(next[0]?.type, 'header');
+});

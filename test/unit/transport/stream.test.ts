@@ -27,6 +27,9 @@ async function job(size: number, kind: 'tcp' | 'local' | 'shm', token = 'secret-
   const got: Got[][] = Array.from({ length: size }, () => []);
   const rejected: string[][] = Array.from({ length: size }, () => []);
   const lost: number[][] = Array.from({ length: size }, () => []);
+  /** The message under way from each source, and bytes each rank read in place. */
+  const current = Array.from({ length: size }, () => new Map<number, Got>());
+  const inPlace: number[] = Array.from({ length: size }, () => 0);
   const dir = kind === 'tcp' ? '' : tempDir('vmpath-uds-');
   const addon = sharedMemory();
   if (kind === 'shm' && typeof addon === 'string') throw new Error(addon);
@@ -38,12 +41,18 @@ async function job(size: number, kind: 'tcp' | 'local' | 'shm', token = 'secret-
       size,
       token,
       {
-        onHeader: (header) =>
-          got[rank]?.push({ header, bytes: Buffer.alloc(header.size), complete: false }),
-        onPayload: (_source, bytes, offset, last) => {
-          const current = got[rank]?.at(-1);
-          if (current) bytes.copy(current.bytes, offset);
-          if (current && last) current.complete = true;
+        onHeader: (header) => {
+          const message = { header, bytes: Buffer.alloc(header.size), complete: header.size === 0 };
+          got[rank]?.push(message);
+          current[rank]?.set(header.source, message);
+          return message.bytes;
+        },
+        onPayload: (source, bytes, offset, last) => {
+          const message = current[rank]?.get(source);
+          if (!message) return;
+          if (bytes.buffer !== message.bytes.buffer) bytes.copy(message.bytes, offset);
+          else inPlace[rank] = (inPlace[rank] ?? 0) + bytes.length;
+          if (last) message.complete = true;
         },
         onPeerLost: (peer) => lost[rank]?.push(peer),
         onRejected: (reason) => rejected[rank]?.push(reason),
@@ -69,7 +78,7 @@ async function job(size: number, kind: 'tcp' | 'local' | 'shm', token = 'secret-
       5000,
     );
   }
-  return { endpoints, got, rejected, lost, addresses, prefix };
+  return { endpoints, got, rejected, lost, addresses, prefix, inPlace };
 }
 
 const complete = (messages: Got[] | undefined) => (messages ?? []).filter((m) => m.complete).length;
@@ -84,7 +93,7 @@ async function until(condition: () => boolean, what: string): Promise<void> {
 
 for (const kind of ['tcp', 'local', 'shm'] as const) {
   test(`${kind}: every pair exchanges messages, in order, of any size, typed arrays as views`, async () => {
-    const { endpoints, got } = await job(3, kind);
+    const { endpoints, got, inPlace } = await job(3, kind);
     try {
       const big = Buffer.alloc(12 * 1024 * 1024);
       for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
@@ -132,6 +141,10 @@ for (const kind of ['tcp', 'local', 'shm'] as const) {
         }
       }
       assert.ok(got[0]?.find((m) => m.header.tag === 99)?.bytes.equals(big), '12 MiB intact');
+      if (kind !== 'shm') {
+        assert.ok(endpoints.every((e) => e.readsInPlace));
+        assert.ok((inPlace[0] ?? 0) > 8 * 1024 * 1024, `${inPlace[0]} bytes read in place`);
+      }
       const f = got[0]?.find((m) => m.header.tag === 7)?.bytes as Buffer;
       assert.deepEqual(
         [...new Float64Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.length))],

@@ -1,0 +1,82 @@
+/**
+ * bench osu-local: the runtime's local transport (Unix socket plus shared-memory rings) against
+ * Open MPI's shared-memory BTL (vader), OSU-style, on tiny with the shm data path: two ranks in
+ * one vm (intra-vm), and two ranks in the two vms of one host (inter-vm, the shm data path;
+ * Open MPI's vader across the two namespaces). Per case the engines run alternately 3 times;
+ * medians per size. Target: intra-vm bandwidth at 1 MiB at least 0.5x Open MPI's vader.
+ */
+import { formatTable } from '../src/cli/table.js';
+import { findNode } from '../src/testbed/nodes.js';
+import {
+  at,
+  buildOsu,
+  medianCurves,
+  openMpi,
+  requireOpenMpi,
+  sizeLabel,
+  vmpathOsu,
+} from './osu-support.js';
+import { onPairs, requireRoot, verdict } from './support.js';
+
+const ROUNDS = 3;
+const SIZES = [8, 4 << 20] as const;
+const MiB = 1 << 20;
+requireRoot('osu-local');
+requireOpenMpi('osu-local');
+const program = await buildOsu();
+
+const [cases] = await onPairs(['shm'], async (_datapath, pair, testbed) => {
+  // tiny: host0 runs node1 and node2, each with one slot; two ranks in node1 oversubscribe it,
+  // as Open MPI's do (--oversubscribe).
+  const a = pair.from;
+  const b = findNode(testbed.topology, testbed.id, testbed.topology.hosts[0]?.vms[1]?.name ?? '');
+  const out = [];
+  for (const [name, second] of [
+    ['intra-vm', a],
+    ['inter-vm (shm)', b],
+  ] as const) {
+    const latency = await medianCurves(ROUNDS, {
+      vmpath: () => vmpathOsu(testbed, a.name, second.name, 'latency', SIZES),
+      openmpi: () => openMpi(program, a, second, 'vader', 'latency', SIZES),
+    });
+    const bw = await medianCurves(ROUNDS, {
+      vmpath: () => vmpathOsu(testbed, a.name, second.name, 'bw', SIZES),
+      openmpi: () => openMpi(program, a, second, 'vader', 'bw', SIZES),
+    });
+    out.push({ name, latency, bw });
+  }
+  return out;
+});
+
+const summary: (string | number)[][] = [];
+let intraRatio = Number.NaN;
+for (const { name, latency, bw } of cases ?? []) {
+  const rows = latency.vmpath.map(({ bytes }) => [
+    sizeLabel(bytes),
+    at(latency.vmpath, bytes).toFixed(1),
+    at(latency.openmpi, bytes).toFixed(1),
+    at(bw.vmpath, bytes).toFixed(0),
+    at(bw.openmpi, bytes).toFixed(0),
+    (at(bw.vmpath, bytes) / at(bw.openmpi, bytes)).toFixed(2),
+  ]);
+  process.stdout.write(
+    `${name}\n${formatTable(['size', 'vmpath us', 'Open MPI us', 'vmpath MiB/s', 'Open MPI MiB/s', 'bw ratio'], rows)}\n\n`,
+  );
+  const ratio = at(bw.vmpath, MiB) / at(bw.openmpi, MiB);
+  if (name === 'intra-vm') intraRatio = ratio;
+  summary.push([
+    name,
+    at(latency.vmpath, 8).toFixed(1),
+    at(latency.openmpi, 8).toFixed(1),
+    at(bw.vmpath, MiB).toFixed(0),
+    at(bw.openmpi, MiB).toFixed(0),
+    ratio.toFixed(3),
+  ]);
+}
+process.stdout.write(
+  `${formatTable(['case', '8 B vmpath us', '8 B Open MPI us', '1 MiB vmpath MiB/s', '1 MiB Open MPI MiB/s', 'vmpath/Open MPI'], summary)}\n\n`,
+);
+process.stdout.write(
+  `${ROUNDS} alternating runs per engine and case (Open MPI: --mca btl vader,self); medians per size\n`,
+);
+process.stdout.write(`${verdict('osu-local', 'bw_1MiB_ratio', intraRatio, '>=', 0.5)}\n`);

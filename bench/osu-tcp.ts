@@ -1,0 +1,85 @@
+/**
+ * bench osu-tcp: the runtime's tcp transport against Open MPI's TCP BTL, OSU-style, on each
+ * data path (tiny, unshaped; rank 0 on host0's first vm, rank 1 on host1's). Per data path the
+ * two engines run alternately 3 times (bench/osu-rank.ts and bench/osu/osu.c built with mpicc),
+ * with a plain Node TCP ping-pong of 8 bytes as the latency reference; medians per size.
+ * Targets: bandwidth at 1 MiB at least 0.9x Open MPI's on every data path; 8-byte latency at
+ * most 1.1x the plain Node ping-pong on every data path.
+ */
+import { median } from '../src/bench/stats.js';
+import { formatTable } from '../src/cli/table.js';
+import {
+  at,
+  buildOsu,
+  medianCurves,
+  openMpi,
+  requireOpenMpi,
+  sizeLabel,
+  vmpathOsu,
+} from './osu-support.js';
+import { onPairs, plainPingPong, requireRoot, verdict } from './support.js';
+
+const ROUNDS = 3;
+const SIZES = [8, 4 << 20] as const;
+const MiB = 1 << 20;
+requireRoot('osu-tcp');
+requireOpenMpi('osu-tcp');
+const program = await buildOsu();
+
+const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pair, testbed) => {
+  const [a, b] = [pair.from.name, pair.to.name];
+  const latency = await medianCurves(ROUNDS, {
+    vmpath: () => vmpathOsu(testbed, a, b, 'latency', SIZES),
+    openmpi: () => openMpi(program, pair.from, pair.to, 'tcp', 'latency', SIZES),
+  });
+  const plain: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) plain.push(await plainPingPong(pair, 8, 2000, 300));
+  const bw = await medianCurves(ROUNDS, {
+    vmpath: () => vmpathOsu(testbed, a, b, 'bw', SIZES),
+    openmpi: () => openMpi(program, pair.from, pair.to, 'tcp', 'bw', SIZES),
+  });
+  return { datapath, latency, bw, plain: median(plain) };
+});
+
+const summary: (string | number)[][] = [];
+const bwRatios: number[] = [];
+const latRatios: number[] = [];
+for (const { datapath, latency, bw, plain } of measured) {
+  const rows = latency.vmpath.map(({ bytes }) => [
+    sizeLabel(bytes),
+    at(latency.vmpath, bytes).toFixed(1),
+    at(latency.openmpi, bytes).toFixed(1),
+    at(bw.vmpath, bytes).toFixed(0),
+    at(bw.openmpi, bytes).toFixed(0),
+    (at(bw.vmpath, bytes) / at(bw.openmpi, bytes)).toFixed(2),
+  ]);
+  process.stdout.write(
+    `${datapath} (tcp between hosts)\n${formatTable(['size', 'vmpath us', 'Open MPI us', 'vmpath MiB/s', 'Open MPI MiB/s', 'bw ratio'], rows)}\n\n`,
+  );
+  const bwRatio = at(bw.vmpath, MiB) / at(bw.openmpi, MiB);
+  const latRatio = at(latency.vmpath, 8) / plain;
+  bwRatios.push(bwRatio);
+  latRatios.push(latRatio);
+  summary.push([
+    datapath,
+    at(latency.vmpath, 8).toFixed(1),
+    plain.toFixed(1),
+    at(latency.openmpi, 8).toFixed(1),
+    latRatio.toFixed(3),
+    at(bw.vmpath, MiB).toFixed(0),
+    at(bw.openmpi, MiB).toFixed(0),
+    bwRatio.toFixed(3),
+  ]);
+}
+process.stdout.write(
+  `${formatTable(['datapath', '8 B vmpath us', '8 B plain Node us', '8 B Open MPI us', 'vmpath/plain', '1 MiB vmpath MiB/s', '1 MiB Open MPI MiB/s', 'vmpath/Open MPI'], summary)}\n\n`,
+);
+process.stdout.write(
+  `${ROUNDS} alternating runs per engine and data path (Open MPI: --mca btl tcp,self); medians per size\n`,
+);
+process.stdout.write(
+  `${verdict('osu-tcp', 'latency_8B_ratio_max', Math.max(...latRatios), '<=', 1.1)}\n`,
+);
+process.stdout.write(
+  `${verdict('osu-tcp', 'bw_1MiB_ratio_min', Math.min(...bwRatios), '>=', 0.9)}\n`,
+);
