@@ -166,7 +166,9 @@ export class Comm {
    * arrival, instead of sleeping in the kernel until data comes: a pending setImmediate makes
    * Node's event loop poll without waiting, which saves the wake-up (about 150 us against 25 us
    * per round trip on this machine's vms). Costs a core while it lasts, like MPI's progress
-   * loop, so the launcher turns it off when ranks outnumber cores. */
+   * loop, so the launcher turns it off when ranks outnumber cores. It pauses while a payload
+   * streams in (the data keeps the loop awake anyway, and on few cores the kernel needs the CPU
+   * to move it) and resumes when that message is complete. */
   #spin(): void {
     if (this.#spinMs <= 0 || this.#spinning) return;
     this.#spinning = true;
@@ -174,6 +176,7 @@ export class Comm {
     const tick = () => {
       if (
         this.#outstanding === 0 ||
+        this.#current.size > 0 ||
         this.#failure ||
         performance.now() - this.#lastNews > this.#spinMs
       ) {
@@ -309,6 +312,7 @@ export class Comm {
     message.complete = true;
     if (this.#current.get(message.source) === message) this.#current.delete(message.source);
     if (message.taker) this.#complete(message, message.taker);
+    if (this.#current.size === 0 && this.#outstanding > 0) this.#spin();
   }
 
   #complete(message: Incoming, posted: Posted): void {

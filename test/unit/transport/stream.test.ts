@@ -7,7 +7,7 @@ import { connect as rawConnect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MessageHeader } from '../../../src/transport/frame.js';
-import { SHM_DIR, sharedMemory } from '../../../src/transport/ring.js';
+import { INLINE_BYTES, SHM_DIR, sharedMemory } from '../../../src/transport/ring.js';
 import {
   decodeHello,
   encodeHello,
@@ -167,7 +167,7 @@ test('shm: large and small messages keep their order; ring files are gone once m
       [],
       'receivers unlink the rings they map',
     );
-    const sizes = [100, 2 << 20, 10, 5 << 20, 40_000, 1, 20 << 20, 32 * 1024, 32 * 1024 + 1];
+    const sizes = [100, 2 << 20, 10, 5 << 20, 40_000, 1, 20 << 20, INLINE_BYTES, INLINE_BYTES + 1];
     const payloads = sizes.map((n, i) => {
       const b = Buffer.alloc(n);
       for (let at = 0; at < n; at += 997) b[at] = (at + i) % 256;
