@@ -2,7 +2,7 @@
  * The error catalogue of vmpath.
  *
  * Every error the tool raises on purpose is a `VmpathError` with a `code` grouped by area
- * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_SYS_*, E_CLI_*, later E_RUNTIME_*, E_STORE_*). Messages say what
+ * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_SYS_*, E_CLI_*, later E_STORE_*). Messages say what
  * went wrong, where (the field or object) and what is allowed. `kind` tells the CLI whether the
  * user can fix it by changing the input (`input`, exit 2) or something failed (`failure`, exit 1).
  * This module prints nothing and knows nothing of exit codes beyond that distinction.
@@ -32,6 +32,10 @@ export const ErrorCodes = {
   E_BENCH_NO_TOOL: 'input',
   E_BENCH_FAILED: 'failure',
   E_BENCH_INTERRUPTED: 'failure',
+  E_APP_INPUT: 'input',
+  E_APP_MEMORY: 'input',
+  E_APP_NO_TOOL: 'input',
+  E_APP_FAILED: 'failure',
   E_SYS_COMMAND: 'failure',
   E_SYS_SPAWN: 'failure',
   E_SYS_TIMEOUT: 'failure',

@@ -24,7 +24,8 @@ export interface RankSlot {
 }
 
 export interface LaunchOptions {
-  readonly topology: Topology;
+  /** The testbed the ranks run in; null runs them as processes of this machine (one "vm"). */
+  readonly topology: Topology | null;
   readonly id: string;
   readonly placement: readonly RankSlot[];
   readonly argv: readonly string[];
@@ -109,13 +110,15 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   );
   try {
     const done = options.placement.map((placed) => {
-      const node = findNode(options.topology, options.id, placed.vm);
+      const node = options.topology
+        ? findNode(options.topology, options.id, placed.vm)
+        : { netns: null, address: '127.0.0.1', host: 'local', datapath: 'native' as const };
       const out = prefixer(placed.rank, 'out', options.onLine);
       const err = prefixer(placed.rank, 'err', options.onLine);
       const started = runner.start(
         {
-          argv: inNetns(node.netns, [...options.argv]),
-          netns: node.netns,
+          argv: node.netns ? inNetns(node.netns, [...options.argv]) : [...options.argv],
+          ...(node.netns ? { netns: node.netns } : {}),
           description: `rank ${placed.rank} on ${placed.vm}`,
         },
         {

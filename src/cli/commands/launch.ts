@@ -1,14 +1,13 @@
 /**
  * `vmpath launch`: run an application's ranks inside a testbed's vms.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { invalidField } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
-import { PATTERNS, type Placed, place } from '../../placement/patterns.js';
-import { parseRankfile } from '../../placement/rankfile.js';
+import { PATTERNS } from '../../placement/patterns.js';
 import { launch, type MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
+import { placementOf } from '../placement-options.js';
 import { interruptible, recordOf } from '../testbeds.js';
 
 /** One clause per transport: the rank pairs that used it (either direction), with the
@@ -33,42 +32,6 @@ export function summarizeTransports(matrix: readonly MatrixEntry[]): string {
         `${name}: ${t.pairs.size} pair${t.pairs.size === 1 ? '' : 's'} (${[...t.pairs].join(' ')}), ${t.messages} messages, ${t.bytes} bytes`,
     )
     .join('; ');
-}
-
-/** The placement from --rankfile or --placement and -n; input errors name the option. */
-function placementOf(
-  topology: Parameters<typeof place>[0],
-  flags: { n?: string; placement?: string; rankfile?: string },
-): Placed[] {
-  const n = flags.n === undefined ? undefined : Number(flags.n);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1))
-    throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
-  if (flags.rankfile === undefined) {
-    if (n === undefined) throw invalidField('E_CLI_USAGE', '-n', '(none)', 'a number of ranks');
-    return place(topology, flags.placement ?? 'block', n);
-  }
-  if (flags.placement !== undefined)
-    throw invalidField('E_CLI_USAGE', '--placement', flags.placement, 'nothing with --rankfile');
-  let text: string;
-  try {
-    text = readFileSync(flags.rankfile, 'utf8');
-  } catch (error) {
-    throw invalidField(
-      'E_CLI_USAGE',
-      '--rankfile',
-      flags.rankfile,
-      `a readable file (${(error as NodeJS.ErrnoException).code ?? 'unreadable'})`,
-    );
-  }
-  const placement = parseRankfile(text, topology);
-  if (n !== undefined && n !== placement.length)
-    throw invalidField(
-      'E_CLI_USAGE',
-      '-n',
-      n,
-      `${placement.length}, the ranks ${flags.rankfile} lists`,
-    );
-  return placement;
 }
 
 export function launchCommand(program: Command, ctx: CliContext): void {

@@ -1,0 +1,165 @@
+/**
+ * `vmpath run advect`: the advection application, serially, as processes of this machine, or
+ * on a testbed per a placement, on the vmpath runtime or on Open MPI (the C twin).
+ */
+import type { Command } from 'commander';
+import { makeParams, parseDims, parseVelocity } from '../../apps/advect/params.js';
+import type { AdvectResult } from '../../apps/advect/result.js';
+import { ENGINES, type Engine, type RunTarget, ranksOf, runAdvect } from '../../apps/advect/run.js';
+import { invalidField } from '../../core/errors.js';
+import { parseSeconds } from '../../core/units.js';
+import { PATTERNS } from '../../placement/patterns.js';
+import type { MatrixEntry } from '../../runtime/launcher.js';
+import type { CliContext } from '../context.js';
+import { placementOf } from '../placement-options.js';
+import { formatTable } from '../table.js';
+import { interruptible, recordOf } from '../testbeds.js';
+import { summarizeTransports } from './launch.js';
+
+interface RunFlags {
+  grid: string;
+  steps: string;
+  decomp: string;
+  velocity?: string;
+  dt?: string;
+  serial?: boolean;
+  id?: string;
+  placement?: string;
+  rankfile?: string;
+  engine: string;
+  timeout: string;
+  json?: boolean;
+}
+
+const s3 = (v: number) => v.toFixed(3);
+
+/** The human form of a result. */
+export function formatAdvect(
+  result: AdvectResult,
+  where: string,
+  matrix: readonly MatrixEntry[] | null,
+): string {
+  const { params, totals } = result;
+  const head = [
+    `advect ${params.grid.join('x')}, ${params.steps} steps, decomposition ${params.decomp.join('x')}, ${where}, engine ${result.engine}`,
+    `checksum ${result.checksum}   errors: L1 ${result.errors.l1.toExponential(4)}, max ${result.errors.max.toExponential(4)}   Courant ${params.courant.toFixed(3)}`,
+    `wall ${s3(totals.wallS)} s   compute ${s3(totals.computeS.mean)}/${s3(totals.computeS.max)} s   pack ${s3(totals.packS.mean)}/${s3(totals.packS.max)} s   comm ${s3(totals.commS.mean)}/${s3(totals.commS.max)} s (mean/max over ranks)`,
+    `${totals.messagesPerStep} messages and ${totals.bytesPerStep} bytes per step   ${totals.mcups.toFixed(1)} Mcell/s   largest rank resident ${(totals.maxRssBytes / 2 ** 20).toFixed(0)} MiB`,
+  ];
+  const rows = result.ranks.map((r) => [
+    r.rank,
+    r.coords.join(','),
+    r.cells.join('x'),
+    s3(r.computeS),
+    s3(r.packS),
+    s3(r.commS),
+    s3(r.wallS),
+    r.messagesSent,
+  ]);
+  const table =
+    result.ranks.length > 1
+      ? `\n${formatTable(['rank', 'coords', 'cells', 'compute s', 'pack s', 'comm s', 'wall s', 'sent'], rows)}`
+      : '';
+  const transports = matrix ? `\ntransports: ${summarizeTransports(matrix) || 'none'}` : '';
+  return `${head.join('\n')}${table}${transports}`;
+}
+
+export function runCommands(program: Command, ctx: CliContext): void {
+  const run = program.command('run').description('run an application (advect)');
+  run
+    .command('advect')
+    .description(
+      '3D upwind advection: serially (--serial), as processes of this machine, or on a testbed (--id)',
+    )
+    .requiredOption('--grid <XxYxZ>', 'cells per dimension, e.g. 128x128x128')
+    .requiredOption('--steps <T>', 'time steps')
+    .option(
+      '--decomp <PxQxR>',
+      'processes per dimension (their product is the rank count)',
+      '1x1x1',
+    )
+    .option('--velocity <a,b,c>', 'velocity, each > 0', '1,1,1')
+    .option('--dt <s>', 'time step (default: 0.9 of the stable limit)')
+    .option('--serial', 'run in this process, one block')
+    .option('--id <id>', 'testbed to run the ranks in (needs root)')
+    .option(
+      '--placement <pattern>',
+      `${Object.keys(PATTERNS).join(' or ')} (with --id; default block)`,
+    )
+    .option('--rankfile <file>', 'an Open MPI rankfile (with --id)')
+    .option('--engine <engine>', `${ENGINES.join(' or ')}`, 'vmpath')
+    .option('--timeout <s>', 'end the job after this many seconds', '3600')
+    .option('--json', 'print the result as JSON')
+    .action(async (flags: RunFlags) => {
+      if (!(ENGINES as readonly string[]).includes(flags.engine))
+        throw invalidField('E_APP_INPUT', '--engine', flags.engine, ENGINES.join(', '));
+      const engine = flags.engine as Engine;
+      const decomp = parseDims(flags.decomp, '--decomp');
+      const params = makeParams({
+        grid: parseDims(flags.grid, '--grid'),
+        steps: parseInteger(flags.steps, '--steps'),
+        decomp,
+        velocity: parseVelocity(flags.velocity ?? '1,1,1'),
+        ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
+      });
+      const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
+      let target: RunTarget;
+      let where: string;
+      if (flags.serial) {
+        if (flags.id !== undefined)
+          throw invalidField('E_APP_INPUT', '--serial', true, 'nothing with --id');
+        if (engine !== 'vmpath')
+          throw invalidField('E_APP_INPUT', '--engine', engine, 'vmpath with --serial');
+        target = { kind: 'serial' };
+        where = 'serial';
+      } else if (flags.id !== undefined) {
+        const record = recordOf(ctx, flags.id);
+        const placement = placementOf(record.topology, {
+          n: String(ranksOf(params)),
+          ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
+          ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
+        });
+        target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
+        where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.placement ?? 'block'})`;
+      } else {
+        if (flags.placement !== undefined || flags.rankfile !== undefined)
+          throw invalidField(
+            'E_APP_INPUT',
+            flags.placement !== undefined ? '--placement' : '--rankfile',
+            flags.placement ?? flags.rankfile,
+            'nothing without --id',
+          );
+        target = { kind: 'local' };
+        where = `${ranksOf(params)} processes of this machine`;
+      }
+      const outcome = await interruptible((signal) =>
+        runAdvect(params, target, {
+          runner: ctx.runner,
+          execPath: ctx.execPath,
+          searchPath: ctx.searchPath,
+          engine,
+          timeoutMs,
+          signal,
+          onLine: (line) => ctx.err(line),
+          onNotice: (text) => ctx.err(`vmpath run: ${text}`),
+        }),
+      );
+      if (flags.json)
+        ctx.out(JSON.stringify({ ...outcome.result, matrix: outcome.matrix }, null, 2));
+      else ctx.out(formatAdvect(outcome.result, where, outcome.matrix));
+    });
+}
+
+function parseInteger(text: string, field: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw invalidField('E_APP_INPUT', field, text, 'a whole number >= 1');
+  return value;
+}
+
+function parseNumber(text: string, field: string): number {
+  const value = Number(text);
+  if (!Number.isFinite(value) || value <= 0)
+    throw invalidField('E_APP_INPUT', field, text, 'a number > 0');
+  return value;
+}
