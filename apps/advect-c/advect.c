@@ -111,7 +111,14 @@ static void face(Block *b, int d, double *buf, int packing) {
 }
 
 enum { F_COORD = 0, F_CELLS = 3, F_COMPUTE = 6, F_PACK, F_COMM, F_WALL, F_MSGS, F_BYTES, F_ESUM,
-       F_EMAX, F_RSS, F_COUNT };
+       F_EMAX, F_RSS, F_CPU, F_COUNT };
+
+/* CPU seconds (user and system) this process has used. */
+static double cpu_seconds(void) {
+  struct rusage u;
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+}
 
 int main(int argc, char **argv) {
   MPI_Init(&argc, &argv);
@@ -165,6 +172,7 @@ int main(int argc, char **argv) {
   double computeS = 0, packS = 0, commS = 0;
   long messages = 0, bytes = 0;
   MPI_Barrier(MPI_COMM_WORLD);
+  double cpuBegin = cpu_seconds();
   double begin = MPI_Wtime();
   for (int s = 0; s < p.steps; s++) {
     MPI_Request recvs[3], sends[3];
@@ -217,6 +225,7 @@ int main(int argc, char **argv) {
     commS += MPI_Wtime() - t;
   }
   double wallS = MPI_Wtime() - begin;
+  double cpuS = cpu_seconds() - cpuBegin;
   LINES(p.steps);
   double esum = 0, emax = 0;
   uint64_t share = 0;
@@ -239,7 +248,7 @@ int main(int argc, char **argv) {
   getrusage(RUSAGE_SELF, &usage);
   double mine[F_COUNT] = {(double)coords[0], (double)coords[1], (double)coords[2], (double)b.n[0],
                           (double)b.n[1], (double)b.n[2], computeS, packS, commS, wallS,
-                          (double)messages, (double)bytes, esum, emax, (double)usage.ru_maxrss * 1024};
+                          (double)messages, (double)bytes, esum, emax, (double)usage.ru_maxrss * 1024, cpuS};
   double *all = rank == 0 ? malloc(sizeof(double) * F_COUNT * size) : NULL;
   uint64_t *shares = rank == 0 ? malloc(sizeof(uint64_t) * size) : NULL;
   MPI_Gather(mine, F_COUNT, MPI_DOUBLE, all, F_COUNT, MPI_DOUBLE, 0, MPI_COMM_WORLD);
@@ -271,9 +280,9 @@ int main(int argc, char **argv) {
     for (int r = 0; r < size; r++) {
       double *v = all + r * F_COUNT;
       printf("%s{\"rank\":%d,\"coords\":[%.0f,%.0f,%.0f],\"cells\":[%.0f,%.0f,%.0f],\"computeS\":%.9g,\"packS\":%.9g,"
-             "\"commS\":%.9g,\"wallS\":%.9g,\"messagesSent\":%.0f,\"bytesSent\":%.0f,\"checksum\":\"%016llx\","
+             "\"commS\":%.9g,\"wallS\":%.9g,\"cpuS\":%.9g,\"messagesSent\":%.0f,\"bytesSent\":%.0f,\"checksum\":\"%016llx\","
              "\"errorSum\":%.17g,\"errorMax\":%.17g,\"maxRssBytes\":%.0f}",
-             r ? "," : "", r, v[0], v[1], v[2], v[3], v[4], v[5], v[F_COMPUTE], v[F_PACK], v[F_COMM], v[F_WALL],
+             r ? "," : "", r, v[0], v[1], v[2], v[3], v[4], v[5], v[F_COMPUTE], v[F_PACK], v[F_COMM], v[F_WALL], v[F_CPU],
              v[F_MSGS], v[F_BYTES], (unsigned long long)shares[r], v[F_ESUM], v[F_EMAX], v[F_RSS]);
     }
     printf("],\"totals\":{\"wallS\":%.9g,\"computeS\":{\"mean\":%.9g,\"max\":%.9g},\"packS\":{\"mean\":%.9g,\"max\":%.9g},"
