@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
+import { placementCommands } from './commands/placement.js';
 import { runCommands } from './commands/run.js';
 import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
@@ -41,6 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
   benchCommands(program, ctx);
   launchCommand(program, ctx);
   runCommands(program, ctx);
+  placementCommands(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -1,8 +1,12 @@
 /**
- * Placement patterns: which slot of which vm each rank runs in. Pure. (The placement issue adds
- * inter-node, intra-node, hybrid, rankfiles and optimization; these two are what launch needs.)
- *   block:  fill the slots of each vm in turn (vm by vm, host by host)
- *   cyclic: deal ranks round-robin over the hosts, each host's slots in block order
+ * Placement patterns: which slot of which vm each rank runs in. Pure. For any topology and rank
+ * count (the study's three over 8 dual-core vms on 2 hosts in brackets):
+ *   block:       fill the slots of each vm in turn, vm by vm, host by host
+ *   intra-node:  the same: fill host 0's vms, then host 1's (b: 1 of 15 pipeline messages cross)
+ *   cyclic:      deal ranks round-robin over the hosts, each host's slots in block order
+ *   inter-node:  the same: consecutive ranks always on different hosts (a: 15 of 15 cross)
+ *   hybrid[:k]:  k consecutive ranks per vm (default 2), vms taken alternating hosts
+ *                (c: 7 of 15 cross, 8 stay inside a vm)
  * A native host offers its slots (the sum of its vms') on the host itself.
  */
 import { VmpathError } from '../core/errors.js';
@@ -11,7 +15,10 @@ import type { Topology } from '../topology/types.js';
 
 export const PATTERNS = {
   block: 'fill the slots of each vm in turn',
+  'intra-node': "fill host 0's vms, then host 1's (as block)",
   cyclic: 'deal ranks round-robin over the hosts',
+  'inter-node': 'consecutive ranks on different hosts (as cyclic)',
+  hybrid: 'k consecutive ranks per vm (hybrid:k, default 2), vms alternating hosts',
 } as const;
 export type PatternName = keyof typeof PATTERNS;
 
@@ -24,51 +31,88 @@ export interface Placed {
   readonly slot: number;
 }
 
-/** Every slot of each host, in block order. */
-function slotsByHost(topology: Topology): Omit<Placed, 'rank'>[][] {
+type Slot = Omit<Placed, 'rank'>;
+
+/** The vms of each host (a native host is one "vm" with all its slots), each as its slots. */
+function vmsByHost(topology: Topology): Slot[][][] {
   return topology.hosts.map((host) =>
     host.native
-      ? Array.from({ length: slotsOf(host) }, (_, slot) => ({
-          host: host.name,
-          vm: host.name,
-          slot,
-        }))
-      : host.vms.flatMap((vm) =>
+      ? [
+          Array.from({ length: slotsOf(host) }, (_, slot) => ({
+            host: host.name,
+            vm: host.name,
+            slot,
+          })),
+        ]
+      : host.vms.map((vm) =>
           Array.from({ length: vm.slots }, (_, slot) => ({ host: host.name, vm: vm.name, slot })),
         ),
   );
 }
 
-/** Places `n` ranks with `pattern`; an input error when there are not enough slots. */
-export function place(topology: Topology, pattern: string, n: number): Placed[] {
-  if (!(pattern in PATTERNS)) {
-    throw new VmpathError(
-      'E_CLI_USAGE',
-      `--placement: got ${JSON.stringify(pattern)}; allowed: ${Object.keys(PATTERNS).join(', ')}`,
-      { details: { field: '--placement', value: pattern } },
-    );
+/** Takes one item from each list in turn until all are used. */
+function deal<T>(lists: readonly (readonly T[])[]): T[] {
+  const out: T[] = [];
+  const longest = Math.max(0, ...lists.map((l) => l.length));
+  for (let i = 0; i < longest; i++)
+    for (const list of lists) {
+      const item = list[i];
+      if (item !== undefined) out.push(item);
+    }
+  return out;
+}
+
+function unknownPattern(pattern: string, field: string): VmpathError {
+  return new VmpathError(
+    'E_CLI_USAGE',
+    `${field}: got ${JSON.stringify(pattern)}; allowed: ${Object.keys(PATTERNS).join(', ')} (hybrid:K for K ranks per vm)`,
+    { details: { field, value: pattern } },
+  );
+}
+
+/** Slots in the order a pattern fills them. */
+function order(topology: Topology, pattern: string, field: string): Slot[] {
+  const hosts = vmsByHost(topology);
+  const [name, arg] = pattern.split(':');
+  if (arg !== undefined && name !== 'hybrid') throw unknownPattern(pattern, field);
+  switch (name) {
+    case 'block':
+    case 'intra-node':
+      return hosts.flat(2);
+    case 'cyclic':
+    case 'inter-node':
+      return deal(hosts.map((vms) => vms.flat()));
+    case 'hybrid': {
+      const k = arg === undefined ? 2 : Number(arg);
+      if (!Number.isInteger(k) || k < 1) throw unknownPattern(pattern, field);
+      // vms alternating hosts; each round gives every vm its next k slots
+      const vms = deal(hosts);
+      const rounds = Math.ceil(Math.max(0, ...vms.map((v) => v.length)) / k);
+      const out: Slot[] = [];
+      for (let round = 0; round < rounds; round++)
+        for (const vm of vms) out.push(...vm.slice(round * k, round * k + k));
+      return out;
+    }
+    default:
+      throw unknownPattern(pattern, field);
   }
-  const hosts = slotsByHost(topology);
-  const total = hosts.reduce((sum, slots) => sum + slots.length, 0);
-  if (!Number.isInteger(n) || n < 1 || n > total) {
+}
+
+/** Places `n` ranks with `pattern`; an input error (naming `field`) for an unknown pattern, and
+ * when there are not enough slots. */
+export function place(
+  topology: Topology,
+  pattern: string,
+  n: number,
+  field = '--placement',
+): Placed[] {
+  const slots = order(topology, pattern, field);
+  if (!Number.isInteger(n) || n < 1 || n > slots.length) {
     throw new VmpathError(
       'E_CLI_USAGE',
-      `-n: got ${n}; allowed: 1 to ${total} (the slots of topology ${topology.name})`,
+      `-n: got ${n}; allowed: 1 to ${slots.length} (the slots of topology ${topology.name})`,
       { details: { field: '-n', value: n } },
     );
   }
-  const order = pattern === 'block' ? hosts.flat() : dealt(hosts);
-  return order.slice(0, n).map((slot, rank) => ({ rank, ...slot }));
-}
-
-function dealt(hosts: Omit<Placed, 'rank'>[][]): Omit<Placed, 'rank'>[] {
-  const out: Omit<Placed, 'rank'>[] = [];
-  const longest = Math.max(...hosts.map((h) => h.length));
-  for (let i = 0; i < longest; i++) {
-    for (const host of hosts) {
-      const slot = host[i];
-      if (slot) out.push(slot);
-    }
-  }
-  return out;
+  return slots.slice(0, n).map((slot, rank) => ({ rank, ...slot }));
 }

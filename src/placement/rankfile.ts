@@ -84,3 +84,10 @@ export function parseRankfile(text: string, topology: Topology, where = '--rankf
 export function formatRankfile(placement: readonly Placed[]): string {
   return placement.map((p) => `rank ${p.rank}=${p.vm} slot=${p.slot}\n`).join('');
 }
+
+/** Writes the machines of a topology as an Open MPI hostfile: `VM slots=S` per line. */
+export function formatHostfile(topology: Topology): string {
+  return [...machines(topology).entries()]
+    .map(([name, m]) => `${name} slots=${m.slots}\n`)
+    .join('');
+}

@@ -190,7 +190,7 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
       bad(['-n', 'two'], /-n: got "two"; allowed: a whole number/);
       bad(
         ['-n', '2', '--placement', 'spiral'],
-        /--placement: got "spiral"; allowed: block, cyclic/,
+        /--placement: got "spiral"; allowed: block, intra-node, cyclic, inter-node, hybrid/,
       );
       bad(
         ['--rankfile', join(dir, 'missing')],
