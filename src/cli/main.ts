@@ -10,6 +10,7 @@ import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
 import { placementCommands } from './commands/placement.js';
 import { runCommands } from './commands/run.js';
+import { sweepCommands } from './commands/sweep.js';
 import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
 import { type CliContext, cliContext } from './context.js';
@@ -43,6 +44,7 @@ export function buildProgram(ctx: CliContext): Command {
   launchCommand(program, ctx);
   runCommands(program, ctx);
   placementCommands(program, ctx);
+  sweepCommands(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -1,0 +1,178 @@
+/**
+ * Sweep specs: what an experiment runs, validated, and expanded into runs. Pure.
+ *
+ *   name: study
+ *   topology: paper              # a preset name, or { file: cluster.yaml }
+ *   rateMbit: 0                  # override every uplink rate (0: unshaped)
+ *   datapaths: [native, bridged, iov]
+ *   bench: { tests: [stream, rr], tools: [vmpath], durationS: 3 }
+ *   advect:
+ *     grid: 64x64x64
+ *     steps: 32
+ *     ranks: [2, 4, 8, 16]
+ *     decomps: [1x1xN, 1xNx1, Nx1x1]   # N stands for the rank count
+ *     placements: [inter-node, intra-node, hybrid]
+ *     engines: [vmpath]
+ *   repeats: 1
+ *
+ * Runs are the cartesian product; each has a key made of its parameters, so that a sweep run
+ * again against the same database skips what is done.
+ */
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { makeParams, parseDims, type Triple } from '../apps/advect/params.js';
+import { ENGINES, type Engine } from '../apps/advect/run.js';
+import { invalidField, VmpathError } from '../core/errors.js';
+import { place } from '../placement/patterns.js';
+import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
+
+const dims = z.string().regex(/^(\d+|N)x(\d+|N)x(\d+|N)$/, 'XxYxZ (N: the rank count)');
+
+export const sweepSchema = z.strictObject({
+  name: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{1,64}$/, '1-64 letters, digits, _ . -')
+    .default('sweep'),
+  topology: z.union([z.string(), z.strictObject({ file: z.string() })]).default('paper'),
+  rateMbit: z.number().min(0).max(400_000).optional(),
+  datapaths: z.array(z.enum(DATAPATHS as [Datapath, ...Datapath[]])).min(1),
+  bench: z
+    .strictObject({
+      tests: z
+        .array(z.enum(['stream', 'rr']))
+        .min(1)
+        .default(['stream']),
+      tools: z
+        .array(z.enum(['vmpath', 'iperf3']))
+        .min(1)
+        .default(['vmpath']),
+      durationS: z.number().min(0.5).max(600).default(3),
+    })
+    .optional(),
+  advect: z
+    .strictObject({
+      grid: dims,
+      steps: z.number().int().min(1),
+      ranks: z.array(z.number().int().min(1)).min(1),
+      decomps: z.array(dims).min(1).default(['1x1xN']),
+      placements: z.array(z.string()).min(1).default(['block']),
+      engines: z
+        .array(z.enum(ENGINES as unknown as [Engine, ...Engine[]]))
+        .min(1)
+        .default(['vmpath']),
+    })
+    .optional(),
+  repeats: z.number().int().min(1).max(100).default(1),
+});
+
+export type SweepSpec = z.infer<typeof sweepSchema>;
+
+export interface BenchRun {
+  readonly kind: 'bench';
+  readonly datapath: Datapath;
+  readonly test: 'stream' | 'rr';
+  readonly tool: 'vmpath' | 'iperf3';
+  readonly durationS: number;
+  readonly repeat: number;
+}
+
+export interface AdvectRun {
+  readonly kind: 'advect';
+  readonly datapath: Datapath;
+  readonly grid: Triple;
+  readonly steps: number;
+  readonly ranks: number;
+  readonly decomp: Triple;
+  readonly placement: string;
+  readonly engine: Engine;
+  readonly repeat: number;
+}
+
+export type PlannedRun = BenchRun | AdvectRun;
+
+/** Checks a parsed YAML/JSON document; errors name the field, the value and what is allowed. */
+export function parseSweep(raw: unknown, source = 'spec'): SweepSpec {
+  const result = sweepSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0] as z.core.$ZodIssue;
+    const field = issue.path.join('.') || '(top level)';
+    let value: unknown = raw;
+    for (const key of issue.path)
+      value = (value as Record<PropertyKey, unknown> | undefined)?.[key];
+    throw new VmpathError(
+      'E_EXP_SPEC',
+      `${source}: ${field}: got ${JSON.stringify(value) ?? 'nothing'}; allowed: ${issue.message}`,
+      { details: { field, value } },
+    );
+  }
+  return result.data;
+}
+
+/** A stable key for a run: its parameters in a fixed order. */
+export function runKey(run: PlannedRun): string {
+  return run.kind === 'bench'
+    ? `bench/${run.datapath}/${run.test}/${run.tool}/${run.durationS}s/#${run.repeat}`
+    : `advect/${run.datapath}/${run.grid.join('x')}x${run.steps}/${run.ranks}/${run.decomp.join('x')}/${run.placement}/${run.engine}/#${run.repeat}`;
+}
+
+export function specHash(spec: SweepSpec): string {
+  return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 16);
+}
+
+function decompFor(text: string, ranks: number, field: string): Triple {
+  const dims = parseDims(text.replaceAll('N', String(ranks)), field);
+  if (dims[0] * dims[1] * dims[2] !== ranks)
+    throw invalidField(
+      'E_EXP_SPEC',
+      field,
+      text,
+      `a decomposition of ${ranks} ranks (N stands for the rank count)`,
+    );
+  return dims;
+}
+
+/** Every run of a spec, in the order a sweep runs them (data path by data path). Checks each
+ * against the topology first: patterns, slots, decompositions, the advection parameters. */
+export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
+  const runs: PlannedRun[] = [];
+  for (const datapath of spec.datapaths) {
+    for (let repeat = 1; repeat <= spec.repeats; repeat++) {
+      for (const test of spec.bench?.tests ?? [])
+        for (const tool of spec.bench?.tools ?? [])
+          runs.push({
+            kind: 'bench',
+            datapath,
+            test,
+            tool,
+            durationS: spec.bench?.durationS ?? 3,
+            repeat,
+          });
+      const a = spec.advect;
+      if (!a) continue;
+      const grid = parseDims(a.grid, 'advect.grid');
+      for (const ranks of a.ranks)
+        for (const [d, text] of a.decomps.entries()) {
+          const decomp = decompFor(text, ranks, `advect.decomps.${d}`);
+          makeParams({ grid, steps: a.steps, decomp }, ranks);
+          for (const [p, placement] of a.placements.entries()) {
+            place(topology, placement, ranks, `advect.placements.${p}`);
+            for (const engine of a.engines)
+              runs.push({
+                kind: 'advect',
+                datapath,
+                grid,
+                steps: a.steps,
+                ranks,
+                decomp,
+                placement,
+                engine,
+                repeat,
+              });
+          }
+        }
+    }
+  }
+  if (runs.length === 0)
+    throw invalidField('E_EXP_SPEC', 'bench/advect', '(none)', 'at least one of bench or advect');
+  return runs;
+}

@@ -1,0 +1,252 @@
+/**
+ * Running a sweep: every run of the spec not yet done in the database, data path by data path,
+ * each data path's testbed brought up once (with an id derived from the spec, so that one left
+ * by a killed sweep is cleaned before resuming) and brought down at the end, on failure or on
+ * interrupt. Each run is recorded when it ends, done or failed; a failed run does not stop the
+ * sweep.
+ */
+
+import { makeParams } from '../apps/advect/params.js';
+import { advectTraffic } from '../apps/advect/pattern.js';
+import { runAdvect } from '../apps/advect/run.js';
+import { SINGLE_RUN } from '../bench/iterate.js';
+import { studyPairs } from '../bench/pairs.js';
+import { runPairs } from '../bench/run.js';
+import { MiB } from '../bench/types.js';
+import { VmpathError } from '../core/errors.js';
+import { classify } from '../placement/classes.js';
+import { place } from '../placement/patterns.js';
+import type { Store } from '../store/db.js';
+import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
+import { TestbedState } from '../testbed/state.js';
+import { resolveTopology } from '../topology/resolve.js';
+import type { TopologyInput } from '../topology/schema.js';
+import type { Datapath, Topology } from '../topology/types.js';
+import { captureEnvironment } from './environment.js';
+import {
+  type AdvectRun,
+  type BenchRun,
+  expandSweep,
+  type PlannedRun,
+  runKey,
+  type SweepSpec,
+  specHash,
+} from './spec.js';
+
+export interface SweepEnv extends TestbedEnv {
+  readonly execPath: string;
+}
+
+export interface SweepProgress {
+  /** Runs done (before and in this invocation) and in all. */
+  readonly done: number;
+  readonly total: number;
+  readonly skipped: number;
+  readonly run: PlannedRun | null;
+  readonly outcome: 'done' | 'failed' | 'starting';
+  readonly seconds: number | null;
+  readonly error: string | null;
+}
+
+export interface SweepOptions {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (p: SweepProgress) => void;
+  readonly onLine?: (line: string) => void;
+}
+
+export interface SweepOutcome {
+  readonly sweepId: number;
+  readonly total: number;
+  readonly skipped: number;
+  readonly ran: number;
+  readonly failed: number;
+}
+
+/** The topology of a spec for one data path. */
+export function sweepTopology(
+  spec: SweepSpec,
+  base: TopologyInput,
+  datapath: Datapath | undefined,
+  source: string,
+): Topology {
+  return resolveTopology(
+    base,
+    {
+      ...(datapath ? { datapath } : {}),
+      ...(spec.rateMbit !== undefined ? { rateMbit: spec.rateMbit } : {}),
+    },
+    source,
+  );
+}
+
+/** The testbed id a sweep uses for a data path: stable across resumes. */
+export function sweepTestbedId(hash: string, datapath: Datapath): string {
+  return `s${hash.slice(0, 5)}${datapath.slice(0, 2)}`;
+}
+
+async function runBench(
+  env: SweepEnv,
+  topology: Topology,
+  id: string,
+  run: BenchRun,
+  signal?: AbortSignal,
+) {
+  const durationMs = run.durationS * 1000;
+  const params =
+    run.test === 'stream'
+      ? { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 500 }
+      : { test: 'rr' as const, requestBytes: 1, responseBytes: 1, durationMs, warmupMs: 500 };
+  const result = await runPairs(env, studyPairs(topology, id), {
+    tool: run.tool,
+    params,
+    policy: SINGLE_RUN,
+    ...(signal ? { signal } : {}),
+  });
+  const rate = topology.hosts[0]?.uplink.rateMbit ?? null;
+  return {
+    summary: {
+      unit: result.unit,
+      total: result.total.mean,
+      perPair: result.pairs.map((p) => ({ from: p.from, to: p.to, value: p.summary.mean })),
+      rateMbit: rate,
+      linkMiBps: rate === null ? null : (rate * 1e6) / 8 / MiB,
+    },
+    samples: result.pairs.map((p) => ({ from: p.from, to: p.to, runs: p.runs })),
+  };
+}
+
+async function runApp(
+  env: SweepEnv,
+  topology: Topology,
+  id: string,
+  run: AdvectRun,
+  options: SweepOptions,
+) {
+  const params = makeParams({ grid: run.grid, steps: run.steps, decomp: run.decomp }, run.ranks);
+  const placement = place(topology, run.placement, run.ranks);
+  const { result, matrix } = await runAdvect(
+    params,
+    { kind: 'testbed', topology, id, placement },
+    {
+      runner: env.runner,
+      execPath: env.execPath,
+      searchPath: env.searchPath,
+      engine: run.engine,
+      timeoutMs: 3_600_000,
+      ...(options.signal ? { signal: options.signal } : {}),
+      onLine: (line) => options.onLine?.(line),
+    },
+  );
+  const classes = classify(placement, advectTraffic(run.grid, run.decomp, run.steps));
+  return {
+    summary: {
+      wallS: result.totals.wallS,
+      computeS: result.totals.computeS.mean,
+      packS: result.totals.packS.mean,
+      commS: result.totals.commS.mean,
+      mcups: result.totals.mcups,
+      messagesPerStep: result.totals.messagesPerStep,
+      bytesPerStep: result.totals.bytesPerStep,
+      maxRssBytes: result.totals.maxRssBytes,
+      checksum: result.checksum,
+      errors: result.errors,
+      interHostMessageShare: classes.interHostMessageShare,
+      interHostByteShare: classes.interHostByteShare,
+      classes: classes.byClass,
+    },
+    samples: { ranks: result.ranks, matrix },
+  };
+}
+
+export async function runSweep(
+  env: SweepEnv,
+  store: Store,
+  spec: SweepSpec,
+  base: TopologyInput,
+  source: string,
+  options: SweepOptions = {},
+): Promise<SweepOutcome> {
+  // Everything is checked before anything starts.
+  const runs = spec.datapaths.flatMap((dp) =>
+    expandSweep({ ...spec, datapaths: [dp] }, sweepTopology(spec, base, dp, source)),
+  );
+  const hash = specHash(spec);
+  const sweepId = store.sweepFor(spec.name, hash, spec);
+  const done = store.doneKeys(sweepId);
+  const pending = runs.filter((r) => !done.has(runKey(r)));
+  const skipped = runs.length - pending.length;
+  let count = skipped;
+  let failed = 0;
+  options.onProgress?.({
+    done: count,
+    total: runs.length,
+    skipped,
+    run: null,
+    outcome: 'starting',
+    seconds: null,
+    error: null,
+  });
+  if (pending.length === 0) return { sweepId, total: runs.length, skipped, ran: 0, failed };
+  const environmentId = store.addEnvironment(await captureEnvironment(env.runner, env.searchPath));
+  for (const datapath of spec.datapaths) {
+    const group = pending.filter((r) => r.datapath === datapath);
+    if (group.length === 0) continue;
+    const topology = sweepTopology(spec, base, datapath, source);
+    const id = sweepTestbedId(hash, datapath);
+    // A testbed of this sweep left by a killed run: remove it first.
+    if (new TestbedState(env.stateDir, id).exists()) await clean(env, { id });
+    await up(env, topology, id, options.signal ? { signal: options.signal } : {});
+    try {
+      for (const run of group) {
+        if (options.signal?.aborted)
+          throw new VmpathError(
+            'E_EXP_FAILED',
+            'the sweep was interrupted; run it again to resume',
+          );
+        const startedAt = new Date();
+        let summary: Record<string, unknown> | null = null;
+        let samples: unknown = null;
+        let error: string | null = null;
+        try {
+          const out =
+            run.kind === 'bench'
+              ? await runBench(env, topology, id, run, options.signal)
+              : await runApp(env, topology, id, run, options);
+          summary = out.summary;
+          samples = out.samples;
+        } catch (e) {
+          if (options.signal?.aborted) throw e;
+          error = (e as Error).message;
+          failed++;
+        }
+        const finishedAt = new Date();
+        store.recordRun({
+          sweepId,
+          environmentId,
+          key: runKey(run),
+          kind: run.kind,
+          params: { ...run },
+          status: error ? 'failed' : 'done',
+          startedAt: startedAt.toISOString(),
+          finishedAt: finishedAt.toISOString(),
+          summary,
+          samples,
+          error,
+        });
+        count++;
+        options.onProgress?.({
+          done: count,
+          total: runs.length,
+          skipped,
+          run,
+          outcome: error ? 'failed' : 'done',
+          seconds: (finishedAt.getTime() - startedAt.getTime()) / 1000,
+          error,
+        });
+      }
+    } finally {
+      await down(env, id);
+    }
+  }
+  return { sweepId, total: runs.length, skipped, ran: pending.length, failed };
+}
