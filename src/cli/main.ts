@@ -9,6 +9,7 @@ import { VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
 import { placementCommands } from './commands/placement.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { runCommands } from './commands/run.js';
 import { sweepCommands } from './commands/sweep.js';
 import { testbedCommands } from './commands/testbed.js';
@@ -45,6 +46,7 @@ export function buildProgram(ctx: CliContext): Command {
   runCommands(program, ctx);
   placementCommands(program, ctx);
   sweepCommands(program, ctx);
+  reproduceCommand(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

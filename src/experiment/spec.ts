@@ -5,7 +5,7 @@
  *   topology: paper              # a preset name, or { file: cluster.yaml }
  *   rateMbit: 0                  # override every uplink rate (0: unshaped)
  *   datapaths: [native, bridged, iov]
- *   bench: { tests: [stream, rr], tools: [vmpath], durationS: 3 }
+ *   bench: { tests: [stream, rr], tools: [vmpath, iperf3], durationS: 3 }   # iperf3: stream only
  *   advect:
  *     grid: 64x64x64
  *     steps: 32
@@ -28,6 +28,18 @@ import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
 
 const dims = z.string().regex(/^(\d+|N)x(\d+|N)x(\d+|N)$/, 'XxYxZ (N: the rank count)');
 
+const advectBlock = z.strictObject({
+  grid: dims,
+  steps: z.number().int().min(1),
+  ranks: z.array(z.number().int().min(1)).min(1),
+  decomps: z.array(dims).min(1).default(['1x1xN']),
+  placements: z.array(z.string()).min(1).default(['block']),
+  engines: z
+    .array(z.enum(ENGINES as unknown as [Engine, ...Engine[]]))
+    .min(1)
+    .default(['vmpath']),
+});
+
 export const sweepSchema = z.strictObject({
   name: z
     .string()
@@ -48,20 +60,13 @@ export const sweepSchema = z.strictObject({
         .default(['vmpath']),
       durationS: z.number().min(0.5).max(600).default(3),
     })
-    .optional(),
-  advect: z
-    .strictObject({
-      grid: dims,
-      steps: z.number().int().min(1),
-      ranks: z.array(z.number().int().min(1)).min(1),
-      decomps: z.array(dims).min(1).default(['1x1xN']),
-      placements: z.array(z.string()).min(1).default(['block']),
-      engines: z
-        .array(z.enum(ENGINES as unknown as [Engine, ...Engine[]]))
-        .min(1)
-        .default(['vmpath']),
+    .refine((b) => !b.tools.includes('iperf3') || Number.isInteger(b.durationS), {
+      message: 'whole seconds in durationS when tools include iperf3',
+      path: ['durationS'],
     })
     .optional(),
+  /** One block of advection runs, or several (each its own cartesian product). */
+  advect: z.union([advectBlock, z.array(advectBlock).min(1)]).optional(),
   repeats: z.number().int().min(1).max(100).default(1),
 });
 
@@ -138,7 +143,9 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
   for (const datapath of spec.datapaths) {
     for (let repeat = 1; repeat <= spec.repeats; repeat++) {
       for (const test of spec.bench?.tests ?? [])
-        for (const tool of spec.bench?.tools ?? [])
+        for (const tool of spec.bench?.tools ?? []) {
+          // iperf3 cross-checks the stream test; it has no request/response test
+          if (tool === 'iperf3' && test === 'rr') continue;
           runs.push({
             kind: 'bench',
             datapath,
@@ -147,29 +154,33 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
             durationS: spec.bench?.durationS ?? 3,
             repeat,
           });
-      const a = spec.advect;
-      if (!a) continue;
-      const grid = parseDims(a.grid, 'advect.grid');
-      for (const ranks of a.ranks)
-        for (const [d, text] of a.decomps.entries()) {
-          const decomp = decompFor(text, ranks, `advect.decomps.${d}`);
-          makeParams({ grid, steps: a.steps, decomp }, ranks);
-          for (const [p, placement] of a.placements.entries()) {
-            place(topology, placement, ranks, `advect.placements.${p}`);
-            for (const engine of a.engines)
-              runs.push({
-                kind: 'advect',
-                datapath,
-                grid,
-                steps: a.steps,
-                ranks,
-                decomp,
-                placement,
-                engine,
-                repeat,
-              });
-          }
         }
+      const blocks =
+        spec.advect === undefined ? [] : Array.isArray(spec.advect) ? spec.advect : [spec.advect];
+      for (const [b, a] of blocks.entries()) {
+        const at = Array.isArray(spec.advect) ? `advect.${b}` : 'advect';
+        const grid = parseDims(a.grid, `${at}.grid`);
+        for (const ranks of a.ranks)
+          for (const [d, text] of a.decomps.entries()) {
+            const decomp = decompFor(text, ranks, `${at}.decomps.${d}`);
+            makeParams({ grid, steps: a.steps, decomp }, ranks);
+            for (const [p, placement] of a.placements.entries()) {
+              place(topology, placement, ranks, `${at}.placements.${p}`);
+              for (const engine of a.engines)
+                runs.push({
+                  kind: 'advect',
+                  datapath,
+                  grid,
+                  steps: a.steps,
+                  ranks,
+                  decomp,
+                  placement,
+                  engine,
+                  repeat,
+                });
+            }
+          }
+      }
     }
   }
   if (runs.length === 0)

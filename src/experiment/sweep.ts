@@ -94,8 +94,8 @@ async function runBench(
   const durationMs = run.durationS * 1000;
   const params =
     run.test === 'stream'
-      ? { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 500 }
-      : { test: 'rr' as const, requestBytes: 1, responseBytes: 1, durationMs, warmupMs: 500 };
+      ? { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 1000 }
+      : { test: 'rr' as const, requestBytes: 1, responseBytes: 1, durationMs, warmupMs: 1000 };
   const result = await runPairs(env, studyPairs(topology, id), {
     tool: run.tool,
     params,

@@ -1,0 +1,72 @@
+/**
+ * `vmpath reproduce [--quick] [--out DIR]`: the study end to end on the paper preset, into
+ * DIR/results.db, then its findings from the stored runs.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { parseDims } from '../../apps/advect/params.js';
+import { invalidField } from '../../core/errors.js';
+import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../experiment/reproduce.js';
+import { parseSweep, specHash } from '../../experiment/spec.js';
+import { Store } from '../../store/db.js';
+import { findExecutable } from '../../sys/tools.js';
+import type { CliContext } from '../context.js';
+import { sweepWithProgress } from './sweep.js';
+
+interface Flags {
+  quick?: boolean;
+  out: string;
+  grid?: string;
+  steps?: string;
+  rate: string;
+}
+
+export function reproduceCommand(program: Command, ctx: CliContext): void {
+  program
+    .command('reproduce')
+    .description(
+      'the study end to end on the paper preset: micro-benchmarks, advection placements and scaling, findings (needs root)',
+    )
+    .option('--quick', 'a smaller grid and shorter benchmarks (about 2 minutes here)')
+    .option('--out <dir>', 'where results.db goes', 'vmpath-results')
+    .option('--grid <XxYxZ>', 'the advection grid (the study: 512x512x512)')
+    .option('--steps <T>', 'time steps (the study: 512)')
+    .option('--rate <mbit>', 'shape every uplink to this rate (0: unshaped, the default here)', '0')
+    .action(async (flags: Flags) => {
+      const base = flags.quick ? REPRODUCE_SIZES.quick : REPRODUCE_SIZES.default;
+      const grid = flags.grid ?? base.grid;
+      parseDims(grid, '--grid');
+      const steps = flags.steps === undefined ? base.steps : Number(flags.steps);
+      if (!Number.isInteger(steps) || steps < 1)
+        throw invalidField('E_CLI_USAGE', '--steps', flags.steps, 'a whole number >= 1');
+      const rate = Number(flags.rate);
+      if (!Number.isFinite(rate) || rate < 0)
+        throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: unshaped)');
+      const spec = parseSweep(
+        reproduceSpec(
+          { grid, steps, benchS: base.benchS },
+          rate,
+          findExecutable('iperf3', ctx.searchPath) !== null,
+        ),
+        'reproduce',
+      );
+      mkdirSync(flags.out, { recursive: true });
+      const file = join(flags.out, 'results.db');
+      const store = Store.open(file);
+      try {
+        const begin = Date.now();
+        const outcome = await sweepWithProgress(ctx, store, spec, null);
+        const runs = store.runs({ sweepId: outcome.sweepId });
+        ctx.out(
+          [
+            `vmpath reproduce: ${outcome.total} runs (${outcome.skipped} already done, ${outcome.failed} failed) in ${((Date.now() - begin) / 1000).toFixed(0)} s; grid ${grid}, ${steps} steps; results in ${file} (sweep ${outcome.sweepId}, spec ${specHash(spec)})`,
+            ...findings(runs, rate).map((line) => `  ${line}`),
+          ].join('\n'),
+        );
+        if (outcome.failed > 0) process.exitCode = 1;
+      } finally {
+        store.close();
+      }
+    });
+}

@@ -1,0 +1,195 @@
+/**
+ * Sweep specs (validation, expansion, keys), the results store (schema, migrations, resume
+ * bookkeeping) and the reproduce findings, computed from records.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import Database from 'better-sqlite3';
+import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../../src/experiment/reproduce.js';
+import { expandSweep, parseSweep, runKey } from '../../../src/experiment/spec.js';
+import { type RunRecord, SCHEMA_VERSION, Store } from '../../../src/store/db.js';
+import { presetSpec } from '../../../src/topology/presets.js';
+import { resolveTopology } from '../../../src/topology/resolve.js';
+import { tempDir } from '../../support/temp.js';
+
+const paper = resolveTopology(presetSpec('paper'));
+const tiny = resolveTopology(presetSpec('tiny'));
+
+test('a spec expands into the cartesian product, N standing for the rank count', () => {
+  const spec = parseSweep({
+    datapaths: ['bridged', 'iov'],
+    bench: { tests: ['stream', 'rr'], tools: ['vmpath', 'iperf3'], durationS: 2 },
+    advect: {
+      grid: '32x32x32',
+      steps: 4,
+      ranks: [4, 16],
+      decomps: ['1x1xN', 'Nx1x1'],
+      placements: ['inter-node', 'hybrid'],
+    },
+    repeats: 2,
+  });
+  const runs = expandSweep(spec, paper);
+  // per data path and repeat: 3 bench runs (iperf3 has no rr) + 2 x 2 x 2 advect runs
+  assert.equal(runs.length, 2 * 2 * (3 + 8));
+  assert.equal(new Set(runs.map(runKey)).size, runs.length, 'keys are unique');
+  assert.ok(runs.some((r) => runKey(r) === 'advect/iov/32x32x32x4/16/16x1x1/hybrid/vmpath/#2'));
+  assert.ok(runs.some((r) => runKey(r) === 'bench/bridged/stream/iperf3/2s/#1'));
+  const study = parseSweep(reproduceSpec(REPRODUCE_SIZES.quick, 0, true));
+  assert.equal(expandSweep(study, paper).length, 3 * (3 + 9 + 3));
+});
+
+test('bad specs: the field, the value and what is allowed; placements checked against the topology', () => {
+  const bad = (raw: unknown, message: RegExp, topology = paper) =>
+    assert.throws(
+      () => expandSweep(parseSweep(raw, 's.yaml'), topology),
+      (e: Error & { kind?: string }) => e.kind === 'input' && message.test(e.message),
+      message.source,
+    );
+  const advect = { grid: '16x16x16', steps: 2, ranks: [4] };
+  bad({ datapaths: ['wire'] }, /^s\.yaml: datapaths\.0: got "wire"; allowed: /);
+  bad({ datapaths: [] }, /datapaths: got \[\]/);
+  bad({ datapaths: ['iov'], colour: 'red' }, /colour|Unrecognized/);
+  bad({ datapaths: ['iov'], advect: { ...advect, grid: '16x16' } }, /advect\.grid: got "16x16"/);
+  bad(
+    { datapaths: ['iov'], advect: { ...advect, placements: ['spiral'] } },
+    /advect\.placements\.0: got "spiral"/,
+  );
+  bad(
+    { datapaths: ['iov'], advect: { ...advect, ranks: [8] } },
+    /-n: got 8; allowed: 1 to 4 \(the slots of topology tiny\)/,
+    tiny,
+  );
+  bad(
+    { datapaths: ['iov'], advect: { ...advect, decomps: ['2x2x2'] } },
+    /advect\.decomps\.0: got "2x2x2"; allowed: a decomposition of 4 ranks/,
+  );
+  bad(
+    { datapaths: ['iov'], bench: { tools: ['iperf3'], durationS: 1.5 } },
+    /bench\.durationS: got 1\.5; allowed: whole seconds/,
+  );
+  bad({ datapaths: ['iov'] }, /at least one of bench or advect/);
+});
+
+function record(
+  over: Partial<RunRecord> & Pick<RunRecord, 'key' | 'kind' | 'params'>,
+): Omit<RunRecord, 'id'> {
+  return {
+    sweepId: 1,
+    environmentId: 1,
+    status: 'done',
+    startedAt: '2026-11-26T00:00:00Z',
+    finishedAt: '2026-11-26T00:00:01Z',
+    summary: {},
+    samples: null,
+    error: null,
+    ...over,
+  };
+}
+
+test('the store: a schema version, resume bookkeeping, a failed run replaced once done, never twice', () => {
+  const file = join(tempDir('vmpath-store-'), 'r.db');
+  const store = Store.open(file);
+  const env = store.addEnvironment({ kernel: 'x' });
+  const sweep = store.sweepFor('s', 'hash1', { a: 1 });
+  assert.equal(store.sweepFor('s', 'hash1', { a: 1 }), sweep, 'one sweep per spec hash');
+  store.recordRun({
+    ...record({ key: 'k1', kind: 'advect', params: { n: 1 } }),
+    sweepId: sweep,
+    environmentId: env,
+    status: 'failed',
+    summary: null,
+    error: 'boom',
+  });
+  assert.deepEqual([...store.doneKeys(sweep)], []);
+  store.recordRun({
+    ...record({ key: 'k1', kind: 'advect', params: { n: 1 } }),
+    sweepId: sweep,
+    environmentId: env,
+    summary: { wallS: 1 },
+  });
+  store.recordRun({
+    ...record({ key: 'k1', kind: 'advect', params: { n: 1 } }),
+    sweepId: sweep,
+    environmentId: env,
+    summary: { wallS: 2 },
+  });
+  assert.deepEqual([...store.doneKeys(sweep)], ['k1']);
+  const runs = store.runs({ sweepId: sweep });
+  assert.equal(runs.length, 1);
+  assert.deepEqual(runs[0]?.summary, { wallS: 1 }, 'a done run is kept as it was');
+  assert.deepEqual(store.environment(env), { kernel: 'x' });
+  store.close();
+  const raw = new Database(file);
+  assert.equal(
+    (raw.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string })
+      .value,
+    String(SCHEMA_VERSION),
+  );
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  raw.prepare("UPDATE meta SET value = '99' WHERE key = 'schema_version'").run();
+  raw.close();
+  assert.throws(
+    () => Store.open(file),
+    (e: Error & { code?: string }) =>
+      e.code === 'E_STORE_NEWER' && /schema version 99; this vmpath knows up to 1/.test(e.message),
+  );
+  assert.throws(
+    () => Store.open(join(tempDir('vmpath-store-'), 'none.db'), { create: false }),
+    /--db: got ".*none\.db"; allowed: a results database/,
+  );
+});
+
+test('reproduce findings come from the records: order by bandwidth, speedup against inter-host share, the crossover', () => {
+  const bench = (datapath: string, total: number) =>
+    record({
+      key: `b-${datapath}`,
+      kind: 'bench',
+      params: { datapath, test: 'stream', tool: 'vmpath' },
+      summary: { total },
+    }) as RunRecord;
+  const app = (
+    datapath: string,
+    placement: string,
+    ranks: number,
+    wallS: number,
+    computeS: number,
+    commS: number,
+    share: number,
+  ) =>
+    record({
+      key: `a-${datapath}-${placement}-${ranks}`,
+      kind: 'advect',
+      params: { datapath, placement, ranks, decomp: [1, 1, ranks] },
+      summary: { wallS, computeS, commS, interHostMessageShare: share },
+    }) as RunRecord;
+  const lines = findings(
+    [
+      bench('native', 1000),
+      bench('bridged', 600),
+      bench('iov', 800),
+      app('bridged', 'inter-node', 16, 2.0, 0.5, 1.5, 1),
+      app('iov', 'inter-node', 16, 1.0, 0.5, 0.5, 1),
+      app('bridged', 'hybrid', 2, 1.0, 0.8, 0.2, 0.5),
+      app('bridged', 'hybrid', 16, 1.0, 0.3, 0.7, 7 / 15),
+    ],
+    0,
+  );
+  assert.match(lines[0] ?? '', /unshaped/);
+  assert.equal(
+    lines[1],
+    'bandwidth (stream, concurrent vm pairs): native 1000 MiB/s (100% of native) > iov 800 MiB/s (80% of native) > bridged 600 MiB/s (60% of native)',
+  );
+  assert.match(
+    lines[2] ?? '',
+    /^inter-node \(100% of messages cross hosts\).*bridged 2\.000 s, iov 1\.000 s ; iov over bridged 2\.00x/,
+  );
+  assert.match(
+    lines.join('\n'),
+    /bridged: communication share of time 2:20% 16:70%; communication outweighs computation from 16 ranks/,
+  );
+  assert.match(
+    findings([], 10000).join('\n'),
+    /shaped to 10000 Mbit\/s[\s\S]*no stream runs stored[\s\S]*no 16-rank advection runs stored/,
+  );
+});
