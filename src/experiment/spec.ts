@@ -163,7 +163,15 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
         for (const ranks of a.ranks)
           for (const [d, text] of a.decomps.entries()) {
             const decomp = decompFor(text, ranks, `${at}.decomps.${d}`);
-            makeParams({ grid, steps: a.steps, decomp }, ranks);
+            try {
+              makeParams({ grid, steps: a.steps, decomp }, ranks);
+            } catch (error) {
+              throw new VmpathError(
+                'E_EXP_SPEC',
+                `${at} (${ranks} ranks as ${decomp.join('x')}): ${(error as Error).message}`,
+                { cause: error },
+              );
+            }
             for (const [p, placement] of a.placements.entries()) {
               place(topology, placement, ranks, `${at}.placements.${p}`);
               for (const engine of a.engines)

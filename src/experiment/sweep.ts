@@ -158,6 +158,14 @@ async function runApp(
   };
 }
 
+/** Every run of a sweep, each checked against its data path's topology: call it before
+ * creating anything, so that bad input leaves nothing behind. */
+export function planSweep(spec: SweepSpec, base: TopologyInput, source: string): PlannedRun[] {
+  return spec.datapaths.flatMap((dp) =>
+    expandSweep({ ...spec, datapaths: [dp] }, sweepTopology(spec, base, dp, source)),
+  );
+}
+
 export async function runSweep(
   env: SweepEnv,
   store: Store,
@@ -166,10 +174,7 @@ export async function runSweep(
   source: string,
   options: SweepOptions = {},
 ): Promise<SweepOutcome> {
-  // Everything is checked before anything starts.
-  const runs = spec.datapaths.flatMap((dp) =>
-    expandSweep({ ...spec, datapaths: [dp] }, sweepTopology(spec, base, dp, source)),
-  );
+  const runs = planSweep(spec, base, source);
   const hash = specHash(spec);
   const sweepId = store.sweepFor(spec.name, hash, spec);
   const done = store.doneKeys(sweepId);

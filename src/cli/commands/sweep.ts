@@ -6,7 +6,12 @@ import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { parseSweep, runKey, type SweepSpec } from '../../experiment/spec.js';
-import { runSweep, type SweepOutcome, type SweepProgress } from '../../experiment/sweep.js';
+import {
+  planSweep,
+  runSweep,
+  type SweepOutcome,
+  type SweepProgress,
+} from '../../experiment/sweep.js';
 import { type RunRecord, Store } from '../../store/db.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
@@ -123,6 +128,8 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--db <file>', 'the results database (SQLite; created if missing)')
     .action(async (file: string, flags: { db: string }) => {
       const spec = parseSweep(readSpecFile(file), file);
+      const { base, source } = baseTopology(spec, file);
+      planSweep(spec, base, source); // bad input stops here, before the database is touched
       const store = openDb(flags.db, true);
       try {
         const outcome = await sweepWithProgress(ctx, store, spec, file);

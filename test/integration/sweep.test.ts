@@ -1,0 +1,142 @@
+/**
+ * Sweeps on real testbeds: a sweep killed with SIGKILL at random moments, five times, then
+ * resumed, ends with every run recorded exactly once and no testbed left; bad input exits 2 and
+ * creates no database; `vmpath reproduce --quick` runs the study and prints its findings.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { parse } from 'yaml';
+import { parseSweep, specHash } from '../../src/experiment/spec.js';
+import { sweepTestbedId } from '../../src/experiment/sweep.js';
+import { Store } from '../../src/store/db.js';
+import { vmpath } from '../support/cli.js';
+import { CLI } from '../support/paths.js';
+import { leftovers, SKIP_NO_ROOT, tempDir, testEnv } from '../support/testbed.js';
+
+const env = testEnv();
+const SPEC = `name: killme
+topology: tiny
+datapaths: [bridged, iov]
+bench: { tests: [rr], durationS: 1 }
+advect:
+  grid: 20x16x12
+  steps: 3
+  ranks: [2, 4]
+  decomps: [1x1xN, Nx1x1]
+  placements: [inter-node, intra-node, hybrid]
+`;
+// per data path: 1 bench run + 2 ranks x 2 decomps x 3 placements
+const TOTAL = 2 * (1 + 12);
+
+describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
+  test('killed with SIGKILL five times at random moments, then resumed: every run once, nothing left', async () => {
+    const dir = tempDir('vmpath-sweep-');
+    const spec = join(dir, 'spec.yaml');
+    const db = join(dir, 'results.db');
+    writeFileSync(spec, SPEC);
+    for (let kill = 0; kill < 5; kill++) {
+      const child = spawn(process.execPath, [CLI, 'sweep', 'run', spec, '--db', db], {
+        env: { ...process.env, VMPATH_STATE_DIR: env.stateDir },
+        stdio: 'ignore',
+      });
+      await new Promise((r) => setTimeout(r, 1500 + Math.random() * 3500));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+    }
+    const result = vmpath(
+      ['sweep', 'run', spec, '--db', db],
+      { VMPATH_STATE_DIR: env.stateDir },
+      300_000,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, new RegExp(`sweep killme: ${TOTAL} runs; \\d+ were already done`));
+    const store = Store.open(db, { create: false });
+    try {
+      const runs = store.runs();
+      const keys = runs.map((r) => r.key);
+      assert.equal(new Set(keys).size, keys.length, 'no run recorded twice');
+      assert.equal(runs.filter((r) => r.status === 'done').length, TOTAL, 'every run done');
+      assert.ok(store.sweeps().length === 1);
+    } finally {
+      store.close();
+    }
+    const left = vmpath(['testbed', 'list'], { VMPATH_STATE_DIR: env.stateDir });
+    assert.doesNotMatch(left.stdout, /\bs[0-9a-f]{5}(br|io)\b/, 'no sweep testbed left');
+    const hash = specHash(parseSweep(parse(SPEC)));
+    for (const dp of ['bridged', 'iov'] as const)
+      assert.deepEqual(
+        leftovers(sweepTestbedId(hash, dp)),
+        [],
+        `no namespace of the ${dp} testbed`,
+      );
+  });
+
+  test('bad input exits 2 and creates no database', () => {
+    const dir = tempDir('vmpath-sweep-bad-');
+    const spec = join(dir, 'spec.yaml');
+    const db = join(dir, 'results.db');
+    const bad = (text: string, message: RegExp) => {
+      writeFileSync(spec, text);
+      const result = vmpath(['sweep', 'run', spec, '--db', db], { VMPATH_STATE_DIR: env.stateDir });
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, message);
+      assert.equal(existsSync(db), false, 'no database written');
+    };
+    bad(
+      'datapaths: [iov]\nadvect: { grid: 16x16x16, steps: 1, ranks: [9] }\ntopology: tiny\n',
+      /-n: got 9; allowed: 1 to 4/,
+    );
+    bad(
+      'datapaths: [iov]\nadvect: { grid: 8x8x4, steps: 1, ranks: [8] }\n',
+      /advect \(8 ranks as 1x1x8\): --decomp: got "1x1x8"; allowed: at most 4 processes along Z/,
+    );
+    bad(
+      'datapaths: [iov]\nadvect: { grid: 8x8x8, steps: 1, ranks: [2], placements: [spiral] }\n',
+      /advect\.placements\.0: got "spiral"/,
+    );
+    bad('datapaths: [warp]\n', /datapaths\.0: got "warp"/);
+    bad('datapaths: [iov]\ntopology: { file: missing.yaml }\nbench: {}\n', /missing\.yaml/);
+    const results = vmpath(['results', 'list', '--db', join(dir, 'nothere.db')]);
+    assert.equal(results.status, 2);
+    assert.match(results.stderr, /--db: got ".*nothere\.db"; allowed: a results database/);
+  });
+});
+
+describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
+  test('--quick runs the study into DIR/results.db and prints findings from it', () => {
+    const out = tempDir('vmpath-reproduce-');
+    const result = vmpath(
+      ['reproduce', '--quick', '--out', out],
+      { VMPATH_STATE_DIR: env.stateDir },
+      600_000,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /vmpath reproduce: \d+ runs \(0 already done, 0 failed\)/);
+    assert.match(result.stdout, /bandwidth \(stream, concurrent vm pairs\): \w+ \d+ MiB\/s/);
+    for (const placement of ['inter-node', 'intra-node', 'hybrid'])
+      assert.match(
+        result.stdout,
+        new RegExp(
+          `${placement} \\(\\d+% of messages cross hosts\\).*iov over bridged \\d\\.\\d\\dx`,
+        ),
+      );
+    assert.match(result.stdout, /iov: communication share of time 2:\d+% 4:\d+% 8:\d+% 16:\d+%/);
+    const store = Store.open(join(out, 'results.db'), { create: false });
+    try {
+      const runs = store.runs();
+      assert.ok(runs.length >= 45 && runs.every((r) => r.status === 'done'));
+      const env0 = store.environment(runs[0]?.environmentId ?? 0) as Record<string, unknown>;
+      assert.ok(env0.kernel && env0.cpuCount && env0.node, 'the environment is stored');
+      assert.equal(
+        (store.sweeps()[0]?.spec as { rateMbit: number }).rateMbit,
+        0,
+        'the rate used is stored',
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
