@@ -23,7 +23,7 @@ export interface ReproduceSize {
 /** Sized for this 2-core machine: the whole run within 10 minutes, --quick within 2. */
 export const REPRODUCE_SIZES = {
   quick: { grid: '48x48x48', steps: 16, benchS: 1 },
-  default: { grid: '128x128x128', steps: 64, benchS: 3 },
+  default: { grid: '192x192x192', steps: 96, benchS: 10 },
   full: { grid: '512x512x512', steps: 512, benchS: 10 },
 } as const satisfies Record<string, ReproduceSize>;
 
