@@ -131,7 +131,7 @@ describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
       const env0 = store.environment(runs[0]?.environmentId ?? 0) as Record<string, unknown>;
       assert.ok(env0.kernel && env0.cpuCount && env0.node, 'the environment is stored');
       assert.equal(
-        (store.sweeps()[0]?.spec as { rateMbit: number }).rateMbit,
+        (store.sweeps()[0]?.spec as { rateMbit?: number } | undefined)?.rateMbit,
         0,
         'the rate used is stored',
       );
