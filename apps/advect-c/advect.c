@@ -20,7 +20,7 @@
 
 typedef struct {
   long grid[3], decomp[3];
-  int steps;
+  int steps, warmup;
   double velocity[3], dt;
 } Params;
 
@@ -32,6 +32,7 @@ static int parse_dims(const char *text, long out[3]) {
 
 static int parse_args(int argc, char **argv, Params *p) {
   int seen = 0;
+  p->warmup = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *name = argv[i], *value = argv[i + 1];
     char extra;
@@ -45,6 +46,8 @@ static int parse_args(int argc, char **argv, Params *p) {
       seen |= 8;
     else if (!strcmp(name, "--dt") && sscanf(value, "%lf%c", &p->dt, &extra) == 1 && p->dt > 0)
       seen |= 16;
+    else if (!strcmp(name, "--warmup") && sscanf(value, "%d%c", &p->warmup, &extra) == 1 && p->warmup >= 0)
+      continue;
     else return 0;
   }
   return seen == 31;
@@ -160,21 +163,32 @@ int main(int argc, char **argv) {
     line[d] = malloc((b.n[d] + 1) * sizeof(double));
   }
 #define LINES(s) for (int d = 0; d < 3; d++) phi_line(line[d], p.grid[d], start[d], b.n[d], p.velocity[d], (s), p.dt)
-  LINES(0);
-  for (long x = 1; x <= b.n[0]; x++)
-    for (long y = 1; y <= b.n[1]; y++) {
-      double xy = line[0][x] * line[1][y];
-      for (long z = 1; z <= b.n[2]; z++) AT(&b, x, y, z) = xy * line[2][z];
-    }
+#define INITIALIZE()                                                                   \
+  do {                                                                                 \
+    LINES(0);                                                                          \
+    for (long x = 1; x <= b.n[0]; x++)                                                 \
+      for (long y = 1; y <= b.n[1]; y++) {                                             \
+        double xy = line[0][x] * line[1][y];                                           \
+        for (long z = 1; z <= b.n[2]; z++) AT(&b, x, y, z) = xy * line[2][z];         \
+      }                                                                                \
+  } while (0)
+  INITIALIZE();
   const double cx = p.velocity[0] * p.dt * (double)p.grid[0];
   const double cy = p.velocity[1] * p.dt * (double)p.grid[1];
   const double cz = p.velocity[2] * p.dt * (double)p.grid[2];
   double computeS = 0, packS = 0, commS = 0;
   long messages = 0, bytes = 0;
-  MPI_Barrier(MPI_COMM_WORLD);
-  double cpuBegin = cpu_seconds();
-  double begin = MPI_Wtime();
-  for (int s = 0; s < p.steps; s++) {
+  double cpuBegin = 0, begin = 0;
+  /* Phase 0: untimed warm-up steps (as the TypeScript version), then the block starts again
+   * from t = 0. Phase 1: the timed steps. */
+  for (int phase = p.warmup > 0 ? 0 : 1; phase < 2; phase++) {
+  int count = phase == 0 ? p.warmup : p.steps;
+  if (phase == 1) {
+    MPI_Barrier(MPI_COMM_WORLD);
+    cpuBegin = cpu_seconds();
+    begin = MPI_Wtime();
+  }
+  for (int s = 0; s < count; s++) {
     MPI_Request recvs[3], sends[3];
     int nr = 0, ns = 0;
     for (int d = 0; d < 3; d++)
@@ -223,6 +237,12 @@ int main(int argc, char **argv) {
     t = MPI_Wtime();
     MPI_Waitall(ns, sends, MPI_STATUSES_IGNORE);
     commS += MPI_Wtime() - t;
+  }
+  if (phase == 0) {
+    INITIALIZE();
+    computeS = packS = commS = 0;
+    messages = bytes = 0;
+  }
   }
   double wallS = MPI_Wtime() - begin;
   double cpuS = cpu_seconds() - cpuBegin;
@@ -273,9 +293,9 @@ int main(int argc, char **argv) {
     long perStep = (p.decomp[0] - 1) * p.decomp[1] * p.decomp[2] + p.decomp[0] * (p.decomp[1] - 1) * p.decomp[2] +
                    p.decomp[0] * p.decomp[1] * (p.decomp[2] - 1);
     printf("ADVECT_RESULT {\"version\":1,\"engine\":\"openmpi\",\"params\":{\"grid\":[%ld,%ld,%ld],\"steps\":%d,"
-           "\"decomp\":[%ld,%ld,%ld],\"velocity\":[%.17g,%.17g,%.17g],\"dt\":%.17g,\"courant\":%.17g},\"ranks\":[",
+           "\"decomp\":[%ld,%ld,%ld],\"velocity\":[%.17g,%.17g,%.17g],\"dt\":%.17g,\"warmup\":%d,\"courant\":%.17g},\"ranks\":[",
            p.grid[0], p.grid[1], p.grid[2], p.steps, p.decomp[0], p.decomp[1], p.decomp[2], p.velocity[0],
-           p.velocity[1], p.velocity[2], p.dt,
+           p.velocity[1], p.velocity[2], p.dt, p.warmup,
            p.dt * (p.velocity[0] * (double)p.grid[0] + p.velocity[1] * (double)p.grid[1] + p.velocity[2] * (double)p.grid[2]));
     for (int r = 0; r < size; r++) {
       double *v = all + r * F_COUNT;

@@ -57,7 +57,8 @@ describe('vmpath run advect', () => {
           .reduce((a, b) => a * b),
       );
     }
-    const pipeline = run([...PROBLEM, '--decomp', '1x1x7']);
+    const pipeline = run([...PROBLEM, '--decomp', '1x1x7', '--warmup', '4']);
+    assert.equal(pipeline.checksum, serial.checksum, 'warm-up steps change nothing');
     assert.equal(pipeline.totals.messagesPerStep, 6);
     assert.equal(
       pipeline.ranks.reduce((s, r) => s + r.messagesSent, 0),
@@ -83,7 +84,8 @@ describe('vmpath run advect', () => {
 
   test('the C/MPI twin on Open MPI gives the same checksum', { skip: NO_MPI }, () => {
     for (const decomp of ['1x1x1', '2x1x2']) {
-      const result = run([...PROBLEM, '--decomp', decomp, '--engine', 'openmpi']);
+      const result = run([...PROBLEM, '--decomp', decomp, '--engine', 'openmpi', '--warmup', '3']);
+      assert.equal(result.params.warmup, 3);
       assert.equal(result.engine, 'openmpi');
       assert.equal(result.checksum, serial.checksum, `twin with ${decomp}`);
       assert.equal(result.totals.messagesPerStep, decomp === '1x1x1' ? 0 : 4);
@@ -100,6 +102,10 @@ describe('vmpath run advect', () => {
     bad(['--grid', '4x4x4', '--steps', '1', '--decomp', '1x1x5'], /at most 4 processes along Z/);
     bad(['--grid', '4x4x4', '--steps', '1', '--velocity', '1,-1,1'], /--velocity: got "1,-1,1"/);
     bad(['--grid', '8x8x8', '--steps', '1', '--dt', '0.1'], /Courant number 2\.400 > 1/);
+    bad(
+      ['--grid', '8x8x8', '--steps', '1', '--warmup', 'some'],
+      /--warmup: got "some"; allowed: a whole number >= 0/,
+    );
     bad(
       ['--grid', '8x8x8', '--steps', '1', '--engine', 'mpich'],
       /--engine: got "mpich"; allowed: vmpath, openmpi/,

@@ -24,6 +24,7 @@ const params = makeParams(
     decomp: parseDims(option('--decomp'), '--decomp'),
     velocity: parseVelocity(option('--velocity')),
     dt: Number(option('--dt')),
+    warmup: Number(option('--warmup')),
   },
   world.size,
 );

@@ -22,6 +22,7 @@ interface RunFlags {
   decomp: string;
   velocity?: string;
   dt?: string;
+  warmup: string;
   serial?: boolean;
   id?: string;
   placement?: string;
@@ -80,6 +81,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
     )
     .option('--velocity <a,b,c>', 'velocity, each > 0', '1,1,1')
     .option('--dt <s>', 'time step (default: 0.9 of the stable limit)')
+    .option('--warmup <steps>', 'untimed steps first, then again from t = 0 (both engines)', '0')
     .option('--serial', 'run in this process, one block')
     .option('--id <id>', 'testbed to run the ranks in (needs root)')
     .option(
@@ -101,6 +103,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
         decomp,
         velocity: parseVelocity(flags.velocity ?? '1,1,1'),
         ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
+        warmup: parseWhole(flags.warmup, '--warmup'),
       });
       const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
       let target: RunTarget;
@@ -154,6 +157,13 @@ function parseInteger(text: string, field: string): number {
   const value = Number(text);
   if (!Number.isInteger(value) || value < 1)
     throw invalidField('E_APP_INPUT', field, text, 'a whole number >= 1');
+  return value;
+}
+
+function parseWhole(text: string, field: string): number {
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 0)
+    throw invalidField('E_APP_INPUT', field, text, 'a whole number >= 0');
   return value;
 }
 
