@@ -120,6 +120,14 @@ describe('vmpath run advect', () => {
       ['--grid', '8192x8192x8192', '--steps', '1', '--decomp', '1x1x2'],
       /blocks of at most 4 GiB/,
     );
+    const noMpi = vmpath(
+      ['run', 'advect', '--grid', '8x8x8', '--steps', '1', '--engine', 'openmpi'],
+      {
+        PATH: '/nonexistent',
+      },
+    );
+    assert.equal(noMpi.status, 2, noMpi.stderr);
+    assert.match(noMpi.stderr, /--engine openmpi: mpicc is not on PATH; install Open MPI/);
   });
 });
 
