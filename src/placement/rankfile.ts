@@ -91,3 +91,51 @@ export function formatHostfile(topology: Topology): string {
     .map(([name, m]) => `${name} slots=${m.slots}\n`)
     .join('');
 }
+
+const HOST_LINE = /^(\S+)(?:\s+slots\s*=\s*(\d+))?(?:\s+max_slots\s*=\s*\d+)?\s*$/;
+
+/** Reads an Open MPI hostfile (`VM [slots=S]` per line, `#` comments) against a topology and
+ * places `n` ranks the way mpirun does by default: by slot, filling each listed machine in turn.
+ * A machine without `slots=` offers all of its slots. */
+export function parseHostfile(
+  text: string,
+  topology: Topology,
+  n: number,
+  where = '--hostfile',
+): Placed[] {
+  const known = machines(topology);
+  const order: Omit<Placed, 'rank'>[] = [];
+  const seen = new Set<string>();
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    const field = `${where} line ${index + 1}`;
+    const match = HOST_LINE.exec(line);
+    if (!match) throw invalidField('E_CLI_USAGE', field, line, 'HOST [slots=S]');
+    const [, name, slotsText] = match;
+    const machine = known.get(name as string);
+    if (!machine)
+      throw invalidField(
+        'E_CLI_USAGE',
+        `${field} host`,
+        name,
+        `a vm (or native host) of topology ${topology.name}: ${[...known.keys()].join(', ')}`,
+      );
+    if (seen.has(name as string))
+      throw invalidField('E_CLI_USAGE', `${field} host`, name, 'each machine once');
+    seen.add(name as string);
+    const slots = slotsText === undefined ? machine.slots : Number(slotsText);
+    if (slots < 1 || slots > machine.slots)
+      throw invalidField(
+        'E_CLI_USAGE',
+        `${field} slots`,
+        slots,
+        `1 to ${machine.slots} on ${name}`,
+      );
+    for (let slot = 0; slot < slots; slot++)
+      order.push({ host: machine.host, vm: name as string, slot });
+  });
+  if (!Number.isInteger(n) || n < 1 || n > order.length)
+    throw invalidField('E_CLI_USAGE', '-n', n, `1 to ${order.length} (the slots ${where} lists)`);
+  return order.slice(0, n).map((slot, rank) => ({ rank, ...slot }));
+}

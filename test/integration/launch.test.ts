@@ -199,8 +199,25 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
       bad(['--rankfile', rankfile, '-n', '2'], /-n: got 2; allowed: 3, the ranks/);
       bad(
         ['--rankfile', rankfile, '--placement', 'block'],
-        /--placement: got "block"; allowed: nothing/,
+        /--rankfile: got ".*ranks"; allowed: nothing with --placement/,
       );
+      // a hostfile: mpirun's by-slot mapping over the machines it lists, in its order
+      const hostfile = join(dir, 'hosts');
+      writeFileSync(hostfile, '# two machines\nnode3 slots=1\nnode2\n');
+      const byHost = launch(id, ['--hostfile', hostfile, '-n', '2', '--matrix', matrixFile]);
+      assert.equal(byHost.status, 0, byHost.stderr);
+      assert.deepEqual(
+        (
+          JSON.parse(readFileSync(matrixFile, 'utf8')) as { placement: { vm: string }[] }
+        ).placement.map((p) => p.vm),
+        ['node3', 'node2'],
+      );
+      bad(
+        ['--hostfile', hostfile, '-n', '3'],
+        /-n: got 3; allowed: 1 to 2 \(the slots --hostfile lists\)/,
+      );
+      writeFileSync(hostfile, 'node9 slots=1\n');
+      bad(['--hostfile', hostfile, '-n', '1'], /--hostfile line 1 host: got "node9"/);
       writeFileSync(rankfile, 'rank 0=node1 slot=5\n');
       bad(['--rankfile', rankfile], /line 1 slot: got 5; allowed: 0 to 0 on node1/);
       assert.deepEqual(jobProcesses(id, topology), [], 'nothing started');

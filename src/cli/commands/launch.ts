@@ -44,6 +44,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
     .option('-n <ranks>', 'number of ranks (with --rankfile: the ranks it lists)')
     .option('--placement <pattern>', `${Object.keys(PATTERNS).join(' or ')} (default block)`)
     .option('--rankfile <file>', 'an Open MPI rankfile: rank N=VM slot=S per line')
+    .option('--hostfile <file>', 'an Open MPI hostfile (VM slots=S per line), filled by slot')
     .option('--timeout <s>', 'end the job after this many seconds', '600')
     .option('--matrix <file>', 'also write the communication matrix (JSON) here')
     .argument('<command...>', 'the program and its arguments (put -- before them)')
@@ -55,6 +56,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           n?: string;
           placement?: string;
           rankfile?: string;
+          hostfile?: string;
           timeout: string;
           matrix?: string;
         },
@@ -82,7 +84,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           );
         }
         ctx.err(
-          `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
+          `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
         );
         process.exitCode = result.exitCode;
       },

@@ -27,6 +27,7 @@ interface RunFlags {
   id?: string;
   placement?: string;
   rankfile?: string;
+  hostfile?: string;
   engine: string;
   timeout: string;
   json?: boolean;
@@ -89,6 +90,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
       `${Object.keys(PATTERNS).join(' or ')} (with --id; default block)`,
     )
     .option('--rankfile <file>', 'an Open MPI rankfile (with --id)')
+    .option('--hostfile <file>', 'an Open MPI hostfile, filled by slot (with --id)')
     .option('--engine <engine>', `${ENGINES.join(' or ')}`, 'vmpath')
     .option('--timeout <s>', 'end the job after this many seconds', '3600')
     .option('--json', 'print the result as JSON')
@@ -121,9 +123,10 @@ export function runCommands(program: Command, ctx: CliContext): void {
           n: String(ranksOf(params)),
           ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
           ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
+          ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
         });
         target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
-        where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.placement ?? 'block'})`;
+        where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
       } else {
         if (flags.placement !== undefined || flags.rankfile !== undefined)
           throw invalidField(

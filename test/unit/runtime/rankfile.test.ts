@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { place } from '../../../src/placement/patterns.js';
-import { formatRankfile, parseRankfile } from '../../../src/placement/rankfile.js';
+import { formatRankfile, parseHostfile, parseRankfile } from '../../../src/placement/rankfile.js';
 import { presetSpec } from '../../../src/topology/presets.js';
 import { resolveTopology } from '../../../src/topology/resolve.js';
 
@@ -44,4 +44,25 @@ test('bad rankfiles: errors name the line, the value and what is allowed', () =>
   bad('rank 0=node1 slot=0\nrank 1=node1 slot=0', /line 2 slot: .*rank 0 has node1\/0/);
   bad('rank 0=node1 slot=0\nrank 2=node2 slot=0', /ranks 0 to 1 with none missing \(rank 1 is\)/);
   bad('# nothing\n', /at least one rank line/);
+});
+
+test('a hostfile places ranks by slot over the machines it lists; bad ones are named', () => {
+  const placed = parseHostfile('node5 slots=1\n# comment\nnode2\n', paper, 3);
+  assert.deepEqual(
+    placed.map((p) => `${p.rank}:${p.host}/${p.vm}.${p.slot}`),
+    ['0:host1/node5.0', '1:host0/node2.0', '2:host0/node2.1'],
+  );
+  assert.throws(
+    () => parseHostfile('node5 slots=3\n', paper, 1),
+    /line 1 slots: got 3; allowed: 1 to 2 on node5/,
+  );
+  assert.throws(
+    () => parseHostfile('node5\nnode5\n', paper, 1),
+    /line 2 host: got "node5"; allowed: each machine once/,
+  );
+  assert.throws(
+    () => parseHostfile('node5 cores=2\n', paper, 1),
+    /line 1: got "node5 cores=2"; allowed: HOST \[slots=S\]/,
+  );
+  assert.throws(() => parseHostfile('node5\n', paper, 3), /-n: got 3; allowed: 1 to 2/);
 });
