@@ -4,7 +4,7 @@
  * creates no database; `vmpath reproduce --quick` runs the study and prints its findings.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -99,6 +99,28 @@ describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
     );
     bad('datapaths: [warp]\n', /datapaths\.0: got "warp"/);
     bad('datapaths: [iov]\ntopology: { file: missing.yaml }\nbench: {}\n', /missing\.yaml/);
+    // not root: refused before the output folder or database exists
+    const out = join(dir, 'out');
+    const nobody = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        process.execPath,
+        CLI,
+        'reproduce',
+        '--quick',
+        '--out',
+        out,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (nobody.status === 2 || !/EACCES|permission denied|No such file/i.test(nobody.stderr)) {
+      assert.equal(nobody.status, 2, nobody.stderr);
+      assert.match(nobody.stderr, /vmpath reproduce needs root/);
+      assert.equal(existsSync(out), false);
+    }
     const results = vmpath(['results', 'list', '--db', join(dir, 'nothere.db')]);
     assert.equal(results.status, 2);
     assert.match(results.stderr, /--db: got ".*nothere\.db"; allowed: a results database/);

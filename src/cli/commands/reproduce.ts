@@ -11,6 +11,7 @@ import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../experiment/repro
 import { parseSweep, specHash } from '../../experiment/spec.js';
 import { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
+import { preflight } from '../../testbed/preflight.js';
 import type { CliContext } from '../context.js';
 import { sweepWithProgress } from './sweep.js';
 
@@ -51,6 +52,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         ),
         'reproduce',
       );
+      preflight([], ctx.searchPath, 'vmpath reproduce');
       mkdirSync(flags.out, { recursive: true });
       const file = join(flags.out, 'results.db');
       const store = Store.open(file);

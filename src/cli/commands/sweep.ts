@@ -13,6 +13,7 @@ import {
   type SweepProgress,
 } from '../../experiment/sweep.js';
 import { type RunRecord, Store } from '../../store/db.js';
+import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
 import type { CliContext } from '../context.js';
@@ -130,6 +131,7 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
       const spec = parseSweep(readSpecFile(file), file);
       const { base, source } = baseTopology(spec, file);
       planSweep(spec, base, source); // bad input stops here, before the database is touched
+      preflight([], ctx.searchPath, 'a sweep');
       const store = openDb(flags.db, true);
       try {
         const outcome = await sweepWithProgress(ctx, store, spec, file);
