@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
+import { processAlive } from '../sys/tools.js';
 import { findNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
@@ -73,7 +74,8 @@ function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['on
 export async function launch(runner: CommandRunner, options: LaunchOptions): Promise<LaunchResult> {
   const size = options.placement.length;
   const token = randomBytes(16).toString('hex');
-  const jobDir = mkdtempSync(join(tmpdir(), 'vmpath-job-'));
+  removeStaleJobs();
+  const jobDir = mkdtempSync(join(tmpdir(), `${JOB_PREFIX}${process.pid}-`));
   const matrixDir = join(jobDir, 'matrix');
   mkdirSync(matrixDir);
   let failure: string | null = null;
@@ -170,6 +172,22 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   } finally {
     rmSync(jobDir, { recursive: true, force: true });
   }
+}
+
+/** Job folders are named vmpath-job-<launcher pid>-<random>. */
+const JOB_PREFIX = 'vmpath-job-';
+
+/** Removes the job folders of launchers that no longer run (killed with SIGKILL before they
+ * could clean up): only folders with this prefix whose launcher PID is gone. */
+export function removeStaleJobs(dir = tmpdir()): string[] {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
+    if (!match || processAlive(Number(match[1]))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** Ring files of this job that a killed rank left in /dev/shm (receivers unlink the others). */

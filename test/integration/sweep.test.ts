@@ -5,13 +5,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
 import { parseSweep, specHash } from '../../src/experiment/spec.js';
 import { sweepTestbedId } from '../../src/experiment/sweep.js';
 import { Store } from '../../src/store/db.js';
+import { processAlive } from '../../src/sys/tools.js';
 import { vmpath } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
 import { leftovers, SKIP_NO_ROOT, tempDir, testEnv } from '../support/testbed.js';
@@ -65,6 +67,11 @@ describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
     }
     const left = vmpath(['testbed', 'list'], { VMPATH_STATE_DIR: env.stateDir });
     assert.doesNotMatch(left.stdout, /\bs[0-9a-f]{5}(br|io)\b/, 'no sweep testbed left');
+    const stale = readdirSync(tmpdir()).filter((f) => {
+      const pid = /^vmpath-job-(\d+)-/.exec(f)?.[1];
+      return pid !== undefined && !processAlive(Number(pid));
+    });
+    assert.deepEqual(stale, [], 'job folders of killed launchers are removed');
     const hash = specHash(parseSweep(parse(SPEC)));
     for (const dp of ['bridged', 'iov'] as const)
       assert.deepEqual(

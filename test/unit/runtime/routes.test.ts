@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { summarizeTransports } from '../../../src/cli/commands/launch.js';
 import { DEFAULT_SPIN_US, spinMicros, transportBetween } from '../../../src/runtime/init.js';
+import { removeStaleJobs } from '../../../src/runtime/launcher.js';
 import { OutRing } from '../../../src/transport/ring.js';
+import { tempDir } from '../../support/temp.js';
 
 test('local inside a vm and between shm vms of one host; tcp otherwise', () => {
   const at = (vm: string, host: string, shm: boolean) => ({ vm, host, shm });
@@ -63,4 +67,20 @@ test('ranks busy-poll unless they outnumber the cores; VMPATH_SPIN_US decides wh
   assert.equal(spinMicros({ VMPATH_SPIN_US: '0', VMPATH_LOCAL_SIZE: '1' }, 2), 0);
   assert.equal(spinMicros({ VMPATH_SPIN_US: '250', VMPATH_LOCAL_SIZE: '16' }, 2), 250);
   assert.throws(() => spinMicros({ VMPATH_SPIN_US: 'fast' }, 2), /VMPATH_SPIN_US: got "fast"/);
+});
+
+test('stale job folders (their launcher is gone) are removed; live and foreign ones are not', () => {
+  const dir = tempDir('vmpath-jobs-');
+  for (const name of [
+    'vmpath-job-999999999-abc',
+    `vmpath-job-${process.pid}-x`,
+    'vmpath-job-deadbeef0123',
+    'other',
+  ])
+    mkdirSync(join(dir, name));
+  assert.deepEqual(removeStaleJobs(dir), ['vmpath-job-999999999-abc']);
+  assert.deepEqual(
+    readdirSync(dir).sort(),
+    ['other', `vmpath-job-${process.pid}-x`, 'vmpath-job-deadbeef0123'].sort(),
+  );
 });
