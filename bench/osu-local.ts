@@ -9,21 +9,18 @@ import { formatTable } from '../src/cli/table.js';
 import { findNode } from '../src/testbed/nodes.js';
 import {
   at,
-  buildOsu,
-  medianCurves,
+  curveTable,
+  OSU_ROUNDS,
+  OSU_SIZES,
   openMpi,
-  requireOpenMpi,
-  sizeLabel,
+  osuCurves,
+  prepareOsu,
   vmpathOsu,
 } from './osu-support.js';
-import { onPairs, requireRoot, verdict } from './support.js';
+import { onPairs, verdict } from './support.js';
 
-const ROUNDS = 3;
-const SIZES = [8, 4 << 20] as const;
 const MiB = 1 << 20;
-requireRoot('osu-local');
-requireOpenMpi('osu-local');
-const program = await buildOsu();
+const program = await prepareOsu('osu-local');
 
 const [cases] = await onPairs(['shm'], async (_datapath, pair, testbed) => {
   // tiny: host0 runs node1 and node2, each with one slot; two ranks in node1 oversubscribe it,
@@ -35,15 +32,11 @@ const [cases] = await onPairs(['shm'], async (_datapath, pair, testbed) => {
     ['intra-vm', a],
     ['inter-vm (shm)', b],
   ] as const) {
-    const latency = await medianCurves(ROUNDS, {
-      vmpath: () => vmpathOsu(testbed, a.name, second.name, 'latency', SIZES),
-      openmpi: () => openMpi(program, a, second, 'vader', 'latency', SIZES),
-    });
-    const bw = await medianCurves(ROUNDS, {
-      vmpath: () => vmpathOsu(testbed, a.name, second.name, 'bw', SIZES),
-      openmpi: () => openMpi(program, a, second, 'vader', 'bw', SIZES),
-    });
-    out.push({ name, latency, bw });
+    const curves = await osuCurves(
+      (test) => vmpathOsu(testbed, a.name, second.name, test, OSU_SIZES),
+      (test) => openMpi(program, a, second, 'vader', test, OSU_SIZES),
+    );
+    out.push({ name, ...curves });
   }
   return out;
 });
@@ -51,17 +44,7 @@ const [cases] = await onPairs(['shm'], async (_datapath, pair, testbed) => {
 const summary: (string | number)[][] = [];
 let intraRatio = Number.NaN;
 for (const { name, latency, bw } of cases ?? []) {
-  const rows = latency.vmpath.map(({ bytes }) => [
-    sizeLabel(bytes),
-    at(latency.vmpath, bytes).toFixed(1),
-    at(latency.openmpi, bytes).toFixed(1),
-    at(bw.vmpath, bytes).toFixed(0),
-    at(bw.openmpi, bytes).toFixed(0),
-    (at(bw.vmpath, bytes) / at(bw.openmpi, bytes)).toFixed(2),
-  ]);
-  process.stdout.write(
-    `${name}\n${formatTable(['size', 'vmpath us', 'Open MPI us', 'vmpath MiB/s', 'Open MPI MiB/s', 'bw ratio'], rows)}\n\n`,
-  );
+  process.stdout.write(curveTable(name, { latency, bw }));
   const ratio = at(bw.vmpath, MiB) / at(bw.openmpi, MiB);
   if (name === 'intra-vm') intraRatio = ratio;
   summary.push([
@@ -77,6 +60,6 @@ process.stdout.write(
   `${formatTable(['case', '8 B vmpath us', '8 B Open MPI us', '1 MiB vmpath MiB/s', '1 MiB Open MPI MiB/s', 'vmpath/Open MPI'], summary)}\n\n`,
 );
 process.stdout.write(
-  `${ROUNDS} alternating runs per engine and case (Open MPI: --mca btl vader,self); medians per size\n`,
+  `${OSU_ROUNDS} alternating runs per engine and case (Open MPI: --mca btl vader,self); medians per size\n`,
 );
 process.stdout.write(`${verdict('osu-local', 'bw_1MiB_ratio', intraRatio, '>=', 0.5)}\n`);

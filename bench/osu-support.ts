@@ -8,12 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/bench/stats.js';
+import { formatTable } from '../src/cli/table.js';
 import { launch } from '../src/runtime/launcher.js';
 import { inNetns } from '../src/sys/command.js';
 import { findExecutable } from '../src/sys/tools.js';
 import type { TestbedNode } from '../src/testbed/nodes.js';
 import type { Topology } from '../src/topology/types.js';
-import { env } from './support.js';
+import { env, requireRoot } from './support.js';
 
 export type OsuTest = 'latency' | 'bw';
 
@@ -170,4 +171,46 @@ export function sizeLabel(bytes: number): string {
   if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
   if (bytes >= 1 << 10) return `${bytes / (1 << 10)} KiB`;
   return `${bytes} B`;
+}
+
+/** Alternating runs per engine, and the sizes both engines sweep (8 B to 4 MiB). */
+export const OSU_ROUNDS = 3;
+export const OSU_SIZES = [8, 4 << 20] as const;
+
+/** Median latency and bandwidth curves of both engines. */
+export interface OsuCurves {
+  readonly latency: Record<'vmpath' | 'openmpi', OsuPoint[]>;
+  readonly bw: Record<'vmpath' | 'openmpi', OsuPoint[]>;
+}
+
+/** Checks root and Open MPI, and builds the C program: what every OSU bench starts with. */
+export async function prepareOsu(name: string): Promise<string> {
+  requireRoot(name);
+  requireOpenMpi(name);
+  return buildOsu();
+}
+
+/** Runs both tests on both engines, OSU_ROUNDS times each, alternately. */
+export async function osuCurves(
+  vmpath: (test: OsuTest) => Promise<OsuPoint[]>,
+  openmpi: (test: OsuTest) => Promise<OsuPoint[]>,
+): Promise<OsuCurves> {
+  const curves = (test: OsuTest) =>
+    medianCurves(OSU_ROUNDS, { vmpath: () => vmpath(test), openmpi: () => openmpi(test) });
+  const latency = await curves('latency');
+  const bw = await curves('bw');
+  return { latency, bw };
+}
+
+/** The per-size table of a case: latency and bandwidth of both engines, and their ratio. */
+export function curveTable(title: string, { latency, bw }: OsuCurves): string {
+  const rows = latency.vmpath.map(({ bytes }) => [
+    sizeLabel(bytes),
+    at(latency.vmpath, bytes).toFixed(1),
+    at(latency.openmpi, bytes).toFixed(1),
+    at(bw.vmpath, bytes).toFixed(0),
+    at(bw.openmpi, bytes).toFixed(0),
+    (at(bw.vmpath, bytes) / at(bw.openmpi, bytes)).toFixed(2),
+  ]);
+  return `${title}\n${formatTable(['size', 'vmpath us', 'Open MPI us', 'vmpath MiB/s', 'Open MPI MiB/s', 'bw ratio'], rows)}\n\n`;
 }

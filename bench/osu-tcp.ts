@@ -10,52 +10,35 @@ import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
 import {
   at,
-  buildOsu,
-  medianCurves,
+  curveTable,
+  OSU_ROUNDS,
+  OSU_SIZES,
   openMpi,
-  requireOpenMpi,
-  sizeLabel,
+  osuCurves,
+  prepareOsu,
   vmpathOsu,
 } from './osu-support.js';
-import { onPairs, plainPingPong, requireRoot, verdict } from './support.js';
+import { onPairs, plainPingPong, verdict } from './support.js';
 
-const ROUNDS = 3;
-const SIZES = [8, 4 << 20] as const;
 const MiB = 1 << 20;
-requireRoot('osu-tcp');
-requireOpenMpi('osu-tcp');
-const program = await buildOsu();
+const program = await prepareOsu('osu-tcp');
 
 const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pair, testbed) => {
-  const [a, b] = [pair.from.name, pair.to.name];
-  const latency = await medianCurves(ROUNDS, {
-    vmpath: () => vmpathOsu(testbed, a, b, 'latency', SIZES),
-    openmpi: () => openMpi(program, pair.from, pair.to, 'tcp', 'latency', SIZES),
-  });
+  const curves = await osuCurves(
+    (test) => vmpathOsu(testbed, pair.from.name, pair.to.name, test, OSU_SIZES),
+    (test) => openMpi(program, pair.from, pair.to, 'tcp', test, OSU_SIZES),
+  );
   const plain: number[] = [];
-  for (let round = 0; round < ROUNDS; round++) plain.push(await plainPingPong(pair, 8, 2000, 300));
-  const bw = await medianCurves(ROUNDS, {
-    vmpath: () => vmpathOsu(testbed, a, b, 'bw', SIZES),
-    openmpi: () => openMpi(program, pair.from, pair.to, 'tcp', 'bw', SIZES),
-  });
-  return { datapath, latency, bw, plain: median(plain) };
+  for (let round = 0; round < OSU_ROUNDS; round++)
+    plain.push(await plainPingPong(pair, 8, 2000, 300));
+  return { datapath, ...curves, plain: median(plain) };
 });
 
 const summary: (string | number)[][] = [];
 const bwRatios: number[] = [];
 const latRatios: number[] = [];
 for (const { datapath, latency, bw, plain } of measured) {
-  const rows = latency.vmpath.map(({ bytes }) => [
-    sizeLabel(bytes),
-    at(latency.vmpath, bytes).toFixed(1),
-    at(latency.openmpi, bytes).toFixed(1),
-    at(bw.vmpath, bytes).toFixed(0),
-    at(bw.openmpi, bytes).toFixed(0),
-    (at(bw.vmpath, bytes) / at(bw.openmpi, bytes)).toFixed(2),
-  ]);
-  process.stdout.write(
-    `${datapath} (tcp between hosts)\n${formatTable(['size', 'vmpath us', 'Open MPI us', 'vmpath MiB/s', 'Open MPI MiB/s', 'bw ratio'], rows)}\n\n`,
-  );
+  process.stdout.write(curveTable(`${datapath} (tcp between hosts)`, { latency, bw }));
   const bwRatio = at(bw.vmpath, MiB) / at(bw.openmpi, MiB);
   const latRatio = at(latency.vmpath, 8) / plain;
   bwRatios.push(bwRatio);
@@ -75,7 +58,7 @@ process.stdout.write(
   `${formatTable(['datapath', '8 B vmpath us', '8 B plain Node us', '8 B Open MPI us', 'vmpath/plain', '1 MiB vmpath MiB/s', '1 MiB Open MPI MiB/s', 'vmpath/Open MPI'], summary)}\n\n`,
 );
 process.stdout.write(
-  `${ROUNDS} alternating runs per engine and data path (Open MPI: --mca btl tcp,self); medians per size\n`,
+  `${OSU_ROUNDS} alternating runs per engine and data path (Open MPI: --mca btl tcp,self); medians per size\n`,
 );
 process.stdout.write(
   `${verdict('osu-tcp', 'latency_8B_ratio_max', Math.max(...latRatios), '<=', 1.1)}\n`,

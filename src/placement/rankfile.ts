@@ -20,28 +20,53 @@ function machines(topology: Topology): Map<string, { host: string; slots: number
   return out;
 }
 
+/** Calls `each` with every line of an Open MPI file that is not blank or a comment, matched
+ * by `pattern`; a line that does not match is an input error naming it. */
+function eachLine(
+  text: string,
+  where: string,
+  pattern: RegExp,
+  form: string,
+  each: (match: RegExpExecArray, field: string) => void,
+): void {
+  text.split('\n').forEach((raw, index) => {
+    const line = raw.replace(/#.*/, '').trim();
+    if (!line) return;
+    const field = `${where} line ${index + 1}`;
+    const match = pattern.exec(line);
+    if (!match) throw invalidField('E_CLI_USAGE', field, line, form);
+    each(match, field);
+  });
+}
+
+/** The machine a line names; an input error listing the topology's machines if unknown. */
+function machineOf(
+  known: Map<string, { host: string; slots: number }>,
+  name: string,
+  field: string,
+  topology: Topology,
+): { host: string; slots: number } {
+  const machine = known.get(name);
+  if (!machine)
+    throw invalidField(
+      'E_CLI_USAGE',
+      `${field} host`,
+      name,
+      `a vm (or native host) of topology ${topology.name}: ${[...known.keys()].join(', ')}`,
+    );
+  return machine;
+}
+
 /** Reads a rankfile against a topology: every rank from 0 up exactly once, known machines,
  * slots that exist and are not shared. `where` names the file in errors. */
 export function parseRankfile(text: string, topology: Topology, where = '--rankfile'): Placed[] {
   const known = machines(topology);
   const byRank = new Map<number, Placed>();
   const taken = new Map<string, number>();
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) return;
-    const field = `${where} line ${index + 1}`;
-    const match = LINE.exec(line);
-    if (!match) throw invalidField('E_CLI_USAGE', field, line, 'rank N=HOST slot=S');
+  eachLine(text, where, LINE, 'rank N=HOST slot=S', (match, field) => {
     const [, rankText, name, , slotText] = match;
     const rank = Number(rankText);
-    const machine = known.get(name as string);
-    if (!machine)
-      throw invalidField(
-        'E_CLI_USAGE',
-        `${field} host`,
-        name,
-        `a vm (or native host) of topology ${topology.name}: ${[...known.keys()].join(', ')}`,
-      );
+    const machine = machineOf(known, name as string, field, topology);
     const slot = Number(slotText);
     if (slot >= machine.slots)
       throw invalidField(
@@ -106,21 +131,9 @@ export function parseHostfile(
   const known = machines(topology);
   const order: Omit<Placed, 'rank'>[] = [];
   const seen = new Set<string>();
-  text.split('\n').forEach((raw, index) => {
-    const line = raw.replace(/#.*/, '').trim();
-    if (!line) return;
-    const field = `${where} line ${index + 1}`;
-    const match = HOST_LINE.exec(line);
-    if (!match) throw invalidField('E_CLI_USAGE', field, line, 'HOST [slots=S]');
+  eachLine(text, where, HOST_LINE, 'HOST [slots=S]', (match, field) => {
     const [, name, slotsText] = match;
-    const machine = known.get(name as string);
-    if (!machine)
-      throw invalidField(
-        'E_CLI_USAGE',
-        `${field} host`,
-        name,
-        `a vm (or native host) of topology ${topology.name}: ${[...known.keys()].join(', ')}`,
-      );
+    const machine = machineOf(known, name as string, field, topology);
     if (seen.has(name as string))
       throw invalidField('E_CLI_USAGE', `${field} host`, name, 'each machine once');
     seen.add(name as string);

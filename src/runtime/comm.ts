@@ -267,12 +267,9 @@ export class Comm {
 
   /** The transport's handlers: a piece of the current message from `source` (already in place
    * when the transport read it into the target). */
-  onPayload(source: number, bytes: Buffer, offset: number, last: boolean): void {
+  onPayload(source: number, bytes: Buffer, offset: number, last: boolean, inPlace = false): void {
     const message = this.#current.get(source);
     if (!message) return;
-    const inPlace =
-      bytes.buffer === message.target.buffer &&
-      bytes.byteOffset === message.target.byteOffset + offset;
     if (message.size > 0 && !inPlace) bytes.copy(message.target, offset);
     if (last && message.size > 0) this.#finish(message);
   }

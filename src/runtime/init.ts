@@ -133,7 +133,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
   let comm: Comm | null = null;
   const handlers: TransportHandlers = {
     onHeader: (header) => comm?.onHeader(header) ?? null,
-    onPayload: (source, bytes, offset, last) => comm?.onPayload(source, bytes, offset, last),
+    onPayload: (source, bytes, offset, last, inPlace) =>
+      comm?.onPayload(source, bytes, offset, last, inPlace),
     onPeerLost: (peer, reason) =>
       comm?.peerLost(peer, new Error(`rank ${peer} is gone (${reason})`)),
     onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),

@@ -39,9 +39,9 @@ export interface TransportHandlers {
    * handler may return the buffer the payload is bound for (its first `size` bytes): large
    * payloads are then read straight into it. */
   onHeader(header: MessageHeader): Buffer | null;
-  /** A piece of the payload at `offset`. When the transport read it in place, `bytes` is a view
-   * of the buffer onHeader returned, at `offset`. */
-  onPayload(source: number, bytes: Buffer, offset: number, last: boolean): void;
+  /** A piece of the payload at `offset`; `inPlace` when the transport read it straight into the
+   * buffer onHeader returned (`bytes` is then a view of it, at `offset`: nothing to copy). */
+  onPayload(source: number, bytes: Buffer, offset: number, last: boolean, inPlace: boolean): void;
   /** An established peer's connection ended or broke. */
   onPeerLost(rank: number, reason: string): void;
   /** A connection was refused (no token, wrong token, garbage); the job goes on. */
@@ -372,7 +372,7 @@ export class StreamEndpoint {
           const offset = decoder.pending?.received ?? 0;
           const last = decoder.advance(chunk.length);
           if (last) target = null;
-          this.#handlers.onPayload(rank, chunk, offset, last);
+          this.#handlers.onPayload(rank, chunk, offset, last, true);
           return;
         }
         for (const event of decoder.push(chunk)) {
@@ -394,7 +394,7 @@ export class StreamEndpoint {
                 : null;
           } else if (event.type === 'payload') {
             if (event.last) target = null;
-            this.#handlers.onPayload(rank, event.bytes, event.offset, event.last);
+            this.#handlers.onPayload(rank, event.bytes, event.offset, event.last, false);
           } else if (event.type === 'chunk') {
             const { offset, length, advance } = event.chunk;
             const ring = peer.in;
@@ -408,6 +408,7 @@ export class StreamEndpoint {
               ring.subarray(offset, offset + length),
               ringDone,
               ringLeft === 0,
+              false,
             );
             ringDone += length;
             socket.write(encodeCredit(advance));

@@ -110,6 +110,8 @@ export async function solveBlock(
   // step's unpacking), so that faces land straight in them rather than arriving unexpected
   // (the runtime would then allocate a buffer per message).
   const upwind = messenger ? dims.filter((d) => block.predecessor[d] !== null) : [];
+  const outgoing = messenger ? dims.filter((d) => block.successor[d] !== null) : [];
+  const boundary = dims.filter((d) => block.predecessor[d] === null);
   const post = () =>
     upwind.map(
       (d) => (messenger as Messenger).irecv(block.predecessor[d] as number, d, memory.recv[d]).done,
@@ -117,7 +119,6 @@ export async function solveBlock(
   const advance = async (count: number) => {
     let receives = post();
     for (let step = 0; step < count; step++) {
-      const outgoing = messenger ? dims.filter((d) => block.successor[d] !== null) : [];
       let t = performance.now();
       for (const d of outgoing) memory.pack(d);
       packS += seconds(t);
@@ -130,7 +131,6 @@ export async function solveBlock(
       });
       commS += seconds(t);
       t = performance.now();
-      const boundary = dims.filter((d) => block.predecessor[d] === null);
       if (boundary.length > 0) {
         const p = lines(step);
         for (const d of boundary) inflow(d, p);

@@ -47,11 +47,14 @@ async function job(size: number, kind: 'tcp' | 'local' | 'shm', token = 'secret-
           current[rank]?.set(header.source, message);
           return message.bytes;
         },
-        onPayload: (source, bytes, offset, last) => {
+        onPayload: (source, bytes, offset, last, readInPlace) => {
           const message = current[rank]?.get(source);
           if (!message) return;
-          if (bytes.buffer !== message.bytes.buffer) bytes.copy(message.bytes, offset);
-          else inPlace[rank] = (inPlace[rank] ?? 0) + bytes.length;
+          if (!readInPlace) bytes.copy(message.bytes, offset);
+          else {
+            assert.equal(bytes.buffer, message.bytes.buffer, 'in place means in the buffer');
+            inPlace[rank] = (inPlace[rank] ?? 0) + bytes.length;
+          }
           if (last) message.complete = true;
         },
         onPeerLost: (peer) => lost[rank]?.push(peer),
