@@ -9,8 +9,7 @@ import { memoryPlan } from '../src/apps/advect/memory.js';
 import { makeParams } from '../src/apps/advect/params.js';
 import { formatTable } from '../src/cli/table.js';
 import { runOnce } from './advect-support.js';
-import { requireOpenMpi } from './osu-support.js';
-import { verdict } from './support.js';
+import { requireOpenMpi, verdict } from './support.js';
 
 requireOpenMpi('advect-memory');
 const params = makeParams({ grid: [512, 512, 512], steps: 4, decomp: [1, 1, 16] });

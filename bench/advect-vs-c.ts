@@ -17,8 +17,7 @@ import { down, up } from '../src/testbed/lifecycle.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
 import { runOnce } from './advect-support.js';
-import { requireOpenMpi } from './osu-support.js';
-import { alternate, env, requireRoot, verdict } from './support.js';
+import { alternate, env, requireOpenMpi, requireRoot, verdict } from './support.js';
 
 const ROUNDS = 3;
 requireRoot('advect-vs-c');

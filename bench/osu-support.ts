@@ -1,145 +1,24 @@
 /**
- * What bench osu-tcp and osu-local share: building the Open MPI twin (bench/osu/osu.c) with
- * mpicc, running it across testbed namespaces with mpirun (the README's MPMD recipe), running
- * bench/osu-rank.ts as a 2-rank vmpath job, and the plain Node ping-pong reference.
+ * What bench osu-tcp and osu-local share: the two engines of src/bench/osu.ts bound to the bench
+ * environment, alternating rounds with medians per size, and the per-size table.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import {
+  buildOsuTwin,
+  type OsuPoint,
+  type OsuTest,
+  openMpiOsu,
+  vmpathOsu as runtimeOsu,
+  valueAt,
+} from '../src/bench/osu.js';
 import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
-import { launch } from '../src/runtime/launcher.js';
-import { inNetns } from '../src/sys/command.js';
-import { findExecutable } from '../src/sys/tools.js';
 import type { TestbedNode } from '../src/testbed/nodes.js';
 import type { Topology } from '../src/topology/types.js';
-import { env, requireRoot } from './support.js';
+import { env, requireOpenMpi, requireRoot } from './support.js';
 
-export type OsuTest = 'latency' | 'bw';
+export { OSU_SIZES, type OsuPoint, type OsuTest } from '../src/bench/osu.js';
 
-/** One size's figure: microseconds (latency) or MiB/s (bw). */
-export interface OsuPoint {
-  readonly bytes: number;
-  readonly value: number;
-}
-
-const SOURCE = fileURLToPath(new URL('../../bench/osu/osu.c', import.meta.url));
-const RANK = fileURLToPath(new URL('./osu-rank.js', import.meta.url));
-const SUBNET = '198.18.0.0/15';
-
-/** Exits 2 naming the package when Open MPI's tools are missing. */
-export function requireOpenMpi(name: string): void {
-  for (const tool of ['mpicc', 'mpirun']) {
-    if (!findExecutable(tool, process.env.PATH)) {
-      process.stderr.write(
-        `bench ${name}: needs ${tool} (apt-get install -y openmpi-bin libopenmpi-dev)\n`,
-      );
-      process.exit(2);
-    }
-  }
-}
-
-/** Compiles osu.c with mpicc into a temporary folder (removed at exit); the program's path. */
-export async function buildOsu(): Promise<string> {
-  const dir = mkdtempSync(join(tmpdir(), 'vmpath-osu-'));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
-  const program = join(dir, 'osu');
-  await env.runner.run({
-    argv: ['mpicc', '-O2', '-o', program, SOURCE],
-    description: 'build the Open MPI OSU twin',
-  });
-  return program;
-}
-
-function points(stdout: string): OsuPoint[] {
-  return stdout
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => {
-      const { bytes, value } = JSON.parse(line) as OsuPoint;
-      return { bytes, value };
-    });
-}
-
-/** Runs the C twin with mpirun: rank 0 in `a`'s namespace, rank 1 in `b`'s (the same namespace
- * for two ranks of one vm). `btl` picks Open MPI's transport: tcp or vader (shared memory). */
-export async function openMpi(
-  program: string,
-  a: TestbedNode,
-  b: TestbedNode,
-  btl: 'tcp' | 'vader',
-  test: OsuTest,
-  sizes: readonly [number, number],
-): Promise<OsuPoint[]> {
-  const args = [program, test, String(sizes[0]), String(sizes[1])];
-  const second = a.netns === b.netns ? args : inNetns(b.netns, args);
-  const result = await env.runner.run(
-    {
-      argv: inNetns(a.netns, [
-        'env',
-        `PMIX_MCA_ptl_tcp_if_include=${SUBNET}`,
-        'mpirun',
-        '--allow-run-as-root',
-        '--oversubscribe',
-        '--mca',
-        'oob_tcp_if_include',
-        SUBNET,
-        '--mca',
-        'btl',
-        `${btl},self`,
-        ...(btl === 'tcp' ? ['--mca', 'btl_tcp_if_include', SUBNET] : []),
-        '-np',
-        '1',
-        ...args,
-        ':',
-        '-np',
-        '1',
-        ...second,
-      ]),
-      description: `Open MPI osu ${test} (${btl})`,
-    },
-    { timeoutMs: 300_000 },
-  );
-  return points(result.stdout);
-}
-
-/** Runs bench/osu-rank.ts as a 2-rank vmpath job: rank 0 in vm `a`, rank 1 in vm `b`. */
-export async function vmpathOsu(
-  testbed: { topology: Topology; id: string },
-  a: string,
-  b: string,
-  test: OsuTest,
-  sizes: readonly [number, number],
-): Promise<OsuPoint[]> {
-  let out = '';
-  let err = '';
-  const result = await launch(env.runner, {
-    topology: testbed.topology,
-    id: testbed.id,
-    placement: [
-      { rank: 0, vm: a },
-      { rank: 1, vm: b },
-    ],
-    argv: [env.execPath, RANK, test, String(sizes[0]), String(sizes[1])],
-    timeoutMs: 300_000,
-    onLine: (line, stream) => {
-      if (stream === 'out') out += `${line.replace(/^\[\d+\] /, '')}\n`;
-      else err += `${line}\n`;
-    },
-    onNotice: (text) => {
-      err += `${text}\n`;
-    },
-  });
-  if (result.exitCode !== 0)
-    throw new Error(`vmpath osu ${test} failed: ${result.failure}\n${err}`);
-  return points(out);
-}
-
-/** The value at `bytes`, or NaN. */
-export function at(points: readonly OsuPoint[], bytes: number): number {
-  return points.find((p) => p.bytes === bytes)?.value ?? Number.NaN;
-}
+export const at = valueAt;
 
 /** Runs every side `rounds` times, rotating which goes first, and keeps per size the median. */
 export async function medianCurves<S extends string>(
@@ -175,7 +54,6 @@ export function sizeLabel(bytes: number): string {
 
 /** Alternating runs per engine, and the sizes both engines sweep (8 B to 4 MiB). */
 export const OSU_ROUNDS = 3;
-export const OSU_SIZES = [8, 4 << 20] as const;
 
 /** Median latency and bandwidth curves of both engines. */
 export interface OsuCurves {
@@ -187,8 +65,29 @@ export interface OsuCurves {
 export async function prepareOsu(name: string): Promise<string> {
   requireRoot(name);
   requireOpenMpi(name);
-  return buildOsu();
+  const { program, remove } = await buildOsuTwin(env);
+  process.on('exit', remove);
+  return program;
 }
+
+/** The C twin across two testbed nodes. */
+export const openMpi = (
+  program: string,
+  a: TestbedNode,
+  b: TestbedNode,
+  btl: 'tcp' | 'vader',
+  test: OsuTest,
+  sizes: readonly [number, number],
+) => openMpiOsu(env, program, a, b, btl, test, sizes);
+
+/** The runtime's twin as a 2-rank job between vms `a` and `b`. */
+export const vmpathOsu = (
+  testbed: { topology: Topology; id: string },
+  a: string,
+  b: string,
+  test: OsuTest,
+  sizes: readonly [number, number],
+) => runtimeOsu(env, testbed, a, b, test, sizes);
 
 /** Runs both tests on both engines, OSU_ROUNDS times each, alternately. */
 export async function osuCurves(

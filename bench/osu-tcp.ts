@@ -1,7 +1,7 @@
 /**
  * bench osu-tcp: the runtime's tcp transport against Open MPI's TCP BTL, OSU-style, on each
  * data path (tiny, unshaped; rank 0 on host0's first vm, rank 1 on host1's). Per data path the
- * two engines run alternately 3 times (bench/osu-rank.ts and bench/osu/osu.c built with mpicc),
+ * two engines run alternately 3 times (src/bench/osu-rank.ts and apps/osu-c/osu.c built with mpicc),
  * with a plain Node TCP ping-pong of 8 bytes as the latency reference; medians per size.
  * Targets: bandwidth at 1 MiB at least 0.9x Open MPI's on every data path; 8-byte latency at
  * most 1.1x the plain Node ping-pong on every data path.

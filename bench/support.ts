@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Pair, studyPairs } from '../src/bench/pairs.js';
 import { newId } from '../src/core/ids.js';
+import { requireOpenMpi as checkOpenMpi } from '../src/runtime/openmpi.js';
 import { inNetns } from '../src/sys/command.js';
 import { CommandRunner } from '../src/sys/runner.js';
 import { isRoot } from '../src/sys/tools.js';
@@ -28,6 +29,16 @@ process.on('exit', () => rmSync(env.stateDir, { recursive: true, force: true }))
 export function requireRoot(name: string): void {
   if (!isRoot()) {
     process.stderr.write(`bench ${name}: needs root (it builds real namespaces)\n`);
+    process.exit(2);
+  }
+}
+
+/** Exits 2 naming the package when Open MPI's tools are missing. */
+export function requireOpenMpi(name: string): void {
+  try {
+    checkOpenMpi(env.searchPath, 'bench', name);
+  } catch (error) {
+    process.stderr.write(`bench ${name}: ${(error as Error).message}\n`);
     process.exit(2);
   }
 }

@@ -2,7 +2,8 @@
  * `vmpath reproduce`: the study as a sweep, and its findings computed from the stored runs.
  *
  * The sweep: on the paper preset, for NATIVE, BRIDGED and IOV, the micro-benchmark tables
- * (stream and rr over the concurrent vm pairs), the advection application on 16 ranks under the
+ * (stream and rr over the concurrent vm pairs, iperf3's stream when installed), OSU latency and
+ * bandwidth curves across hosts (the runtime, and Open MPI when installed), the advection application on 16 ranks under the
  * three decompositions (1x1x16, 1x16x1, 16x1x1) and the three placements (inter-node,
  * intra-node, hybrid), and the 2..16 rank scaling (pipeline 1x1xN, hybrid placement).
  *
@@ -32,7 +33,18 @@ export const STUDY_PLACEMENTS = ['inter-node', 'intra-node', 'hybrid'] as const;
 export const STUDY_DECOMPS = ['1x1xN', '1xNx1', 'Nx1x1'] as const;
 export const SCALING_RANKS = [2, 4, 8, 16] as const;
 
-export function reproduceSpec(size: ReproduceSize, rateMbit: number, iperf3: boolean): SweepSpec {
+/** The reference tools found on this machine: iperf3 cross-checks the stream test, Open MPI
+ * the OSU curves (without them those runs are left out of the spec). */
+export interface ReferenceTools {
+  readonly iperf3: boolean;
+  readonly openmpi: boolean;
+}
+
+export function reproduceSpec(
+  size: ReproduceSize,
+  rateMbit: number,
+  tools: ReferenceTools,
+): SweepSpec {
   const advect = {
     grid: size.grid,
     steps: size.steps,
@@ -45,8 +57,12 @@ export function reproduceSpec(size: ReproduceSize, rateMbit: number, iperf3: boo
     datapaths: [...STUDY_DATAPATHS],
     repeats: 1,
     bench: {
-      tests: ['stream', 'rr'],
-      tools: iperf3 ? ['vmpath', 'iperf3'] : ['vmpath'],
+      tests: ['stream', 'rr', 'osu'],
+      tools: [
+        'vmpath',
+        ...(tools.iperf3 ? (['iperf3'] as const) : []),
+        ...(tools.openmpi ? (['openmpi'] as const) : []),
+      ],
       durationS: size.benchS,
     },
     advect: [

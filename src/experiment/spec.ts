@@ -5,7 +5,8 @@
  *   topology: paper              # a preset name, or { file: cluster.yaml }
  *   rateMbit: 0                  # override every uplink rate (0: unshaped)
  *   datapaths: [native, bridged, iov]
- *   bench: { tests: [stream, rr], tools: [vmpath, iperf3], durationS: 3 }   # iperf3: stream only
+ *   bench: { tests: [stream, rr, osu], tools: [vmpath, iperf3, openmpi], durationS: 3 }
+ *                                # iperf3: stream only; openmpi: osu only (latency and bw curves)
  *   advect:
  *     grid: 64x64x64
  *     steps: 32
@@ -51,11 +52,11 @@ export const sweepSchema = z.strictObject({
   bench: z
     .strictObject({
       tests: z
-        .array(z.enum(['stream', 'rr']))
+        .array(z.enum(['stream', 'rr', 'osu']))
         .min(1)
         .default(['stream']),
       tools: z
-        .array(z.enum(['vmpath', 'iperf3']))
+        .array(z.enum(['vmpath', 'iperf3', 'openmpi']))
         .min(1)
         .default(['vmpath']),
       durationS: z.number().min(0.5).max(600).default(3),
@@ -75,8 +76,8 @@ export type SweepSpec = z.infer<typeof sweepSchema>;
 export interface BenchRun {
   readonly kind: 'bench';
   readonly datapath: Datapath;
-  readonly test: 'stream' | 'rr';
-  readonly tool: 'vmpath' | 'iperf3';
+  readonly test: 'stream' | 'rr' | 'osu';
+  readonly tool: 'vmpath' | 'iperf3' | 'openmpi';
   readonly durationS: number;
   readonly repeat: number;
 }
@@ -144,8 +145,9 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
     for (let repeat = 1; repeat <= spec.repeats; repeat++) {
       for (const test of spec.bench?.tests ?? [])
         for (const tool of spec.bench?.tools ?? []) {
-          // iperf3 cross-checks the stream test; it has no request/response test
-          if (tool === 'iperf3' && test === 'rr') continue;
+          // iperf3 cross-checks the stream test, Open MPI the OSU curves
+          if (tool === 'iperf3' && test !== 'stream') continue;
+          if (tool === 'openmpi' && test !== 'osu') continue;
           runs.push({
             kind: 'bench',
             datapath,

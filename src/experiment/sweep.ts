@@ -10,7 +10,15 @@ import { makeParams } from '../apps/advect/params.js';
 import { advectTraffic } from '../apps/advect/pattern.js';
 import { runAdvect } from '../apps/advect/run.js';
 import { SINGLE_RUN } from '../bench/iterate.js';
-import { studyPairs } from '../bench/pairs.js';
+import {
+  buildOsuTwin,
+  OSU_SIZES,
+  type OsuTest,
+  openMpiOsu,
+  valueAt,
+  vmpathOsu,
+} from '../bench/osu.js';
+import { type Pair, studyPairs } from '../bench/pairs.js';
 import { runPairs } from '../bench/run.js';
 import { MiB } from '../bench/types.js';
 import { VmpathError } from '../core/errors.js';
@@ -91,6 +99,7 @@ async function runBench(
   run: BenchRun,
   signal?: AbortSignal,
 ) {
+  if (run.test === 'osu' || run.tool === 'openmpi') return runOsu(env, topology, id, run, signal);
   const durationMs = run.durationS * 1000;
   const params =
     run.test === 'stream'
@@ -113,6 +122,40 @@ async function runBench(
     },
     samples: result.pairs.map((p) => ({ from: p.from, to: p.to, runs: p.runs })),
   };
+}
+
+/** OSU latency and bandwidth curves (8 B to 4 MiB) over the study's first pair (across hosts):
+ * the runtime, or the C twin on Open MPI's TCP BTL. */
+async function runOsu(
+  env: SweepEnv,
+  topology: Topology,
+  id: string,
+  run: BenchRun,
+  signal?: AbortSignal,
+) {
+  const pair = studyPairs(topology, id)[0] as Pair;
+  const twin = run.tool === 'openmpi' ? await buildOsuTwin(env, 'bench.tools') : null;
+  try {
+    const curve = (test: OsuTest) =>
+      twin
+        ? openMpiOsu(env, twin.program, pair.from, pair.to, 'tcp', test, OSU_SIZES, signal)
+        : vmpathOsu(env, { topology, id }, pair.from.name, pair.to.name, test, OSU_SIZES, signal);
+    const latency = await curve('latency');
+    const bw = await curve('bw');
+    return {
+      summary: {
+        from: pair.from.name,
+        to: pair.to.name,
+        latencyUs: latency,
+        bwMiBps: bw,
+        latency8Us: valueAt(latency, 8),
+        bw1MiBps: valueAt(bw, MiB),
+      },
+      samples: null,
+    };
+  } finally {
+    twin?.remove();
+  }
 }
 
 async function runApp(

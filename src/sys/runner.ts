@@ -18,6 +18,8 @@ export interface RunOptions {
   allowFailure?: boolean;
   /** Called with the PID right after the process starts (before it may finish). */
   onSpawn?: (pid: number) => void;
+  /** Ends the command (SIGTERM) when aborted. */
+  signal?: AbortSignal;
 }
 
 export interface CommandResult {
@@ -68,7 +70,13 @@ export class CommandRunner {
       timedOut = true;
       started.kill('SIGKILL');
     }, timeoutMs);
-    const result = await started.done.finally(() => clearTimeout(timer));
+    const stop = () => started.kill('SIGTERM');
+    options.signal?.addEventListener('abort', stop, { once: true });
+    if (options.signal?.aborted) stop();
+    const result = await started.done.finally(() => {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', stop);
+    });
     if (timedOut) {
       throw new CommandError(
         failureOf(result, `${result.stderr}\n(timed out after ${timeoutMs} ms)`),

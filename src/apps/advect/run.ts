@@ -7,15 +7,17 @@
  *            `ip netns exec` (MPMD), with Open MPI's TCP BTL on the testbed subnet.
  * Rank 0's result line is parsed into an AdvectResult.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { VmpathError } from '../../core/errors.js';
 import { launch, type MatrixEntry, type RankSlot } from '../../runtime/launcher.js';
-import { inNetns } from '../../sys/command.js';
+import {
+  buildWithMpicc,
+  mpirunAcross,
+  mpirunLocal,
+  requireOpenMpi,
+} from '../../runtime/openmpi.js';
 import type { CommandRunner } from '../../sys/runner.js';
-import { findExecutable } from '../../sys/tools.js';
 import { findNode } from '../../testbed/nodes.js';
 import type { Topology } from '../../topology/types.js';
 import { checkMemory } from './memory.js';
@@ -57,7 +59,6 @@ export interface RunOutcome {
 
 const RANK = fileURLToPath(new URL('./rank.js', import.meta.url));
 const TWIN = fileURLToPath(new URL('../../../../apps/advect-c/advect.c', import.meta.url));
-const SUBNET = '198.18.0.0/15';
 
 /** The rank count of a problem. */
 export function ranksOf(params: AdvectParams): number {
@@ -126,67 +127,25 @@ async function runOnVmpath(
   return { result: parseResult(out, 'the advection job'), matrix: launched.matrix };
 }
 
-/** Builds the C twin with mpicc into a fresh folder; returns the program and a cleanup. */
-async function buildTwin(options: RunOptions): Promise<{ program: string; remove: () => void }> {
-  for (const tool of ['mpicc', 'mpirun'])
-    if (!findExecutable(tool, options.searchPath))
-      throw new VmpathError(
-        'E_APP_NO_TOOL',
-        `--engine openmpi: ${tool} is not on PATH; install Open MPI (apt-get install -y openmpi-bin libopenmpi-dev)`,
-        { details: { field: '--engine', value: 'openmpi' } },
-      );
-  const dir = mkdtempSync(join(tmpdir(), 'vmpath-advect-c-'));
-  const remove = () => rmSync(dir, { recursive: true, force: true });
-  const program = join(dir, 'advect');
-  try {
-    await options.runner.run({
-      argv: ['mpicc', '-O2', '-ffp-contract=off', '-o', program, TWIN],
-      description: 'build the C/MPI twin of the advection application',
-    });
-  } catch (error) {
-    remove();
-    throw error;
-  }
-  return { program, remove };
-}
-
 async function runOnOpenMpi(
   params: AdvectParams,
   target: Exclude<RunTarget, { kind: 'serial' }>,
   options: RunOptions,
 ): Promise<RunOutcome> {
-  const { program, remove } = await buildTwin(options);
+  requireOpenMpi(options.searchPath, '--engine', 'openmpi');
+  const { program, remove } = await buildWithMpicc(options.runner, TWIN, 'advect', [
+    '-O2',
+    '-ffp-contract=off',
+  ]);
   try {
     const args = [program, ...paramsArgv(params)];
-    const common = ['mpirun', '--allow-run-as-root', '--oversubscribe'];
-    let argv: string[];
-    if (target.kind === 'local') {
-      argv = [...common, '-np', String(ranksOf(params)), ...args];
-    } else {
-      // One MPMD context per rank, in rank order, each started in its vm's namespace.
-      const nodes = target.placement.map((p) => findNode(target.topology, target.id, p.vm));
-      const contexts = nodes.flatMap((node, i) => [
-        ...(i > 0 ? [':'] : []),
-        '-np',
-        '1',
-        ...inNetns(node.netns, args),
-      ]);
-      argv = inNetns((nodes[0] as (typeof nodes)[number]).netns, [
-        'env',
-        `PMIX_MCA_ptl_tcp_if_include=${SUBNET}`,
-        ...common,
-        '--mca',
-        'oob_tcp_if_include',
-        SUBNET,
-        '--mca',
-        'btl',
-        'tcp,self',
-        '--mca',
-        'btl_tcp_if_include',
-        SUBNET,
-        ...contexts,
-      ]);
-    }
+    const argv =
+      target.kind === 'local'
+        ? mpirunLocal(ranksOf(params), args)
+        : mpirunAcross(
+            target.placement.map((p) => findNode(target.topology, target.id, p.vm).netns),
+            args,
+          );
     let out = '';
     const started = options.runner.start(
       { argv, description: 'the advection job on Open MPI' },

@@ -35,8 +35,15 @@ test('a spec expands into the cartesian product, N standing for the rank count',
   assert.equal(new Set(runs.map(runKey)).size, runs.length, 'keys are unique');
   assert.ok(runs.some((r) => runKey(r) === 'advect/iov/32x32x32x4/16/16x1x1/hybrid/vmpath/#2'));
   assert.ok(runs.some((r) => runKey(r) === 'bench/bridged/stream/iperf3/2s/#1'));
-  const study = parseSweep(reproduceSpec(REPRODUCE_SIZES.quick, 0, true));
-  assert.equal(expandSweep(study, paper).length, 3 * (3 + 9 + 3));
+  const study = parseSweep(
+    reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: true, openmpi: true }),
+  );
+  // per data path: stream x (vmpath, iperf3), rr x vmpath, osu x (vmpath, openmpi); 9 + 3 advect
+  assert.equal(expandSweep(study, paper).length, 3 * (5 + 9 + 3));
+  const bare = parseSweep(
+    reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: false, openmpi: false }),
+  );
+  assert.equal(expandSweep(bare, paper).length, 3 * (3 + 9 + 3));
 });
 
 test('bad specs: the field, the value and what is allowed; placements checked against the topology', () => {

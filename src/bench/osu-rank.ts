@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * OSU-style point-to-point benchmarks on the vmpath runtime: the twin of bench/osu/osu.c (same
- * tests, sizes, iteration counts and output), run as a 2-rank job by bench osu-tcp and
- * osu-local.
+ * OSU-style point-to-point benchmarks on the vmpath runtime: the twin of apps/osu-c/osu.c (same
+ * tests, sizes, iteration counts and output), run as a 2-rank job by src/bench/osu.ts (the
+ * benches osu-tcp and osu-local, sweeps with the osu test, vmpath calibrate).
  *   latency: ping-pong between ranks 0 and 1, half the round trip, per size
  *   bw:      rank 0 posts a window of 64 nonblocking sends, rank 1 64 receives, then a 4-byte
  *            ack; bandwidth = bytes sent / time, per size
  * Usage: osu-rank latency|bw MIN_BYTES MAX_BYTES
  */
-import { init } from '../src/runtime/index.js';
+import { init } from '../runtime/index.js';
 
 const WINDOW = 64;
 const latencyIters = (bytes: number) => (bytes <= 8192 ? 2000 : bytes <= 262144 ? 200 : 50);

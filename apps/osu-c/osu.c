@@ -1,6 +1,6 @@
 /*
  * OSU-style point-to-point benchmarks with MPI, the reference for bench osu-tcp and osu-local.
- * The same tests as bench/osu-rank.ts does on the vmpath runtime:
+ * The same tests as src/bench/osu-rank.ts does on the vmpath runtime:
  *   latency: ping-pong between ranks 0 and 1, half the round trip, per size
  *   bw:      rank 0 posts a window of 64 nonblocking sends, rank 1 64 receives, then a 4-byte
  *            ack; bandwidth = bytes sent / time, per size
@@ -15,7 +15,7 @@
 
 #define WINDOW 64
 
-/* Iterations (and warm-up iterations) per size: the same in bench/osu-rank.ts. */
+/* Iterations (and warm-up iterations) per size: the same in src/bench/osu-rank.ts. */
 static int latency_iters(long bytes) { return bytes <= 8192 ? 2000 : bytes <= 262144 ? 200 : 50; }
 static int bw_iters(long bytes) { return bytes <= 8192 ? 50 : bytes <= 262144 ? 20 : 5; }
 

@@ -1,0 +1,87 @@
+/**
+ * Open MPI, the reference engine: checking that its tools are installed, building a C program
+ * with mpicc into a private folder, and the argv that starts one rank per network namespace.
+ *
+ * The MPMD recipe: mpirun runs in rank 0's namespace and starts each rank in its own through
+ * `ip netns exec`, one context per rank in rank order; Open MPI's out-of-band channel, PMIx and
+ * the TCP BTL are held to the testbed subnet, so no traffic leaves the namespaces vmpath made.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VmpathError } from '../core/errors.js';
+import { inNetns } from '../sys/command.js';
+import type { CommandRunner } from '../sys/runner.js';
+import { findExecutable } from '../sys/tools.js';
+import { BENCHMARK_RANGE } from '../topology/address.js';
+
+const MPIRUN = ['mpirun', '--allow-run-as-root', '--oversubscribe'];
+
+/** Throws an input error naming `field` when mpicc or mpirun is missing. */
+export function requireOpenMpi(searchPath: string | undefined, field: string, value: string): void {
+  for (const tool of ['mpicc', 'mpirun'])
+    if (!findExecutable(tool, searchPath))
+      throw new VmpathError(
+        'E_APP_NO_TOOL',
+        `${field} ${value}: ${tool} is not on PATH; install Open MPI (apt-get install -y openmpi-bin libopenmpi-dev)`,
+        { details: { field, value } },
+      );
+}
+
+/** Compiles `source` with mpicc (extra `flags` first) into a fresh folder: the program's path
+ * and the folder's removal. */
+export async function buildWithMpicc(
+  runner: CommandRunner,
+  source: string,
+  name: string,
+  flags: readonly string[],
+): Promise<{ program: string; remove: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), `vmpath-${name}-`));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  const program = join(dir, name);
+  try {
+    await runner.run({
+      argv: ['mpicc', ...flags, '-o', program, source],
+      description: `build ${name} with mpicc`,
+    });
+  } catch (error) {
+    remove();
+    throw error;
+  }
+  return { program, remove };
+}
+
+/** mpirun with `np` ranks of one program on this machine. */
+export function mpirunLocal(np: number, args: readonly string[]): string[] {
+  return [...MPIRUN, '-np', String(np), ...args];
+}
+
+/** mpirun with rank i in namespace `netns[i]` (MPMD), Open MPI's `btl` (tcp or vader). A rank
+ * in rank 0's namespace is started directly. */
+export function mpirunAcross(
+  netns: readonly string[],
+  args: readonly string[],
+  btl: 'tcp' | 'vader' = 'tcp',
+): string[] {
+  const first = netns[0];
+  if (first === undefined) throw new Error('mpirunAcross: no ranks');
+  const contexts = netns.flatMap((ns, i) => [
+    ...(i > 0 ? [':'] : []),
+    '-np',
+    '1',
+    ...(ns === first ? args : inNetns(ns, args)),
+  ]);
+  return inNetns(first, [
+    'env',
+    `PMIX_MCA_ptl_tcp_if_include=${BENCHMARK_RANGE}`,
+    ...MPIRUN,
+    '--mca',
+    'oob_tcp_if_include',
+    BENCHMARK_RANGE,
+    '--mca',
+    'btl',
+    `${btl},self`,
+    ...(btl === 'tcp' ? ['--mca', 'btl_tcp_if_include', BENCHMARK_RANGE] : []),
+    ...contexts,
+  ]);
+}
