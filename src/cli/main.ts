@@ -9,6 +9,7 @@ import { VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
 import { placementCommands } from './commands/placement.js';
+import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { runCommands } from './commands/run.js';
 import { sweepCommands } from './commands/sweep.js';
@@ -47,6 +48,7 @@ export function buildProgram(ctx: CliContext): Command {
   placementCommands(program, ctx);
   sweepCommands(program, ctx);
   reproduceCommand(program, ctx);
+  reportCommand(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

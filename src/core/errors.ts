@@ -2,7 +2,7 @@
  * The error catalogue of vmpath.
  *
  * Every error the tool raises on purpose is a `VmpathError` with a `code` grouped by area
- * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_STORE_*, E_EXP_*, E_SYS_*, E_CLI_*). Messages say what
+ * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_STORE_*, E_EXP_*, E_MODEL_*, E_SYS_*, E_CLI_*). Messages say what
  * went wrong, where (the field or object) and what is allowed. `kind` tells the CLI whether the
  * user can fix it by changing the input (`input`, exit 2) or something failed (`failure`, exit 1).
  * This module prints nothing and knows nothing of exit codes beyond that distinction.
@@ -41,6 +41,8 @@ export const ErrorCodes = {
   E_STORE_UNKNOWN: 'input',
   E_EXP_SPEC: 'input',
   E_EXP_FAILED: 'failure',
+  E_MODEL_INPUT: 'input',
+  E_MODEL_FAILED: 'failure',
   E_SYS_COMMAND: 'failure',
   E_SYS_SPAWN: 'failure',
   E_SYS_TIMEOUT: 'failure',

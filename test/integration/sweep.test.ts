@@ -14,6 +14,7 @@ import { parseSweep, specHash } from '../../src/experiment/spec.js';
 import { sweepTestbedId } from '../../src/experiment/sweep.js';
 import { Store } from '../../src/store/db.js';
 import { processAlive } from '../../src/sys/tools.js';
+import { assertCharts, OUTPUT_DIR, openReport } from '../support/browser.js';
 import { vmpath } from '../support/cli.js';
 import { CLI } from '../support/paths.js';
 import { leftovers, SKIP_NO_ROOT, tempDir, testEnv } from '../support/testbed.js';
@@ -34,20 +35,27 @@ advect:
 const TOTAL = 2 * (1 + 12);
 
 describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
-  test('killed with SIGKILL five times at random moments, then resumed: every run once, nothing left', async () => {
+  test('killed with SIGKILL up to five times at random moments, then resumed: every run once, nothing left', async () => {
     const dir = tempDir('vmpath-sweep-');
     const spec = join(dir, 'spec.yaml');
     const db = join(dir, 'results.db');
     writeFileSync(spec, SPEC);
-    for (let kill = 0; kill < 5; kill++) {
+    let kills = 0;
+    for (let attempt = 0; attempt < 5; attempt++) {
       const child = spawn(process.execPath, [CLI, 'sweep', 'run', spec, '--db', db], {
         env: { ...process.env, VMPATH_STATE_DIR: env.stateDir },
         stdio: 'ignore',
       });
-      await new Promise((r) => setTimeout(r, 1500 + Math.random() * 3500));
+      const closed = new Promise((r) => child.once('close', r));
+      const delay = new Promise((r) => setTimeout(r, 1000 + Math.random() * 2500));
+      // The sweep may finish on its own before the kill: then there is nothing left to kill.
+      const finished = await Promise.race([closed.then(() => true), delay.then(() => false)]);
+      if (finished) break;
       child.kill('SIGKILL');
-      await new Promise((r) => child.once('close', r));
+      await closed;
+      kills++;
     }
+    assert.ok(kills >= 2, `killed mid-sweep ${kills} times`);
     const result = vmpath(
       ['sweep', 'run', spec, '--db', db],
       { VMPATH_STATE_DIR: env.stateDir },
@@ -135,7 +143,7 @@ describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
 });
 
 describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
-  test('--quick runs the study into DIR/results.db and prints findings from it', () => {
+  test('--quick runs the study into DIR/results.db, prints findings and writes a report that renders', async () => {
     const out = tempDir('vmpath-reproduce-');
     const result = vmpath(
       ['reproduce', '--quick', '--out', out],
@@ -153,6 +161,14 @@ describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
         ),
       );
     assert.match(result.stdout, /iov: communication share of time 2:\d+% 4:\d+% 8:\d+% 16:\d+%/);
+    // the report of the real database, in Chromium
+    assert.match(result.stdout, /report: .*report\.html \(\d+ charts, \d+ tables\)/);
+    const seen = await openReport(
+      join(out, 'report.html'),
+      join(OUTPUT_DIR, 'report', 'reproduce-quick.png'),
+    );
+    assertCharts(seen, ['figure-2', 'figure-3', 'figure-4', 'osu-latency', 'osu-bw', 'matrix']);
+    assert.ok(seen.tables >= 2, 'stream and rr tables');
     const store = Store.open(join(out, 'results.db'), { create: false });
     try {
       const runs = store.runs();

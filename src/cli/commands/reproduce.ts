@@ -1,6 +1,6 @@
 /**
  * `vmpath reproduce [--quick] [--out DIR]`: the study end to end on the paper preset, into
- * DIR/results.db, then its findings from the stored runs.
+ * DIR/results.db, then its findings from the stored runs and DIR/report.html.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
 import { preflight } from '../../testbed/preflight.js';
 import type { CliContext } from '../context.js';
+import { writeReport } from './report.js';
 import { sweepWithProgress } from './sweep.js';
 
 interface Flags {
@@ -30,7 +31,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       'the study end to end on the paper preset: micro-benchmarks, advection placements and scaling, findings (needs root)',
     )
     .option('--quick', 'a smaller grid and shorter benchmarks (about 2 minutes here)')
-    .option('--out <dir>', 'where results.db goes', 'vmpath-results')
+    .option('--out <dir>', 'where results.db and report.html go', 'vmpath-results')
     .option('--grid <XxYxZ>', 'the advection grid (the study: 512x512x512)')
     .option('--steps <T>', 'time steps (the study: 512)')
     .option('--rate <mbit>', 'shape every uplink to this rate (0: unshaped, the default here)', '0')
@@ -45,11 +46,10 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       if (!Number.isFinite(rate) || rate < 0)
         throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: unshaped)');
       const spec = parseSweep(
-        reproduceSpec(
-          { grid, steps, benchS: base.benchS },
-          rate,
-          findExecutable('iperf3', ctx.searchPath) !== null,
-        ),
+        reproduceSpec({ grid, steps, benchS: base.benchS }, rate, {
+          iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
+          openmpi: ['mpicc', 'mpirun'].every((t) => findExecutable(t, ctx.searchPath) !== null),
+        }),
         'reproduce',
       );
       preflight([], ctx.searchPath, 'vmpath reproduce');
@@ -60,10 +60,13 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         const begin = Date.now();
         const outcome = await sweepWithProgress(ctx, store, spec, null);
         const runs = store.runs({ sweepId: outcome.sweepId });
+        const html = join(flags.out, 'report.html');
+        const report = await writeReport(store, html, outcome.sweepId);
         ctx.out(
           [
             `vmpath reproduce: ${outcome.total} runs (${outcome.skipped} already done, ${outcome.failed} failed) in ${((Date.now() - begin) / 1000).toFixed(0)} s; grid ${grid}, ${steps} steps; results in ${file} (sweep ${outcome.sweepId}, spec ${specHash(spec)})`,
             ...findings(runs, rate).map((line) => `  ${line}`),
+            `report: ${html} (${report.charts.length} charts, ${report.view.tables.length} tables)`,
           ].join('\n'),
         );
         if (outcome.failed > 0) process.exitCode = 1;

@@ -11,7 +11,7 @@ test('VmpathError: code, kind by area, details, cause', () => {
   assert.equal(e.cause, cause);
   assert.deepEqual(e.details, { field: 'x' });
   for (const code of Object.keys(ErrorCodes))
-    assert.match(code, /^E_(SPEC|CLI|TESTBED|BENCH|APP|STORE|EXP|SYS)_[A-Z_]+$/);
+    assert.match(code, /^E_(SPEC|CLI|TESTBED|BENCH|APP|STORE|EXP|MODEL|SYS)_[A-Z_]+$/);
 });
 
 test('invalidField names the field, the value and what is allowed', () => {
