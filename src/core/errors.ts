@@ -83,13 +83,17 @@ export class VmpathError extends Error {
 /** Renders a value for an error message: strings quoted, the rest as JSON. */
 export function showValue(value: unknown): string {
   if (value === undefined) return 'nothing';
-  if (typeof value === 'string') return JSON.stringify(value);
+  let text: string;
   try {
-    return JSON.stringify(value) ?? String(value);
+    text = JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    text = String(value);
   }
+  // A long value (a whole list of hosts) is cut: the field and what is allowed say enough.
+  return text.length > SHOWN ? `${text.slice(0, SHOWN)}... (${text.length} characters)` : text;
 }
+
+const SHOWN = 200;
 
 /** An input error naming the field, the value and what is allowed, in one sentence. */
 export function invalidField(

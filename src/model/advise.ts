@@ -1,0 +1,93 @@
+/**
+ * The advisor: every data path with a calibration, every named placement plus the optimized
+ * one, each predicted; ranked by predicted time, the winner explained in a sentence. Pure.
+ */
+import { MESSAGE_CLASSES, type Traffic } from '../placement/classes.js';
+import { placeFor } from '../placement/mapping.js';
+import type { Placed } from '../placement/patterns.js';
+import type { Datapath, Topology } from '../topology/types.js';
+import type { Calibration } from './calibration.js';
+import { type AdvectApp, type Prediction, predictAdvect, predictMatrix } from './predict.js';
+
+export const NAMED_PLACEMENTS = ['intra-node', 'inter-node', 'hybrid'] as const;
+
+export type Workload =
+  | { readonly kind: 'advect'; readonly app: AdvectApp; readonly traffic: readonly Traffic[] }
+  | { readonly kind: 'matrix'; readonly traffic: readonly Traffic[] };
+
+export interface Candidate {
+  readonly datapath: Datapath;
+  readonly placement: string;
+  readonly placed: readonly Placed[];
+  readonly prediction: Prediction;
+}
+
+export interface Advice {
+  readonly ranked: readonly Candidate[];
+  readonly explanation: string;
+}
+
+const pct = (x: number) => `${Math.round(x * 100)}%`;
+
+export function predictWorkload(
+  calibration: Calibration,
+  workload: Workload,
+  placed: readonly Placed[],
+  datapath: Datapath,
+  source: string,
+): Prediction {
+  return workload.kind === 'advect'
+    ? predictAdvect(calibration, workload.app, placed, datapath, source)
+    : predictMatrix(calibration, workload.traffic, placed, datapath, source);
+}
+
+export function advise(
+  topology: Topology,
+  calibrations: ReadonlyMap<Datapath, { calibration: Calibration; source: string }>,
+  workload: Workload,
+  ranks: number,
+  placements: readonly string[] = [...NAMED_PLACEMENTS, 'optimized'],
+): Advice {
+  const placedBy = new Map<string, Placed[]>();
+  for (const name of placements)
+    placedBy.set(name, placeFor(topology, name, ranks, workload.traffic));
+  const candidates: Candidate[] = [];
+  for (const [datapath, { calibration, source }] of calibrations)
+    for (const [placement, placed] of placedBy)
+      candidates.push({
+        datapath,
+        placement,
+        placed,
+        prediction: predictWorkload(calibration, workload, placed, datapath, source),
+      });
+  const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
+  return { ranked, explanation: explain(ranked) };
+}
+
+export function explain(ranked: readonly Candidate[]): string {
+  const best = ranked[0];
+  if (!best) return 'no candidate';
+  const by = best.prediction.byClass;
+  const bytes = MESSAGE_CLASSES.reduce((s, c) => s + by[c].bytes, 0);
+  const share = (c: (typeof MESSAGE_CLASSES)[number]) => (bytes ? by[c].bytes / bytes : 0);
+  const parts = [
+    `${pct(share('intra-vm'))} of bytes stay inside vms, ${pct(share('inter-vm'))} cross between vms of a host, ${pct(share('inter-host'))} cross hosts`,
+  ];
+  const rival = ranked.find((c) => c.datapath !== best.datapath);
+  if (rival)
+    parts.push(
+      `${best.datapath} wins by ${(rival.prediction.wallS / best.prediction.wallS).toFixed(2)}x over the best ${rival.datapath} (${rival.placement})`,
+    );
+  const samePath = ranked.find(
+    (c) => c.datapath === best.datapath && c.placement !== best.placement,
+  );
+  if (samePath)
+    parts.push(
+      `${best.placement} beats ${samePath.placement} by ${(samePath.prediction.wallS / best.prediction.wallS).toFixed(2)}x on ${best.datapath}`,
+    );
+  const p = best.prediction;
+  parts.push(
+    `predicted ${p.wallS.toFixed(3)} s, ${pct(p.commS / Math.max(p.wallS, 1e-12))} of it communication`,
+  );
+  return `${best.datapath} with ${best.placement}: ${parts.join('; ')}.`;
+}

@@ -1,0 +1,260 @@
+/**
+ * A calibration: the fitted model of one testbed under one data path. Per message class, the
+ * one-way time of a message against its size (ping-pong, piecewise LogGP: L + 2o as the
+ * intercept, G as the slope) and the per-message time when streaming (windowed sends: o as the
+ * intercept); the capacity the concurrent vm pairs share; the kernel's step time against block
+ * size and the faces' packing time per byte; the runtime's CPU cost per rank and step; the
+ * machine it was measured on. Loaded from JSON with every field
+ * checked. Pure.
+ */
+import { z } from 'zod';
+import { VmpathError } from '../core/errors.js';
+import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
+import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
+import { evaluate, type PiecewiseFit } from './fit.js';
+
+export const CALIBRATION_VERSION = 1;
+
+export interface ClassModel {
+  /** One-way seconds of one message against bytes (half a ping-pong round trip). */
+  readonly latency: PiecewiseFit;
+  /** Seconds per message when a window of messages streams. */
+  readonly stream: PiecewiseFit;
+}
+
+/** What the runtime costs beyond the kernel and packing, against the face size. */
+export interface TransportCost {
+  /** CPU seconds per rank and step. */
+  readonly cpu: PiecewiseFit;
+  /** Wall seconds per step of the whole pipeline of `ranks` ranks, beyond its computation and
+   * packing (what the machine needs per step for the runtime's work). */
+  readonly step: PiecewiseFit;
+  /** Seconds a run takes beyond its steady steps (the first steps after a pause). */
+  readonly transient: PiecewiseFit;
+}
+
+export interface RuntimeLevel {
+  readonly ranks: number;
+  /** Per message class (the layout of the runs: every neighbour in the same vm, in another
+   * vm of the host, on another host), on the testbed's data path. */
+  readonly classes: Partial<Record<MessageClass, TransportCost>>;
+  /** Busy share of the machine's cores while the ranks run. */
+  readonly utilization: number;
+  /** How much more a cell costs when the ranks' kernels share the cores and caches (1: as
+   * alone). */
+  readonly contention: number;
+  /** How much slower the runtime's steps are when a pipeline's hops are of different classes
+   * than their homogeneous costs add up to (1: not). */
+  readonly mixing: number;
+}
+
+export interface Calibration {
+  readonly version: typeof CALIBRATION_VERSION;
+  readonly topology: {
+    readonly name: string;
+    /** The shape: each host's vms' slots, and the uplink rate. */
+    readonly fingerprint: string;
+    /** The uplinks' shaped rate when calibrated (null: unshaped). */
+    readonly rateMbit: number | null;
+  };
+  readonly datapath: Datapath;
+  readonly machine: {
+    /** Cores of the machine the measurements ran on. */
+    readonly cores: number;
+    /** True when every host and vm shared that machine (the emulated testbed): ranks beyond
+     * the cores then share them. */
+    readonly emulated: boolean;
+  };
+  readonly classes: Partial<Record<MessageClass, ClassModel>>;
+  readonly sharing: {
+    /** Bytes per second of one stream across hosts alone, and of all concurrent pairs. */
+    readonly singleFlowBytesPerS: number;
+    readonly aggregateBytesPerS: number;
+    readonly pairs: number;
+  };
+  readonly kernel: {
+    /** Seconds of one step of a block against its cells (caches make it non-linear). */
+    readonly step: PiecewiseFit;
+    readonly packSecondsPerByte: number;
+  };
+  /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
+   * loop, system calls, waking up, copying the faces), at two levels of core sharing: as many
+   * ranks as cores, and every slot of the testbed busy (by ranks, ascending). */
+  readonly runtime: readonly RuntimeLevel[];
+  readonly measuredAt: string;
+}
+
+/** The shape of a topology: what a calibration must match to be used on it. */
+export function fingerprint(topology: Topology): string {
+  return topology.hosts
+    .map((h) => `${h.native ? 'native' : h.vms.map((v) => v.slots).join('+')}@${h.uplink.rateMbit}`)
+    .join('|');
+}
+
+const fit = z.strictObject({
+  segments: z
+    .array(
+      z.strictObject({
+        fromBytes: z.number().min(0),
+        a: z.number().min(0),
+        g: z.number().min(0),
+      }),
+    )
+    .min(1),
+  error: z.number().min(0),
+  points: z.number().int().min(2),
+});
+const classSchema = z.strictObject({ latency: fit, stream: fit });
+const cost = z.strictObject({ cpu: fit, step: fit, transient: fit });
+
+export const calibrationSchema = z.strictObject({
+  version: z.literal(CALIBRATION_VERSION),
+  topology: z.strictObject({
+    name: z.string(),
+    fingerprint: z.string(),
+    rateMbit: z.number().positive().nullable(),
+  }),
+  datapath: z.enum(DATAPATHS as [Datapath, ...Datapath[]]),
+  machine: z.strictObject({ cores: z.number().int().min(1), emulated: z.boolean() }),
+  classes: z.strictObject({
+    'intra-vm': classSchema.optional(),
+    'inter-vm': classSchema.optional(),
+    'inter-host': classSchema.optional(),
+  }),
+  sharing: z.strictObject({
+    singleFlowBytesPerS: z.number().positive(),
+    aggregateBytesPerS: z.number().positive(),
+    pairs: z.number().int().min(1),
+  }),
+  kernel: z.strictObject({
+    step: fit,
+    packSecondsPerByte: z.number().min(0),
+  }),
+  runtime: z
+    .array(
+      z.strictObject({
+        ranks: z.number().int().min(1),
+        classes: z.strictObject({
+          'intra-vm': cost.optional(),
+          'inter-vm': cost.optional(),
+          'inter-host': cost.optional(),
+        }),
+        utilization: z.number().gt(0).max(1),
+        contention: z.number().min(1),
+        mixing: z.number().positive(),
+      }),
+    )
+    .min(1),
+  measuredAt: z.string(),
+});
+
+/** Checks a parsed calibration document; errors name the file, the field and what is allowed. */
+export function parseCalibration(raw: unknown, source: string): Calibration {
+  const result = calibrationSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0] as z.core.$ZodIssue;
+    const field = issue.path.join('.') || '(top level)';
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `${source}: ${field}: ${issue.message} (a calibration written by vmpath calibrate)`,
+      { details: { field, value: source } },
+    );
+  }
+  return result.data as Calibration;
+}
+
+/** Refuses a calibration measured on a topology of another shape. */
+export function checkTopology(calibration: Calibration, topology: Topology, source: string): void {
+  const expected = fingerprint(topology);
+  if (calibration.topology.fingerprint !== expected)
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `${source}: measured on topology ${calibration.topology.name} (${calibration.topology.fingerprint}); allowed: a calibration of ${topology.name} (${expected}); run vmpath calibrate on it`,
+      { details: { field: '--calibration', value: source } },
+    );
+}
+
+/** The model of a class, or an input error naming what to calibrate. */
+export function classModel(
+  calibration: Calibration,
+  messageClass: MessageClass,
+  source: string,
+): ClassModel {
+  const model = calibration.classes[messageClass];
+  if (!model)
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `${source}: no ${messageClass} measurements for data path ${calibration.datapath}; allowed: a calibration with ${messageClass} (the placement sends such messages; calibrate a topology whose ${messageClass === 'intra-vm' ? 'vms have 2 slots or more' : messageClass === 'inter-vm' ? 'hosts have 2 vms or more' : 'hosts number 2 or more'})`,
+      { details: { field: '--calibration', value: source } },
+    );
+  return model;
+}
+
+export { MESSAGE_CLASSES };
+
+/** The runtime's cost for `ranks` ranks: interpolated between the calibrated levels by how many
+ * ranks share each core (below the first level, the first; above the last, the last). */
+export function runtimeAt(
+  calibration: Calibration,
+  ranks: number,
+): {
+  cpu: (c: MessageClass, bytes: number) => number;
+  transient: (c: MessageClass, bytes: number) => number;
+  utilization: number;
+  contention: number;
+} {
+  const levels = calibration.runtime;
+  const lo = [...levels].reverse().find((l) => l.ranks <= ranks) ?? (levels[0] as RuntimeLevel);
+  const hi = levels.find((l) => l.ranks >= ranks) ?? (levels[levels.length - 1] as RuntimeLevel);
+  const f = hi.ranks === lo.ranks ? 0 : (ranks - lo.ranks) / (hi.ranks - lo.ranks);
+  const mix = (a: number, b: number) => a + f * (b - a);
+  const at = (level: RuntimeLevel, c: MessageClass, part: keyof TransportCost, bytes: number) =>
+    evaluate(costOf(level, c)[part], bytes);
+  return {
+    cpu: (c, bytes) => mix(at(lo, c, 'cpu', bytes), at(hi, c, 'cpu', bytes)),
+    transient: (c, bytes) => mix(at(lo, c, 'transient', bytes), at(hi, c, 'transient', bytes)),
+    utilization: mix(lo.utilization, hi.utilization),
+    contention: mix(lo.contention, hi.contention),
+  };
+}
+
+/** A level's cost for a class; a class the runs could not lay out (one vm per host) falls
+ * back to the nearest one measured: inter-vm to inter-host, intra-vm to inter-vm. */
+export function costOf(level: RuntimeLevel, c: MessageClass): TransportCost {
+  const order: MessageClass[] =
+    c === 'intra-vm'
+      ? ['intra-vm', 'inter-vm', 'inter-host']
+      : c === 'inter-vm'
+        ? ['inter-vm', 'inter-host', 'intra-vm']
+        : ['inter-host', 'inter-vm', 'intra-vm'];
+  for (const k of order) {
+    const found = level.classes[k];
+    if (found) return found;
+  }
+  throw new RangeError(`runtime level of ${level.ranks} ranks has no class measured`);
+}
+
+/** One line on the kernel and the runtime's cost, for people. */
+export function costSummary(calibration: Calibration): string {
+  const mcells = 2 ** 20 / evaluate(calibration.kernel.step, 2 ** 20) / 1e6;
+  const levels = calibration.runtime
+    .map(
+      (l) =>
+        `${l.ranks} ranks: ${Object.entries(l.classes)
+          .map(
+            ([c, t]) =>
+              `${c} ${(evaluate(t.step, 65536) * 1e6).toFixed(0)} us per step, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`,
+          )
+          .join(
+            ', ',
+          )}; cores ${(l.utilization * 100).toFixed(0)}% busy, a cell costs ${l.contention.toFixed(2)}x, mixed classes ${l.mixing.toFixed(2)}x`,
+    )
+    .join('; ');
+  return `kernel ${mcells.toFixed(0)} Mcell/s on 1 Mi cells, packing ${(1 / calibration.kernel.packSecondsPerByte / 2 ** 20).toFixed(0)} MiB/s; the runtime's pipeline step and run transient at 64 KiB faces: ${levels}`;
+}
+
+/** The level whose ranks outnumber the cores the most (the machine saturated), if any. */
+export function saturatedLevel(calibration: Calibration): RuntimeLevel | null {
+  const top = calibration.runtime[calibration.runtime.length - 1];
+  return top && top.ranks > calibration.machine.cores ? top : null;
+}

@@ -1,0 +1,318 @@
+/**
+ * The model's pure parts: piecewise fits, max-min sharing, predictions against hand-computed
+ * cases, the optimized placement, matrices and calibrations with their input errors.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { advectTraffic } from '../../../src/apps/advect/pattern.js';
+import { advise } from '../../../src/model/advise.js';
+import {
+  type Calibration,
+  checkTopology,
+  fingerprint,
+  parseCalibration,
+} from '../../../src/model/calibration.js';
+import { evaluate, fitPiecewise } from '../../../src/model/fit.js';
+import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
+import { messageTimes, predictAdvect, predictMatrix } from '../../../src/model/predict.js';
+import { MODELS } from '../../../src/model/registry.js';
+import { maxMinRates } from '../../../src/model/sharing.js';
+import { classify } from '../../../src/placement/classes.js';
+import { cutWeights, optimizedPlacement } from '../../../src/placement/mapping.js';
+import { place } from '../../../src/placement/patterns.js';
+import { presetSpec } from '../../../src/topology/presets.js';
+import { resolveTopology } from '../../../src/topology/resolve.js';
+
+const paper = resolveTopology(presetSpec('paper'), { datapath: 'iov' });
+
+const line = (a: number, g: number) => ({
+  segments: [{ fromBytes: 0, a, g }],
+  error: 0,
+  points: 10,
+});
+
+/** A calibration with round numbers: 10 us + 1 GB/s across hosts, 5 us + 4 GB/s between vms,
+ * 1 us + 8 GB/s inside a vm; 1 GB/s shared per uplink; 1 ns per cell, no packing, no runtime
+ * cost of its own. */
+export function roundCalibration(overrides: Partial<Calibration> = {}): Calibration {
+  return {
+    version: 1,
+    topology: { name: 'paper', fingerprint: fingerprint(paper), rateMbit: 10000 },
+    datapath: 'iov',
+    machine: { cores: 16, emulated: false },
+    classes: {
+      'intra-vm': { latency: line(1e-6, 1 / 8e9), stream: line(0.5e-6, 1 / 8e9) },
+      'inter-vm': { latency: line(5e-6, 1 / 4e9), stream: line(2e-6, 1 / 4e9) },
+      'inter-host': { latency: line(10e-6, 1 / 1e9), stream: line(4e-6, 1 / 1e9) },
+    },
+    sharing: { singleFlowBytesPerS: 1e9, aggregateBytesPerS: 1e9, pairs: 4 },
+    kernel: { step: line(0, 1e-9), packSecondsPerByte: 0 },
+    runtime: [
+      {
+        ranks: 16,
+        classes: { 'inter-host': { cpu: line(0, 0), step: line(0, 0), transient: line(0, 0) } },
+        utilization: 1,
+        contention: 1,
+        mixing: 1,
+      },
+    ],
+    measuredAt: '2026-11-26T00:00:00Z',
+    ...overrides,
+  };
+}
+
+test('the registry names each model with a description and a source', () => {
+  assert.ok(MODELS.length >= 4);
+  for (const m of MODELS) assert.ok(m.name && m.description.length > 20 && m.source.length > 5);
+  assert.ok(MODELS.some((m) => /Alexandrov/.test(m.source)));
+});
+
+test('fit: one line where one fits; segments where the slope changes (as SMPI corrects by size)', () => {
+  const straight = [8, 64, 512, 4096, 32768, 262144].map((bytes) => ({
+    bytes,
+    seconds: 20e-6 + bytes / 1e9,
+  }));
+  const one = fitPiecewise(straight);
+  assert.equal(one.segments.length, 1);
+  assert.ok(Math.abs((one.segments[0]?.a ?? 0) - 20e-6) < 1e-9);
+  assert.ok(one.error < 1e-6);
+  // eager below 64 KiB, rendezvous (an extra round trip, faster per byte) above
+  const kinked = [8, 64, 512, 4096, 16384, 32768, 65536, 262144, 1048576, 4194304].map((bytes) => ({
+    bytes,
+    seconds: bytes < 65536 ? 10e-6 + bytes / 0.5e9 : 150e-6 + bytes / 2e9,
+  }));
+  const two = fitPiecewise(kinked);
+  assert.ok(two.segments.length >= 2, `${two.segments.length} segments`);
+  assert.ok(two.error < 0.02, `error ${two.error}`);
+  for (const p of kinked) assert.ok(Math.abs(evaluate(two, p.bytes) / p.seconds - 1) < 0.05);
+  assert.throws(() => fitPiecewise([{ bytes: 8, seconds: 1e-5 }]), /two points/);
+});
+
+test('max-min sharing: a shared bottleneck splits evenly, a capped flow leaves the rest to others', () => {
+  const cap = new Map([
+    ['up', 100],
+    ['other', 1000],
+  ]);
+  assert.deepEqual(
+    maxMinRates(
+      [
+        { resources: ['up'], cap: 1000 },
+        { resources: ['up'], cap: 1000 },
+      ],
+      cap,
+    ),
+    [50, 50],
+  );
+  const rates = maxMinRates(
+    [
+      { resources: ['up'], cap: 20 },
+      { resources: ['up'], cap: 1000 },
+      { resources: ['other'], cap: 1000 },
+      { resources: [], cap: 7 },
+    ],
+    cap,
+  );
+  assert.deepEqual(rates, [20, 80, 1000, 7]);
+});
+
+test('message times: classes, and flows sharing an uplink', () => {
+  const cal = roundCalibration();
+  const placed = place(paper, 'inter-node', 16);
+  // one 1 MB message across hosts alone: 10 us + 1 ms
+  const one = messageTimes(cal, 'iov', placed, [{ from: 0, to: 1, bytes: 1e6 }]);
+  assert.equal(one.classes[0], 'inter-host');
+  assert.ok(Math.abs((one.seconds[0] ?? 0) - 1.01e-3) < 1e-9);
+  // two at once from host0 to host1 share its uplink: 2 ms each
+  const two = messageTimes(cal, 'iov', placed, [
+    { from: 0, to: 1, bytes: 1e6 },
+    { from: 2, to: 3, bytes: 1e6 },
+  ]);
+  assert.ok(Math.abs((two.seconds[0] ?? 0) - 2.01e-3) < 1e-9);
+  // opposite directions do not share (full duplex)
+  const duplex = messageTimes(cal, 'iov', placed, [
+    { from: 0, to: 1, bytes: 1e6 },
+    { from: 1, to: 0, bytes: 1e6 },
+  ]);
+  assert.ok(Math.abs((duplex.seconds[1] ?? 0) - 1.01e-3) < 1e-9);
+});
+
+test('advect prediction: a 2-rank pipeline by hand, and the pipeline fill of P ranks', () => {
+  const cal = roundCalibration();
+  const placed = place(paper, 'inter-node', 2);
+  // 100x100x200 split in z: 1e6 cells per rank -> 1 ms per step; face 100x100x8 = 80 kB
+  // per step: rank 1 waits for rank 0's face: 10 us + 80 us; steps T: T x 1 ms + one message
+  const p = predictAdvect(
+    cal,
+    { grid: [100, 100, 200], steps: 10, decomp: [1, 1, 2] },
+    placed,
+    'iov',
+  );
+  assert.ok(Math.abs(p.computeS - 0.01) < 1e-12);
+  assert.ok(Math.abs(p.wallS - (0.01 + 90e-6)) < 1e-9, `${p.wallS}`);
+  assert.equal(p.byClass['inter-host'].messages, 10);
+  assert.equal(p.cpuStretch, 1);
+  // emulated on 2 cores: 8 ranks stretch computation 4x
+  const emulated = roundCalibration({ machine: { cores: 2, emulated: true } });
+  const e = predictAdvect(
+    emulated,
+    { grid: [100, 100, 800], steps: 4, decomp: [1, 1, 8] },
+    place(paper, 'intra-node', 8),
+    'iov',
+  );
+  assert.equal(e.cpuStretch, 4);
+  assert.ok(Math.abs(e.computeS - 4 * 4 * 1e-3) < 1e-12);
+  // intra-node beats inter-node on a pipeline: fewer host crossings
+  const app = { grid: [128, 128, 128] as const, steps: 8, decomp: [1, 1, 16] as const };
+  const intra = predictAdvect(cal, app, place(paper, 'intra-node', 16), 'iov');
+  const inter = predictAdvect(cal, app, place(paper, 'inter-node', 16), 'iov');
+  assert.ok(intra.wallS < inter.wallS);
+  assert.equal(inter.byClass['inter-host'].messages, 15 * 8);
+  assert.equal(intra.byClass['inter-host'].messages, 1 * 8);
+});
+
+test('matrix prediction: the slowest rank, messages under sharing', () => {
+  const cal = roundCalibration();
+  const placed = place(paper, 'intra-node', 4);
+  const p = predictMatrix(
+    cal,
+    [
+      { from: 0, to: 1, messages: 10, bytes: 10e6 },
+      { from: 2, to: 3, messages: 1, bytes: 8 },
+    ],
+    placed,
+    'iov',
+  );
+  // ranks 0 and 1 share vm node1: intra-vm, 10 x (1 us + 1 MB / 8 GB/s)
+  assert.ok(Math.abs(p.commS - 10 * (1e-6 + 1e6 / 8e9)) < 1e-12);
+  assert.equal(p.computeS, 0);
+});
+
+test('optimized placement: finds a scrambled pipeline that block and cyclic miss', () => {
+  // a pipeline over a scrambled rank order
+  const order = [3, 14, 0, 9, 6, 11, 1, 15, 4, 12, 7, 2, 10, 5, 13, 8];
+  const traffic = order.slice(1).map((to, i) => ({
+    from: order[i] as number,
+    to,
+    messages: 100,
+    bytes: 100 * 65536,
+  }));
+  const opt = optimizedPlacement(paper, traffic, 16);
+  assert.equal(new Set(opt.map((p) => `${p.vm}/${p.slot}`)).size, 16, 'each slot once');
+  const cut = (pl: typeof opt) => classify(pl, traffic).byClass['inter-host'].messages;
+  assert.equal(cut(opt), 100, 'one pipeline link crosses hosts');
+  assert.ok(cut(place(paper, 'block', 16)) > 300);
+  // and inside each host, 3 of its 7 links cross between its 4 vms: the least possible
+  assert.equal(classify(opt, traffic).byClass['inter-vm'].messages, 600);
+  const total = (w: { interVm: number; interHost: number }) => w.interVm + w.interHost;
+  assert.ok(
+    total(cutWeights(opt, traffic)) < total(cutWeights(place(paper, 'block', 16), traffic)),
+  );
+  // on the plain pipeline it is as good as intra-node
+  const pipe = advectTraffic([64, 64, 64], [1, 1, 16], 1);
+  assert.equal(
+    classify(optimizedPlacement(paper, pipe, 16), pipe).byClass['inter-host'].messages,
+    1,
+  );
+});
+
+test('advise: ranks candidates by predicted time and explains the winner', () => {
+  const iov = roundCalibration();
+  const bridged = roundCalibration({
+    datapath: 'bridged',
+    classes: {
+      ...iov.classes,
+      'inter-host': { latency: line(40e-6, 1 / 0.5e9), stream: line(20e-6, 1 / 0.5e9) },
+    },
+  });
+  const app = { grid: [128, 128, 128] as const, steps: 8, decomp: [1, 1, 16] as const };
+  const advice = advise(
+    paper,
+    new Map([
+      ['iov', { calibration: iov, source: 'iov.json' }],
+      ['bridged', { calibration: bridged, source: 'bridged.json' }],
+    ]),
+    { kind: 'advect', app, traffic: advectTraffic(app.grid, app.decomp, app.steps) },
+    16,
+  );
+  assert.equal(advice.ranked.length, 2 * 4);
+  const times = advice.ranked.map((c) => c.prediction.wallS);
+  assert.deepEqual(
+    times,
+    [...times].sort((a, b) => a - b),
+  );
+  assert.equal(advice.ranked[0]?.datapath, 'iov');
+  assert.match(
+    advice.explanation,
+    /^iov with (intra-node|optimized): \d+% of bytes stay inside vms, .* iov wins by \d\.\d\dx over the best bridged/,
+  );
+});
+
+test('matrices: the launch/profile file checked; pml monitoring lines imported', () => {
+  const good = { ranks: 2, matrix: [{ from: 0, to: 1, messages: 3, bytes: 24 }] };
+  assert.equal(parseMatrix(good, 'm.json').matrix.length, 1);
+  const bad = (raw: unknown, re: RegExp, ranks?: number) =>
+    assert.throws(
+      () => parseMatrix(raw, 'm.json', ranks),
+      (e: Error & { kind?: string }) => e.kind === 'input' && re.test(e.message),
+      re.source,
+    );
+  bad(good, /m\.json: ranks: got 2; allowed: 16 \(the rank count asked for with -n\)/, 16);
+  bad(
+    { ranks: 2, matrix: [{ from: 0, to: 2, messages: 1, bytes: 1 }] },
+    /matrix\.0\.to: got 2; allowed: a rank from 0 to 1/,
+  );
+  bad(
+    { ranks: 2, matrix: [{ from: 0, to: 1, messages: 1, bytes: -5 }] },
+    /matrix\.0\.bytes: got -5; allowed: a whole number >= 0/,
+  );
+  bad({ ranks: 0, matrix: [] }, /ranks: got 0/);
+  bad([], /ranks: got/);
+  const m = parseMonitoring([
+    {
+      rank: 0,
+      text: '# POINT TO POINT\nE\t0\t1\t264000 bytes\t8804 msgs sent\t4,0\n# COLLECTIVES\nC\t0\t1\t0 bytes\t4 msgs sent\n',
+    },
+    { rank: 1, text: '# POINT TO POINT\nE\t1\t0\t264000 bytes\t8804 msgs sent\t4,0\n' },
+  ]);
+  assert.deepEqual(m, {
+    ranks: 2,
+    matrix: [
+      { from: 0, to: 1, messages: 8804, bytes: 264000 },
+      { from: 1, to: 0, messages: 8804, bytes: 264000 },
+    ],
+  });
+  assert.throws(() => parseMonitoring([]), /no pml monitoring file/);
+});
+
+test('calibrations: checked on reading; another topology and a missing class are refused', () => {
+  const cal = roundCalibration();
+  assert.deepEqual(parseCalibration(JSON.parse(JSON.stringify(cal)), 'c.json'), cal);
+  assert.throws(
+    () =>
+      parseCalibration(
+        { ...cal, kernel: { step: line(0, 1e-9), packSecondsPerByte: -1 } },
+        'c.json',
+      ),
+    /c\.json: kernel\.packSecondsPerByte: /,
+  );
+  assert.throws(() => parseCalibration({ ...cal, version: 9 }, 'c.json'), /c\.json: version: /);
+  const tiny = resolveTopology(presetSpec('tiny'), { datapath: 'iov' });
+  assert.throws(
+    () => checkTopology(cal, tiny, 'c.json'),
+    (e: Error & { kind?: string }) =>
+      e.kind === 'input' &&
+      /c\.json: measured on topology paper .*allowed: a calibration of tiny/.test(e.message),
+  );
+  const noIntra = roundCalibration({ classes: { 'inter-host': cal.classes['inter-host'] } });
+  assert.throws(
+    () =>
+      predictAdvect(
+        noIntra,
+        { grid: [32, 32, 32], steps: 1, decomp: [1, 1, 4] },
+        place(paper, 'intra-node', 4),
+        'iov',
+        'c.json',
+      ),
+    /c\.json: no intra-vm measurements for data path iov/,
+  );
+});
