@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
+import { modelCommands } from './commands/model.js';
 import { placementCommands } from './commands/placement.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
@@ -49,6 +50,7 @@ export function buildProgram(ctx: CliContext): Command {
   sweepCommands(program, ctx);
   reproduceCommand(program, ctx);
   reportCommand(program, ctx);
+  modelCommands(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

@@ -3,6 +3,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidField } from '../core/errors.js';
+import type { Traffic } from '../placement/classes.js';
+import { placeFor } from '../placement/mapping.js';
 import { type Placed, place } from '../placement/patterns.js';
 import { parseHostfile, parseRankfile } from '../placement/rankfile.js';
 import type { Topology } from '../topology/types.js';
@@ -26,6 +28,7 @@ function readOption(file: string, field: string): string {
 export function placementOf(
   topology: Topology,
   flags: { n?: string; placement?: string; rankfile?: string; hostfile?: string },
+  traffic?: readonly Traffic[],
 ): Placed[] {
   const n = flags.n === undefined ? undefined : Number(flags.n);
   if (n !== undefined && (!Number.isInteger(n) || n < 1))
@@ -54,5 +57,15 @@ export function placementOf(
   if (n === undefined) throw invalidField('E_CLI_USAGE', '-n', '(none)', 'a number of ranks');
   if (flags.hostfile !== undefined)
     return parseHostfile(readOption(flags.hostfile, '--hostfile'), topology, n);
+  if (flags.placement === 'optimized') {
+    if (!traffic)
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--placement',
+        'optimized',
+        'a named pattern here (optimized needs the communication pattern: vmpath run advect knows it; for any program, vmpath advise --matrix)',
+      );
+    return placeFor(topology, 'optimized', n, traffic);
+  }
   return place(topology, flags.placement ?? 'block', n);
 }

@@ -175,7 +175,8 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
               );
             }
             for (const [p, placement] of a.placements.entries()) {
-              place(topology, placement, ranks, `${at}.placements.${p}`);
+              if (placement !== 'optimized')
+                place(topology, placement, ranks, `${at}.placements.${p}`);
               for (const engine of a.engines)
                 runs.push({
                   kind: 'advect',

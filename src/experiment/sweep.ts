@@ -23,7 +23,7 @@ import { runPairs } from '../bench/run.js';
 import { MiB } from '../bench/types.js';
 import { VmpathError } from '../core/errors.js';
 import { classify } from '../placement/classes.js';
-import { place } from '../placement/patterns.js';
+import { placeFor } from '../placement/mapping.js';
 import type { Store } from '../store/db.js';
 import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
 import { TestbedState } from '../testbed/state.js';
@@ -166,7 +166,12 @@ async function runApp(
   options: SweepOptions,
 ) {
   const params = makeParams({ grid: run.grid, steps: run.steps, decomp: run.decomp }, run.ranks);
-  const placement = place(topology, run.placement, run.ranks);
+  const placement = placeFor(
+    topology,
+    run.placement,
+    run.ranks,
+    advectTraffic(run.grid, run.decomp),
+  );
   const { result, matrix } = await runAdvect(
     params,
     { kind: 'testbed', topology, id, placement },

@@ -36,6 +36,8 @@ export interface LaunchOptions {
   readonly onLine: (line: string, stream: 'out' | 'err') => void;
   /** Something the launcher itself has to say (refused connections, failures). */
   readonly onNotice: (text: string) => void;
+  /** Variables added to every rank's environment (VMPATH_SPIN_US, say). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface MatrixEntry {
@@ -137,6 +139,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
             VMPATH_DATAPATH: node.datapath ?? 'native',
             VMPATH_JOB_DIR: jobDir,
             VMPATH_MATRIX_DIR: matrixDir,
+            ...options.env,
           },
           onStdout: (chunk) => out.push(chunk),
           onStderr: (chunk) => err.push(chunk),

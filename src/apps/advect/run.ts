@@ -49,6 +49,8 @@ export interface RunOptions {
   /** Lines the ranks print (other than the result), already prefixed with their rank. */
   readonly onLine?: (line: string, stream: 'out' | 'err') => void;
   readonly onNotice?: (text: string) => void;
+  /** Variables added to every rank's environment (vmpath engine). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface RunOutcome {
@@ -119,6 +121,7 @@ async function runOnVmpath(
       else options.onLine?.(line, stream);
     },
     onNotice: (text) => options.onNotice?.(text),
+    ...(options.env ? { env: options.env } : {}),
   });
   if (launched.exitCode !== 0)
     throw new VmpathError('E_APP_FAILED', `the advection job failed: ${launched.failure}`, {

@@ -8,7 +8,8 @@ import { parseDims, type Triple } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import { invalidField } from '../../core/errors.js';
 import { classify, MESSAGE_CLASSES } from '../../placement/classes.js';
-import { PATTERNS, place } from '../../placement/patterns.js';
+import { placeFor } from '../../placement/mapping.js';
+import { PATTERNS } from '../../placement/patterns.js';
 import { formatHostfile, formatRankfile } from '../../placement/rankfile.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
@@ -38,7 +39,7 @@ export function placementCommands(program: Command, ctx: CliContext): void {
     .option('--preset <name>', `a built-in topology (${Object.keys(PRESETS).join(', ')})`)
     .option('--topology <file>', 'a YAML or JSON topology spec')
     .option('--datapath <path>', 'override the data path of every vm')
-    .requiredOption('--pattern <pattern>', Object.keys(PATTERNS).join(', '))
+    .requiredOption('--pattern <pattern>', `${Object.keys(PATTERNS).join(', ')}, optimized`)
     .requiredOption('-n <ranks>', 'number of ranks')
     .option('--decomp <PxQxR>', 'the advection decomposition (default 1x1xN, the pipeline)')
     .option('--grid <XxYxZ>', 'the advection grid, for bytes', '512x512x512')
@@ -52,7 +53,6 @@ export function placementCommands(program: Command, ctx: CliContext): void {
       const n = Number(flags.n);
       if (!Number.isInteger(n) || n < 1)
         throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
-      const placed = place(topology, flags.pattern, n, '--pattern');
       const decomp: Triple = flags.decomp ? parseDims(flags.decomp, '--decomp') : [1, 1, n];
       if (decomp[0] * decomp[1] * decomp[2] !== n)
         throw invalidField(
@@ -62,7 +62,9 @@ export function placementCommands(program: Command, ctx: CliContext): void {
           `a decomposition of the ${n} ranks`,
         );
       const grid = parseDims(flags.grid, '--grid');
-      const classes = classify(placed, advectTraffic(grid, decomp));
+      const traffic = advectTraffic(grid, decomp);
+      const placed = placeFor(topology, flags.pattern, n, traffic, '--pattern');
+      const classes = classify(placed, traffic);
       if (flags.rankfile) writeFileSync(flags.rankfile, formatRankfile(placed));
       if (flags.hostfile) writeFileSync(flags.hostfile, formatHostfile(topology));
       if (flags.json) {

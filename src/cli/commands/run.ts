@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { makeParams, parseDims, parseVelocity } from '../../apps/advect/params.js';
+import { advectTraffic } from '../../apps/advect/pattern.js';
 import type { AdvectResult } from '../../apps/advect/result.js';
 import { ENGINES, type Engine, type RunTarget, ranksOf, runAdvect } from '../../apps/advect/run.js';
 import { invalidField } from '../../core/errors.js';
@@ -119,12 +120,16 @@ export function runCommands(program: Command, ctx: CliContext): void {
         where = 'serial';
       } else if (flags.id !== undefined) {
         const record = recordOf(ctx, flags.id);
-        const placement = placementOf(record.topology, {
-          n: String(ranksOf(params)),
-          ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
-          ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
-          ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
-        });
+        const placement = placementOf(
+          record.topology,
+          {
+            n: String(ranksOf(params)),
+            ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
+            ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
+            ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
+          },
+          advectTraffic(params.grid, params.decomp),
+        );
         target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
         where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
       } else {

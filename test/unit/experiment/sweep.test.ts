@@ -46,6 +46,22 @@ test('a spec expands into the cartesian product, N standing for the rank count',
   assert.equal(expandSweep(bare, paper).length, 3 * (3 + 9 + 3));
 });
 
+test('placements include optimized (graph mapping of the own pattern of the run); osu runs take openmpi', () => {
+  const spec = parseSweep({
+    datapaths: ['iov'],
+    bench: { tests: ['osu', 'rr'], tools: ['vmpath', 'openmpi'] },
+    advect: { grid: '32x32x32', steps: 2, ranks: [16], placements: ['optimized', 'intra-node'] },
+  });
+  const runs = expandSweep(spec, paper);
+  assert.deepEqual(runs.map(runKey), [
+    'bench/iov/osu/vmpath/3s/#1',
+    'bench/iov/osu/openmpi/3s/#1',
+    'bench/iov/rr/vmpath/3s/#1',
+    'advect/iov/32x32x32x2/16/1x1x16/optimized/vmpath/#1',
+    'advect/iov/32x32x32x2/16/1x1x16/intra-node/vmpath/#1',
+  ]);
+});
+
 test('bad specs: the field, the value and what is allowed; placements checked against the topology', () => {
   const bad = (raw: unknown, message: RegExp, topology = paper) =>
     assert.throws(

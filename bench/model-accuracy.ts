@@ -1,0 +1,136 @@
+/**
+ * bench model-accuracy: the model's predictions against runs on the testbed.
+ *
+ * The paper preset (unshaped) with three data paths (bridged, iov, and shm: iov across hosts
+ * plus shared memory between co-located vms), all built before measuring. Each is calibrated
+ * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 48 steps, 8 ranks on
+ * 160^3 x 24 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
+ * hybrid, optimized), 3 times each in rotating order; medians are compared with the
+ * predictions. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's regret
+ * (measured time of its pick over the best measured, per problem) <= 5%.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Triple } from '../src/apps/advect/params.js';
+import { advectTraffic } from '../src/apps/advect/pattern.js';
+import { median } from '../src/bench/stats.js';
+import { formatTable } from '../src/cli/table.js';
+import { newId } from '../src/core/ids.js';
+import { calibrate } from '../src/experiment/calibrate.js';
+import { type Case, type Checked, measureCases, regret } from '../src/experiment/validate.js';
+import { NAMED_PLACEMENTS } from '../src/model/advise.js';
+import { type Calibration, costSummary } from '../src/model/calibration.js';
+import { predictAdvect } from '../src/model/predict.js';
+import { placeFor } from '../src/placement/mapping.js';
+import { down, up } from '../src/testbed/lifecycle.js';
+import { TestbedState } from '../src/testbed/state.js';
+import { presetSpec } from '../src/topology/presets.js';
+import { resolveTopology } from '../src/topology/resolve.js';
+import type { Datapath, Topology } from '../src/topology/types.js';
+import { env, requireRoot, verdict } from './support.js';
+
+requireRoot('model-accuracy');
+
+const DATAPATHS: readonly Datapath[] = ['bridged', 'iov', 'shm'];
+const PLACEMENTS = [...NAMED_PLACEMENTS, 'optimized'];
+const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
+  { grid: [96, 96, 96], steps: 48, decomp: [1, 1, 16] },
+  { grid: [160, 160, 160], steps: 24, decomp: [1, 1, 8] },
+];
+const REPEATS = 3;
+
+const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+const calibrations = new Map<Datapath, Calibration>();
+const checked: { problem: string; rows: Checked[] }[] = [];
+try {
+  for (const datapath of DATAPATHS) {
+    const topology = resolveTopology(presetSpec('paper'), { datapath, rateMbit: 0 });
+    const id = `m${newId().slice(0, 5)}`;
+    await up(env, topology, id);
+    testbeds.set(datapath, { topology, id });
+  }
+  for (const [datapath, { id }] of testbeds) {
+    const record = new TestbedState(env.stateDir, id).read();
+    if (!record) throw new Error(`testbed ${id} has no record`);
+    const calibration = await calibrate(env, record, {
+      onStep: (text) => process.stderr.write(`calibrate ${datapath}: ${text}\n`),
+    });
+    calibrations.set(datapath, calibration);
+    writeFileSync(join(env.stateDir, `calibration-${datapath}.json`), JSON.stringify(calibration));
+  }
+  for (const app of PROBLEMS) {
+    const ranks = app.decomp[0] * app.decomp[1] * app.decomp[2];
+    const traffic = advectTraffic(app.grid, app.decomp, app.steps);
+    const cases: Case[] = [];
+    for (const [datapath, { topology }] of testbeds)
+      for (const placement of PLACEMENTS) {
+        const placed = placeFor(topology, placement, ranks, traffic);
+        cases.push({
+          datapath,
+          placement,
+          placed,
+          predicted: predictAdvect(
+            calibrations.get(datapath) as Calibration,
+            app,
+            placed,
+            datapath,
+          ),
+        });
+      }
+    const problem = `${ranks} ranks ${app.grid.join('x')}x${app.steps}`;
+    const rows = await measureCases(env, testbeds, app, cases, REPEATS, {
+      onRun: (c, s) =>
+        process.stderr.write(
+          `${problem} ${c.datapath} ${c.placement}: ${(s * 1000).toFixed(1)} ms\n`,
+        ),
+    });
+    checked.push({ problem, rows });
+  }
+} finally {
+  for (const { id } of testbeds.values()) await down(env, id);
+}
+
+const ms = (s: number) => (s * 1000).toFixed(1);
+const table: string[][] = [];
+for (const { problem, rows } of checked)
+  for (const r of rows)
+    table.push([
+      problem,
+      r.datapath,
+      r.placement,
+      ms(r.predicted.wallS),
+      ms(r.measuredS),
+      `${ms(r.minS)}-${ms(r.maxS)}`,
+      `${(r.error * 100).toFixed(1)}`,
+    ]);
+process.stdout.write(
+  `${formatTable(['problem', 'data path', 'placement', 'predicted ms', 'measured ms (median)', 'min-max ms', 'error %'], table)}\n\n`,
+);
+for (const [datapath, c] of calibrations)
+  process.stdout.write(
+    `${datapath}: ${costSummary(c)}; ${Object.entries(c.classes)
+      .map(([k, m]) => `${k} fit error ${(m.latency.error * 100).toFixed(0)}%`)
+      .join(
+        ', ',
+      )}; ${c.sharing.pairs} pairs share ${(c.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s\n`,
+  );
+const errors = checked.flatMap(({ rows }) => rows.map((r) => Math.abs(r.error)));
+const regrets = checked.map(({ problem, rows }) => {
+  const r = regret(rows);
+  process.stdout.write(
+    `${problem}: advisor picks ${r.pick.datapath} ${r.pick.placement} (measured ${ms(r.pick.measuredS)} ms); best measured ${r.best.datapath} ${r.best.placement} (${ms(r.best.measuredS)} ms); regret ${(r.regret * 100).toFixed(1)}%\n`,
+  );
+  return r.regret;
+});
+process.stdout.write(
+  `${errors.length} configurations, ${REPEATS} runs each in rotating order; medians\n`,
+);
+process.stdout.write(
+  `${verdict('model-accuracy', 'median_abs_error', median(errors), '<=', 0.1)}\n`,
+);
+process.stdout.write(
+  `${verdict('model-accuracy', 'worst_abs_error', Math.max(...errors), '<=', 0.25)}\n`,
+);
+process.stdout.write(
+  `${verdict('model-accuracy', 'regret_max', Math.max(...regrets), '<=', 0.05)}\n`,
+);

@@ -1,0 +1,98 @@
+/**
+ * bench simulate: the model evaluated on a cluster far larger than this machine, 128 hosts x
+ * 8 vms x 2 slots = 2048 ranks, the advection pipeline for 512 steps, under each placement
+ * (intra-node, inter-node, hybrid, optimized: the graph mapping runs on 2048 ranks too). The
+ * calibration is measured first on a paper iov testbed; as the reference, the same testbed runs
+ * the 16-rank problem for 512 steps for real. Five timed evaluations, median.
+ * Target: 2048 ranks x 512 steps in at most 10 s.
+ */
+import { advectTraffic } from '../src/apps/advect/pattern.js';
+import { median } from '../src/bench/stats.js';
+import { formatTable } from '../src/cli/table.js';
+import { newId } from '../src/core/ids.js';
+import { calibrate } from '../src/experiment/calibrate.js';
+import { type Case, measureCases } from '../src/experiment/validate.js';
+import { NAMED_PLACEMENTS } from '../src/model/advise.js';
+import { type AdvectApp, predictAdvect } from '../src/model/predict.js';
+import { asRealCluster, clusterTopology } from '../src/model/simulate.js';
+import { placeFor } from '../src/placement/mapping.js';
+import { place } from '../src/placement/patterns.js';
+import { down, up } from '../src/testbed/lifecycle.js';
+import { TestbedState } from '../src/testbed/state.js';
+import { presetSpec } from '../src/topology/presets.js';
+import { resolveTopology } from '../src/topology/resolve.js';
+import { env, requireRoot, verdict } from './support.js';
+
+requireRoot('simulate');
+
+const topology = resolveTopology(presetSpec('paper'), { datapath: 'iov', rateMbit: 0 });
+const id = `s${newId().slice(0, 5)}`;
+await up(env, topology, id);
+let calibration: Awaited<ReturnType<typeof calibrate>>;
+let realS: number;
+const reference: AdvectApp = { grid: [64, 64, 64], steps: 512, decomp: [1, 1, 16] };
+try {
+  const record = new TestbedState(env.stateDir, id).read();
+  if (!record) throw new Error(`testbed ${id} has no record`);
+  calibration = await calibrate(env, record, {
+    onStep: (text) => process.stderr.write(`calibrate: ${text}\n`),
+  });
+  const placed = place(topology, 'hybrid', 16);
+  const c: Case = {
+    datapath: 'iov',
+    placement: 'hybrid',
+    placed,
+    predicted: predictAdvect(calibration, reference, placed, 'iov'),
+  };
+  const [measured] = await measureCases(
+    env,
+    new Map([['iov', { topology, id }]]),
+    reference,
+    [c],
+    1,
+  );
+  realS = measured?.measuredS ?? Number.NaN;
+} finally {
+  await down(env, id);
+}
+
+const cluster = clusterTopology(128, 8, 2, 'iov', null);
+const app: AdvectApp = { grid: [1024, 1024, 2048], steps: 512, decomp: [1, 1, 2048] };
+const real = asRealCluster(calibration);
+const traffic = advectTraffic(app.grid, app.decomp, 1);
+const placements = [...NAMED_PLACEMENTS, 'optimized'];
+const times: number[] = [];
+let rows: string[][] = [];
+for (let round = 0; round < 5; round++) {
+  const begin = performance.now();
+  rows = placements.map((name) => {
+    const placed = placeFor(cluster, name, 2048, traffic);
+    const p = predictAdvect(real, app, placed, 'iov');
+    return [
+      name,
+      (p.wallS * 1000).toFixed(0),
+      (p.computeS * 1000).toFixed(0),
+      (p.commS * 1000).toFixed(0),
+    ];
+  });
+  times.push((performance.now() - begin) / 1000);
+}
+process.stdout.write(
+  `128 hosts x 8 vms x 2 slots = 2048 ranks, advect ${app.grid.join('x')} x ${app.steps} steps (1x1x2048), iov, calibrated on paper:\n`,
+);
+process.stdout.write(
+  `${formatTable(['placement', 'predicted wall ms', 'compute ms', 'comm ms'], rows)}\n\n`,
+);
+process.stdout.write(
+  `${formatTable(
+    ['what', 'seconds'],
+    [
+      ['simulate 2048 ranks x 512 steps, 4 placements (median of 5)', median(times).toFixed(3)],
+      [
+        `run 16 ranks ${reference.grid.join('x')} x 512 steps on the testbed (reference)`,
+        realS.toFixed(3),
+      ],
+    ],
+  )}\n`,
+);
+process.stdout.write(`${verdict('simulate', 'seconds_2048x512', median(times), '<=', 10)}\n`);

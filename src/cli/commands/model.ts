@@ -1,0 +1,621 @@
+/**
+ * The model's commands: `vmpath calibrate` (measure a running testbed, fit, write JSON),
+ * `vmpath predict` (one configuration), `vmpath advise` (every calibrated data path and
+ * placement, ranked and explained), `vmpath simulate` (clusters past this machine) and
+ * `vmpath profile` (an MPI program's communication matrix from Open MPI's pml monitoring).
+ */
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Command, Option } from 'commander';
+import { makeParams, parseDims, type Triple } from '../../apps/advect/params.js';
+import { advectTraffic } from '../../apps/advect/pattern.js';
+import { median } from '../../bench/stats.js';
+import { invalidField, VmpathError } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { calibrate } from '../../experiment/calibrate.js';
+import { measureCases, regret } from '../../experiment/validate.js';
+import { advise, type Candidate, NAMED_PLACEMENTS, type Workload } from '../../model/advise.js';
+import {
+  type Calibration,
+  checkTopology,
+  costSummary,
+  parseCalibration,
+} from '../../model/calibration.js';
+import { parseMatrix, parseMonitoring } from '../../model/matrix.js';
+import { type AdvectApp, type Prediction, predictAdvect } from '../../model/predict.js';
+import { MODELS } from '../../model/registry.js';
+import { asRealCluster, clusterTopology, SIMULATION_LIMITS } from '../../model/simulate.js';
+import { placeFor } from '../../placement/mapping.js';
+import { Store } from '../../store/db.js';
+import { down, up } from '../../testbed/lifecycle.js';
+import { preflight } from '../../testbed/preflight.js';
+import { PRESETS } from '../../topology/presets.js';
+import type { Datapath, Topology } from '../../topology/types.js';
+import type { CliContext } from '../context.js';
+import { loadTopology } from '../load.js';
+import { formatTable } from '../table.js';
+import { interruptible, recordOf } from '../testbeds.js';
+
+/** Reads and checks calibration files. */
+export function loadCalibrations(
+  files: readonly string[],
+): { calibration: Calibration; source: string }[] {
+  return files.map((file) => {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (error) {
+      throw new VmpathError(
+        'E_MODEL_INPUT',
+        `--calibration: got ${JSON.stringify(file)}; allowed: a JSON file written by vmpath calibrate (${(error as Error).message})`,
+        { details: { field: '--calibration', value: file }, cause: error },
+      );
+    }
+    return { calibration: parseCalibration(raw, file), source: file };
+  });
+}
+
+function wholeNumber(text: string | undefined, field: string, min = 1): number {
+  const n = Number(text);
+  if (text === undefined || !Number.isInteger(n) || n < min)
+    throw invalidField('E_CLI_USAGE', field, text ?? '(none)', `a whole number >= ${min}`);
+  return n;
+}
+
+interface AppFlags {
+  app?: string;
+  grid?: string;
+  steps?: string;
+  decomp?: string;
+}
+
+function advectOf(flags: AppFlags, n?: number): { grid: Triple; steps: number; decomp: Triple } {
+  if ((flags.app ?? 'advect') !== 'advect')
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--app',
+      flags.app,
+      'advect (or --matrix FILE for any program)',
+    );
+  const grid = parseDims(flags.grid ?? '512x512x512', '--grid');
+  const steps = wholeNumber(flags.steps ?? '512', '--steps');
+  const decomp: Triple = flags.decomp
+    ? parseDims(flags.decomp.replaceAll('N', String(n ?? 0)), '--decomp')
+    : [1, 1, n ?? 16];
+  makeParams({ grid, steps, decomp }, decomp[0] * decomp[1] * decomp[2]);
+  return { grid, steps, decomp };
+}
+
+const ms = (s: number) => (s * 1000).toFixed(1);
+
+function predictionRow(p: Prediction): string[] {
+  return [ms(p.wallS), ms(p.computeS), ms(p.packS), ms(p.commS)];
+}
+
+function topologyOf(
+  flags: { preset?: string; topology?: string; rate?: string },
+  calibration: Calibration,
+): Topology {
+  const preset = flags.preset ?? (flags.topology ? undefined : calibration.topology.name);
+  if (!flags.topology && preset && !(preset in PRESETS))
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--preset',
+      preset,
+      `one of ${Object.keys(PRESETS).join(', ')} or --topology FILE`,
+    );
+  return loadTopology({
+    ...(flags.topology ? { topology: flags.topology } : { preset }),
+    datapath: calibration.datapath,
+    rate: flags.rate ?? String(calibration.topology.rateMbit ?? 0),
+  });
+}
+
+/** `advise --validate`: the top 3 and the named placements on each data path, run for real. */
+async function validateAdvice(
+  ctx: CliContext,
+  flags: { preset?: string; topology?: string; rate?: string; repeats: string },
+  calibrations: ReadonlyMap<Datapath, { calibration: Calibration; source: string }>,
+  app: AdvectApp,
+  ranked: readonly Candidate[],
+): Promise<void> {
+  const repeats = wholeNumber(flags.repeats, '--repeats');
+  preflight([], ctx.searchPath, 'vmpath advise --validate');
+  const chosen = ranked.filter(
+    (c, i) => i < 3 || (NAMED_PLACEMENTS as readonly string[]).includes(c.placement),
+  );
+  const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+  const checked = await interruptible(async (signal) => {
+    try {
+      for (const datapath of new Set(chosen.map((c) => c.datapath))) {
+        const { calibration } = calibrations.get(datapath) as { calibration: Calibration };
+        const topology = topologyOf(flags, calibration);
+        const id = `v${newId().slice(0, 5)}`;
+        await up(ctx, topology, id, { signal });
+        testbeds.set(datapath, { topology, id });
+      }
+      return await measureCases(
+        { ...ctx, execPath: process.execPath },
+        testbeds,
+        app,
+        chosen.map((c) => ({
+          datapath: c.datapath,
+          placement: c.placement,
+          placed: c.placed,
+          predicted: c.prediction,
+        })),
+        repeats,
+        {
+          signal,
+          onRun: (c, s) => ctx.err(`validate: ${c.datapath} ${c.placement}: ${ms(s)} ms`),
+        },
+      );
+    } finally {
+      for (const { id } of testbeds.values()) await down(ctx, id);
+    }
+  });
+  const r = regret(checked);
+  const errors = checked.map((c) => Math.abs(c.error));
+  ctx.out(
+    [
+      formatTable(
+        ['data path', 'placement', 'predicted ms', 'measured ms', 'min-max ms', 'error %'],
+        checked.map((c) => [
+          c.datapath,
+          c.placement,
+          ms(c.predicted.wallS),
+          ms(c.measuredS),
+          `${ms(c.minS)}-${ms(c.maxS)}`,
+          (c.error * 100).toFixed(1),
+        ]),
+      ),
+      `median absolute error ${(median(errors) * 100).toFixed(1)}%, worst ${(Math.max(...errors) * 100).toFixed(1)}% (${repeats} runs each, medians)`,
+      `advisor's pick ${r.pick.datapath} ${r.pick.placement}: measured ${ms(r.pick.measuredS)} ms; best measured ${r.best.datapath} ${r.best.placement}: ${ms(r.best.measuredS)} ms; regret ${(r.regret * 100).toFixed(1)}%`,
+    ].join('\n'),
+  );
+}
+
+// The application's options, shared by predict, advise and simulate.
+const appOption = () => new Option('--app <name>', 'the application').default('advect');
+const gridOption = (value: string) => new Option('--grid <XxYxZ>', 'the grid').default(value);
+const stepsOption = () => new Option('--steps <T>', 'time steps').default('512');
+const decompOption = (value?: string) => {
+  const option = new Option('--decomp <PxQxR>', 'decomposition (N: the rank count)');
+  return value === undefined ? option : option.default(value);
+};
+
+export function modelCommands(program: Command, ctx: CliContext): void {
+  program
+    .command('calibrate')
+    .description(
+      'measure a running testbed and fit its model (message classes, sharing, kernel); needs root',
+    )
+    .option('--id <id>', 'the testbed (default: the only one up)')
+    .option('-o, --output <file>', 'where the calibration goes (default: calibration-<id>.json)')
+    .option('--db <file>', 'also record it in this results database')
+    .action(async (flags: { id?: string; output?: string; db?: string }) => {
+      const record = recordOf(ctx, flags.id);
+      const out = flags.output ?? `calibration-${record.id}.json`;
+      const calibration = await interruptible((signal) =>
+        calibrate({ ...ctx, execPath: process.execPath }, record, {
+          signal,
+          onStep: (text) => ctx.err(`calibrate ${record.id}: ${text}`),
+        }),
+      );
+      writeFileSync(out, `${JSON.stringify(calibration, null, 2)}\n`);
+      if (flags.db) {
+        const store = Store.open(flags.db);
+        try {
+          const sweepId = store.sweepFor('calibrate', calibration.topology.fingerprint, {
+            name: 'calibrate',
+            topology: calibration.topology,
+          });
+          store.recordRun({
+            sweepId,
+            environmentId: store.addEnvironment({ cores: calibration.machine.cores }),
+            key: `calibration/${calibration.datapath}/${calibration.measuredAt}`,
+            kind: 'calibration',
+            params: { datapath: calibration.datapath, testbed: record.id },
+            status: 'done',
+            startedAt: calibration.measuredAt,
+            finishedAt: new Date().toISOString(),
+            summary: calibration as unknown as Record<string, unknown>,
+            samples: null,
+            error: null,
+          });
+        } finally {
+          store.close();
+        }
+      }
+      const rows = Object.entries(calibration.classes).map(([c, m]) => [
+        c,
+        m.latency.segments
+          .map(
+            (s) =>
+              `${s.fromBytes}:${(s.a * 1e6).toFixed(1)}us+${s.g > 0 ? (1 / s.g / 2 ** 20).toFixed(0) : 'inf '}MiB/s`,
+          )
+          .join(' '),
+        (m.latency.error * 100).toFixed(1),
+        (m.stream.segments[0]?.a ?? 0) * 1e6 > 0
+          ? ((m.stream.segments[0]?.a ?? 0) * 1e6).toFixed(1)
+          : '0',
+        (m.stream.error * 100).toFixed(1),
+      ]);
+      ctx.out(
+        [
+          `vmpath calibrate: ${record.id} (${calibration.topology.name}, ${calibration.datapath}) -> ${out}`,
+          formatTable(
+            [
+              'class',
+              'one-way segments (from bytes: a + rate)',
+              'fit err %',
+              'o us',
+              'stream err %',
+            ],
+            rows,
+          ),
+          `sharing: one stream ${(calibration.sharing.singleFlowBytesPerS / 2 ** 20).toFixed(0)} MiB/s, ${calibration.sharing.pairs} concurrent ${(calibration.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s; ${costSummary(calibration)}`,
+        ].join('\n'),
+      );
+    });
+
+  program
+    .command('predict')
+    .description('predict the advection time of one configuration from a calibration')
+    .requiredOption('--calibration <file>', 'a file written by vmpath calibrate')
+    .addOption(appOption())
+    .addOption(gridOption('512x512x512'))
+    .addOption(stepsOption())
+    .addOption(decompOption('1x1x16'))
+    .option(
+      '--placement <pattern>',
+      `${NAMED_PLACEMENTS.join(', ')}, block, cyclic or optimized`,
+      'hybrid',
+    )
+    .option('--preset <name>', "the topology (default: the calibration's)")
+    .option('--topology <file>', 'a topology spec')
+    .option('--rate <mbit>', "the uplinks' rate in Mbit/s (default: the calibration's)")
+    .option('--models', 'also list the models the prediction rests on')
+    .option('--json', 'print JSON')
+    .action(
+      (
+        flags: AppFlags & {
+          calibration: string;
+          placement: string;
+          preset?: string;
+          topology?: string;
+          rate?: string;
+          json?: boolean;
+          models?: boolean;
+        },
+      ) => {
+        const [{ calibration, source }] = loadCalibrations([flags.calibration]) as [
+          { calibration: Calibration; source: string },
+        ];
+        const topology = topologyOf(flags, calibration);
+        checkTopology(calibration, topology, source);
+        const app = advectOf(flags);
+        const n = app.decomp[0] * app.decomp[1] * app.decomp[2];
+        const traffic = advectTraffic(app.grid, app.decomp, app.steps);
+        const placed = placeFor(topology, flags.placement, n, traffic);
+        const p = predictAdvect(calibration, app, placed, calibration.datapath, source);
+        if (flags.json) {
+          ctx.out(
+            JSON.stringify(
+              { datapath: calibration.datapath, placement: flags.placement, app, prediction: p },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        ctx.out(
+          [
+            `advect ${app.grid.join('x')} x ${app.steps} steps, ${app.decomp.join('x')}, ${flags.placement} on ${topology.name} (${calibration.datapath}):`,
+            formatTable(['wall ms', 'compute ms', 'pack ms', 'comm ms'], [predictionRow(p)]),
+            `messages: ${Object.entries(p.byClass)
+              .map(([c, t]) => `${c} ${t.messages}`)
+              .join(
+                ', ',
+              )}${p.cpuStretch > 1 ? `; computation stretched ${p.cpuStretch.toFixed(1)}x (ranks share ${calibration.machine.cores} cores)` : ''}`,
+            ...(flags.models
+              ? ['', ...MODELS.map((m) => `${m.name}: ${m.description} [${m.source}]`)]
+              : []),
+          ].join('\n'),
+        );
+      },
+    );
+
+  program
+    .command('advise')
+    .description('rank data paths and placements by predicted time, and explain the winner')
+    .requiredOption('--calibration <files...>', 'one calibration per data path (vmpath calibrate)')
+    .option('--preset <name>', "the topology (default: the calibrations')")
+    .option('--topology <file>', 'a topology spec')
+    .option('--rate <mbit>', "the uplinks' rate in Mbit/s (default: the calibration's)")
+    .addOption(appOption())
+    .addOption(gridOption('512x512x512'))
+    .addOption(stepsOption())
+    .addOption(decompOption())
+    .option(
+      '--matrix <file>',
+      'a communication matrix (vmpath profile, vmpath launch --matrix) instead of the app',
+    )
+    .option('-n <ranks>', "ranks (default: the decomposition's, the matrix's, or 16)")
+    .option(
+      '--validate',
+      'run the top 3 candidates and the named placements on the testbed (needs root) and report each error and the regret',
+    )
+    .option('--repeats <R>', 'runs per validated candidate (median)', '3')
+    .option('--json', 'print JSON')
+    .action(
+      async (
+        flags: AppFlags & {
+          validate?: boolean;
+          repeats: string;
+          calibration: string[];
+          preset?: string;
+          topology?: string;
+          rate?: string;
+          matrix?: string;
+          n?: string;
+          json?: boolean;
+        },
+      ) => {
+        const loaded = loadCalibrations(flags.calibration);
+        const first = loaded[0] as { calibration: Calibration; source: string };
+        const base = topologyOf(flags, first.calibration);
+        const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
+        for (const c of loaded) {
+          checkTopology(c.calibration, topologyOf(flags, c.calibration), c.source);
+          if (calibrations.has(c.calibration.datapath))
+            throw invalidField(
+              'E_CLI_USAGE',
+              '--calibration',
+              c.source,
+              `one calibration per data path (${c.calibration.datapath} twice)`,
+            );
+          calibrations.set(c.calibration.datapath, c);
+        }
+        let workload: Workload;
+        let n: number;
+        if (flags.matrix) {
+          let raw: unknown;
+          try {
+            raw = JSON.parse(readFileSync(flags.matrix, 'utf8'));
+          } catch (error) {
+            throw invalidField(
+              'E_MODEL_INPUT',
+              '--matrix',
+              flags.matrix,
+              `a JSON matrix file (${(error as Error).message})`,
+            );
+          }
+          const m = parseMatrix(
+            raw,
+            flags.matrix,
+            flags.n === undefined ? undefined : wholeNumber(flags.n, '-n'),
+          );
+          n = m.ranks;
+          workload = { kind: 'matrix', traffic: m.matrix };
+        } else {
+          n = flags.n === undefined ? 16 : wholeNumber(flags.n, '-n');
+          const app = advectOf({ ...flags, decomp: flags.decomp ?? '1x1xN' }, n);
+          n = app.decomp[0] * app.decomp[1] * app.decomp[2];
+          workload = {
+            kind: 'advect',
+            app,
+            traffic: advectTraffic(app.grid, app.decomp, app.steps),
+          };
+        }
+        const advice = advise(base, calibrations, workload, n);
+        if (flags.validate) {
+          if (workload.kind !== 'advect')
+            throw invalidField(
+              'E_CLI_USAGE',
+              '--validate',
+              flags.matrix,
+              'with --app advect (a matrix is not a program vmpath can run)',
+            );
+          await validateAdvice(ctx, flags, calibrations, workload.app, advice.ranked);
+          return;
+        }
+        if (flags.json) {
+          ctx.out(
+            JSON.stringify(
+              {
+                explanation: advice.explanation,
+                ranked: advice.ranked.map(({ placed, ...c }) => c),
+              },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        ctx.out(
+          [
+            formatTable(
+              [
+                '#',
+                'data path',
+                'placement',
+                'wall ms',
+                'compute ms',
+                'pack ms',
+                'comm ms',
+                'inter-host msgs',
+              ],
+              advice.ranked.map((c, i) => [
+                String(i + 1),
+                c.datapath,
+                c.placement,
+                ...predictionRow(c.prediction),
+                String(c.prediction.byClass['inter-host'].messages),
+              ]),
+            ),
+            '',
+            advice.explanation,
+          ].join('\n'),
+        );
+      },
+    );
+
+  program
+    .command('simulate')
+    .description('evaluate the model on a cluster larger than this machine')
+    .requiredOption('--calibration <file>', 'the calibration to extrapolate from')
+    .requiredOption('--hosts <H>', 'hosts')
+    .requiredOption('--vms-per-host <V>', 'vms per host')
+    .requiredOption('--slots <S>', 'slots (vCPUs, one rank each) per vm')
+    .addOption(gridOption('1024x1024x2048'))
+    .addOption(stepsOption())
+    .addOption(decompOption('1x1xN'))
+    .option('--placements <names...>', 'placements to evaluate', [...NAMED_PLACEMENTS, 'optimized'])
+    .option('--rate <mbit>', 'uplink rate in Mbit/s (0: as calibrated)', '0')
+    .option('--json', 'print JSON')
+    .action(
+      (flags: {
+        calibration: string;
+        hosts: string;
+        vmsPerHost: string;
+        slots: string;
+        grid: string;
+        steps: string;
+        decomp: string;
+        placements: string[];
+        rate: string;
+        json?: boolean;
+      }) => {
+        const [{ calibration, source }] = loadCalibrations([flags.calibration]) as [
+          { calibration: Calibration; source: string },
+        ];
+        const hosts = wholeNumber(flags.hosts, '--hosts');
+        const vms = wholeNumber(flags.vmsPerHost, '--vms-per-host');
+        const slots = wholeNumber(flags.slots, '--slots');
+        if (hosts > SIMULATION_LIMITS.hosts || hosts * vms * slots > SIMULATION_LIMITS.ranks)
+          throw invalidField(
+            'E_CLI_USAGE',
+            '--hosts',
+            `${hosts} x ${vms} x ${slots}`,
+            `at most ${SIMULATION_LIMITS.hosts} hosts and ${SIMULATION_LIMITS.ranks} ranks`,
+          );
+        const rate = Number(flags.rate);
+        if (!Number.isFinite(rate) || rate < 0)
+          throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: as calibrated)');
+        const begin = performance.now();
+        const topology = clusterTopology(
+          hosts,
+          vms,
+          slots,
+          calibration.datapath,
+          rate > 0 ? rate : null,
+        );
+        const n = hosts * vms * slots;
+        const app = advectOf(flags, n);
+        const real = asRealCluster(calibration);
+        const traffic = advectTraffic(app.grid, app.decomp, 1);
+        const rows = flags.placements.map((name) => {
+          const placed = placeFor(topology, name, n, traffic);
+          return {
+            placement: name,
+            prediction: predictAdvect(real, app, placed, calibration.datapath, source),
+          };
+        });
+        const seconds = (performance.now() - begin) / 1000;
+        if (flags.json) {
+          ctx.out(
+            JSON.stringify(
+              {
+                hosts,
+                vmsPerHost: vms,
+                slots,
+                ranks: n,
+                app,
+                datapath: calibration.datapath,
+                rows,
+                seconds,
+              },
+              null,
+              2,
+            ),
+          );
+          return;
+        }
+        ctx.out(
+          [
+            `${hosts} hosts x ${vms} vms x ${slots} slots = ${n} ranks, advect ${app.grid.join('x')} x ${app.steps} steps as ${app.decomp.join('x')}, ${calibration.datapath} (from ${source}, measured on ${calibration.topology.name}):`,
+            formatTable(
+              ['placement', 'wall ms', 'compute ms', 'pack ms', 'comm ms', 'inter-host msgs/step'],
+              rows.map((r) => [
+                r.placement,
+                ...predictionRow(r.prediction),
+                String(r.prediction.byClass['inter-host'].messages / app.steps),
+              ]),
+            ),
+            `evaluated in ${seconds.toFixed(2)} s`,
+          ].join('\n'),
+        );
+      },
+    );
+
+  program
+    .command('profile')
+    .description("an MPI program's communication matrix, from Open MPI's pml monitoring")
+    .option('-o, --output <file>', 'where the matrix goes', 'matrix.json')
+    .argument('<command...>', 'mpirun and its arguments (after --)')
+    .action(async (command: string[], flags: { output: string }) => {
+      const [mpirun, ...rest] = command;
+      if (!mpirun || !/(^|\/)mpirun$/.test(mpirun))
+        throw invalidField(
+          'E_CLI_USAGE',
+          'COMMAND',
+          command.join(' '),
+          'mpirun ARGS PROGRAM (Open MPI)',
+        );
+      const dir = mkdtempSync(join(tmpdir(), 'vmpath-profile-'));
+      try {
+        const result = await ctx.runner.run(
+          {
+            argv: [
+              mpirun,
+              '--mca',
+              'pml_monitoring_enable',
+              '1',
+              '--mca',
+              'pml_monitoring_enable_output',
+              '3',
+              '--mca',
+              'pml_monitoring_filename',
+              join(dir, 'prof'),
+              ...rest,
+            ],
+            description: 'the MPI program under pml monitoring',
+          },
+          { timeoutMs: 3_600_000, allowFailure: true },
+        );
+        if (result.exitCode !== 0)
+          throw new VmpathError(
+            'E_MODEL_FAILED',
+            `mpirun exited ${result.exitCode ?? result.signal}: ${result.stderr.trim().split('\n').slice(-3).join(' | ')}`,
+          );
+        const files = readdirSync(dir)
+          .map((f) => /^prof\.(\d+)\.prof$/.exec(f))
+          .filter((m): m is RegExpExecArray => m !== null)
+          .map((m) => ({ rank: Number(m[1]), text: readFileSync(join(dir, m[0]), 'utf8') }));
+        const matrix = parseMonitoring(files);
+        writeFileSync(
+          flags.output,
+          `${JSON.stringify({ ...matrix, source: 'openmpi pml monitoring' }, null, 2)}\n`,
+        );
+        const bytes = matrix.matrix.reduce((s, t) => s + t.bytes, 0);
+        const messages = matrix.matrix.reduce((s, t) => s + t.messages, 0);
+        ctx.out(
+          `vmpath profile: ${matrix.ranks} ranks, ${matrix.matrix.length} pairs, ${messages} messages, ${bytes} bytes -> ${flags.output}`,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+}

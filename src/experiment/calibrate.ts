@@ -1,0 +1,343 @@
+/**
+ * `vmpath calibrate`: measures a running testbed and fits its model (src/model).
+ *
+ * Per message class the topology offers (intra-vm: two ranks in one vm; inter-vm: the first two
+ * vms of host 0; inter-host: the first vm of host 0 and of host 1), the runtime's OSU ping-pong
+ * and windowed bandwidth curves from 8 B to 4 MiB, fitted piecewise (one-way time, and time per
+ * message when streaming); the stream bandwidth of one cross-host pair alone and of all the
+ * study's concurrent pairs (the capacity they share); and the advection kernel's time per cell
+ * and the faces' packing time per byte, from a 2-rank run in one vm.
+ */
+import { cpus } from 'node:os';
+import { linearRegression } from 'simple-statistics';
+import { BlockMemory, faceCells } from '../apps/advect/kernel.js';
+import { makeParams, type Triple } from '../apps/advect/params.js';
+import { runAdvect } from '../apps/advect/run.js';
+import { SINGLE_RUN } from '../bench/iterate.js';
+import { OSU_SIZES, type OsuPoint, vmpathOsu } from '../bench/osu.js';
+import { studyPairs } from '../bench/pairs.js';
+import { runPairs } from '../bench/run.js';
+import { median } from '../bench/stats.js';
+import { MiB } from '../bench/types.js';
+import { VmpathError } from '../core/errors.js';
+import {
+  CALIBRATION_VERSION,
+  type Calibration,
+  type ClassModel,
+  fingerprint,
+  type RuntimeLevel,
+  type TransportCost,
+} from '../model/calibration.js';
+import { evaluate, fitPiecewise, type Point } from '../model/fit.js';
+import { classOf, type MessageClass } from '../placement/classes.js';
+import { type Placed, place } from '../placement/patterns.js';
+import type { RankSlot } from '../runtime/launcher.js';
+import type { TestbedRecord } from '../testbed/state.js';
+import type { Datapath } from '../topology/types.js';
+import type { SweepEnv } from './sweep.js';
+import { WARMUP_STEPS } from './validate.js';
+
+export interface CalibrateOptions {
+  readonly signal?: AbortSignal;
+  readonly onStep?: (text: string) => void;
+  /** Seconds of each stream test (single pair, then all pairs). */
+  readonly streamS?: number;
+}
+
+/** The vm pairs that carry each class on this topology (rank 0's vm, rank 1's vm). */
+export function classPairs(record: TestbedRecord): Partial<Record<MessageClass, [string, string]>> {
+  const hosts = record.topology.hosts;
+  const vmName = (h: number, v: number) => {
+    const host = hosts[h];
+    if (!host) return undefined;
+    return host.native ? host.name : host.vms[v]?.name;
+  };
+  const out: Partial<Record<MessageClass, [string, string]>> = {};
+  const first = vmName(0, 0);
+  if (first) out['intra-vm'] = [first, first];
+  const second = hosts[0]?.native ? undefined : vmName(0, 1);
+  if (first && second) out['inter-vm'] = [first, second];
+  const other = vmName(1, 0);
+  if (first && other) out['inter-host'] = [first, other];
+  return out;
+}
+
+const toSeconds = (latency: readonly OsuPoint[]) =>
+  latency.map((p) => ({ bytes: p.bytes, seconds: p.value / 1e6 }));
+const perMessage = (bw: readonly OsuPoint[]) =>
+  bw.map((p) => ({ bytes: p.bytes, seconds: p.bytes / (p.value * MiB) }));
+
+export function datapathOf(record: TestbedRecord): Datapath {
+  const kinds = new Set(
+    record.topology.hosts.flatMap((h) =>
+      h.native ? ['native' as const] : h.vms.map((v) => v.datapath),
+    ),
+  );
+  if (kinds.size !== 1)
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `--id ${record.id}: its hosts mix data paths (${[...kinds].join(', ')}); allowed: a testbed with one data path`,
+      { details: { field: '--id', value: record.id } },
+    );
+  return [...kinds][0] as Datapath;
+}
+
+export async function calibrate(
+  env: SweepEnv,
+  record: TestbedRecord,
+  options: CalibrateOptions = {},
+): Promise<Calibration> {
+  const datapath = datapathOf(record);
+  const testbed = { topology: record.topology, id: record.id };
+  const signal = options.signal;
+  const step = (text: string) => options.onStep?.(text);
+  const classes: Partial<Record<MessageClass, ClassModel>> = {};
+  for (const [messageClass, [a, b]] of Object.entries(classPairs(record)) as [
+    MessageClass,
+    [string, string],
+  ][]) {
+    step(`${messageClass}: ping-pong ${a} -> ${b}`);
+    const latency = await vmpathOsu(env, testbed, a, b, 'latency', OSU_SIZES, signal);
+    step(`${messageClass}: windowed bandwidth ${a} -> ${b}`);
+    const bw = await vmpathOsu(env, testbed, a, b, 'bw', OSU_SIZES, signal);
+    classes[messageClass] = {
+      latency: fitPiecewise(toSeconds(latency)),
+      stream: fitPiecewise(perMessage(bw)),
+    };
+  }
+  const durationMs = (options.streamS ?? 3) * 1000;
+  const params = { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 500 };
+  const pairs = studyPairs(record.topology, record.id);
+  step(`sharing: one stream ${pairs[0]?.from.name} -> ${pairs[0]?.to.name}`);
+  const single = await runPairs(env, pairs.slice(0, 1), {
+    tool: 'vmpath',
+    params,
+    policy: SINGLE_RUN,
+    ...(signal ? { signal } : {}),
+  });
+  step(`sharing: ${pairs.length} concurrent streams across hosts`);
+  const all = await runPairs(env, pairs, {
+    tool: 'vmpath',
+    params,
+    policy: SINGLE_RUN,
+    ...(signal ? { signal } : {}),
+  });
+  step('kernel: one step of blocks of 32 Ki to 8 Mi cells, and packing, in this process');
+  const kernel = measureKernel();
+  const runtime = await measureRuntime(env, record, kernel, step, signal);
+  return {
+    version: CALIBRATION_VERSION,
+    topology: {
+      name: record.topology.name,
+      fingerprint: fingerprint(record.topology),
+      rateMbit: record.topology.hosts[0]?.uplink.rateMbit ?? null,
+    },
+    datapath,
+    machine: { cores: cpus().length, emulated: true },
+    classes,
+    sharing: {
+      singleFlowBytesPerS: single.total.mean * MiB,
+      aggregateBytesPerS: all.total.mean * MiB,
+      pairs: pairs.length,
+    },
+    kernel,
+    runtime,
+    measuredAt: new Date().toISOString(),
+  };
+}
+
+/** Blocks as the pipeline makes them (a slab of the grid), 32 Ki to 8 Mi cells: in the caches
+ * and past them. */
+const KERNEL_BLOCKS: readonly Triple[] = [
+  [64, 64, 8],
+  [96, 96, 16],
+  [128, 128, 32],
+  [160, 160, 40],
+  [256, 256, 64],
+  [256, 256, 128],
+];
+
+/** The kernel's step time against block size (per block, the best of 3 rounds, each the
+ * median of 6 timed steps after 2 untimed ones, the blocks taken in turn), and the packing time
+ * per byte over the three dimensions. */
+export function measureKernel(): Calibration['kernel'] {
+  const blocks = KERNEL_BLOCKS.map((count) => {
+    const block = new BlockMemory(count);
+    block.field.fill(0.5);
+    return { count, block, rounds: [] as number[] };
+  });
+  let packSeconds = 0;
+  let packBytes = 0;
+  for (let round = 0; round < 3; round++)
+    for (const { count, block, rounds } of blocks) {
+      const times: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        const t = performance.now();
+        block.step(0.3, 0.3, 0.3);
+        if (i >= 2) times.push((performance.now() - t) / 1000);
+      }
+      rounds.push(median(times));
+      for (let dim = 0; dim < 3; dim++) {
+        const t = performance.now();
+        for (let i = 0; i < 5; i++) block.pack(dim);
+        packSeconds += (performance.now() - t) / 1000;
+        packBytes += 5 * faceCells(count, dim) * 8;
+      }
+    }
+  // The best round: on a busy machine, noise only ever adds time.
+  const points: Point[] = blocks.map(({ count, rounds }) => ({
+    bytes: count[0] * count[1] * count[2],
+    seconds: Math.min(...rounds),
+  }));
+  return { step: fitPiecewise(points), packSecondsPerByte: packSeconds / packBytes };
+}
+
+/** Face sizes of the runtime runs (cells on a side): 2, 72 and 512 KiB faces; three lengths of
+ * run, whose line gives the cost per step and the cost of a run beyond its steps. */
+const RUNTIME_FACES = [16, 96, 256] as const;
+const RUNTIME_STEPS = [16, 48, 96] as const;
+
+/** The runtime's cost beyond the kernel and packing, with as many ranks as cores and with
+ * every slot busy: the pipeline on thin blocks with every neighbour in the same vm, in the
+ * other vm of the host, or on the other host (the data path's own channels for each class),
+ * three face sizes and three run lengths each; and the busy share of the cores. */
+async function measureRuntime(
+  env: SweepEnv,
+  record: TestbedRecord,
+  kernel: Calibration['kernel'],
+  step: (text: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<Calibration['runtime']> {
+  const slots = record.topology.hosts.reduce(
+    (n, h) => n + h.vms.reduce((m, v) => m + v.slots, 0),
+    0,
+  );
+  const levels: RuntimeLevel[] = [];
+  for (const ranks of [...new Set([Math.min(cpus().length, slots), slots])].filter((r) => r >= 2))
+    levels.push(await measureLevel(env, record, kernel, ranks, step, signal));
+  return levels;
+}
+
+async function measureLevel(
+  env: SweepEnv,
+  record: TestbedRecord,
+  kernel: Calibration['kernel'],
+  ranks: number,
+  step: (text: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<RuntimeLevel> {
+  const topology = record.topology;
+  // Every neighbour in the same vm, in the other vm of host 0, on the other host.
+  const pairs = classPairs(record);
+  const layouts: Partial<Record<MessageClass, RankSlot[]>> = {};
+  for (const [c, [a, b]] of Object.entries(pairs) as [MessageClass, [string, string]][])
+    layouts[c] = Array.from({ length: ranks }, (_, rank) => ({ rank, vm: rank % 2 ? b : a }));
+  const costs: Partial<Record<MessageClass, TransportCost>> = {};
+  const busy: number[] = [];
+  const run = async (placement: RankSlot[], side: number, steps: number, depth = 4) => {
+    const params = makeParams(
+      { grid: [side, side, ranks * depth], steps, decomp: [1, 1, ranks], warmup: WARMUP_STEPS },
+      ranks,
+    );
+    const { result } = await runAdvect(
+      params,
+      { kind: 'testbed', topology, id: record.id, placement },
+      {
+        runner: env.runner,
+        execPath: env.execPath,
+        searchPath: env.searchPath,
+        engine: 'vmpath',
+        timeoutMs: 600_000,
+        ...(signal ? { signal } : {}),
+        // With a core each, ranks busy-poll while they wait: CPU spent, but no work that
+        // delays anyone. Measured without it, the CPU figures are the runtime's work.
+        env: { VMPATH_SPIN_US: '0' },
+      },
+    );
+    return { cpu: result.ranks.reduce((sum, r) => sum + r.cpuS, 0), wall: result.totals.wallS };
+  };
+  for (const [transport, placement] of Object.entries(layouts) as [MessageClass, RankSlot[]][]) {
+    const cpuPoints: Point[] = [];
+    const stepPoints: Point[] = [];
+    const transientPoints: Point[] = [];
+    for (const side of RUNTIME_FACES) {
+      step(`runtime: ${ranks} ranks, ${transport} neighbours, ${side}x${side} faces`);
+      // Runs of three lengths: a line through (steps, time) gives the time per step (slope)
+      // and what a run costs beyond its steps (intercept: the pipeline's skew, the first
+      // steps after the barrier); the same for the ranks' CPU.
+      const runs: { steps: number; cpu: number; wall: number }[] = [];
+      for (const steps of RUNTIME_STEPS)
+        runs.push({ steps, ...(await run(placement, side, steps)) });
+      const wall = linearRegression(runs.map((r) => [r.steps, r.wall]));
+      const cpu = linearRegression(runs.map((r) => [r.steps, r.cpu / ranks]));
+      const faceBytes = side * side * 8;
+      const own =
+        cpu.m - evaluate(kernel.step, side * side * 4) - 2 * faceBytes * kernel.packSecondsPerByte;
+      cpuPoints.push({ bytes: faceBytes, seconds: Math.max(own, 1e-6) });
+      // The machine's time per step for the runtime: the rest once the ranks' kernel and
+      // packing, spread over the busy cores, are taken out.
+      const cores = Math.min(ranks, cpus().length);
+      const longest = runs[runs.length - 1] as (typeof runs)[number];
+      const share = Math.min(1, longest.cpu / (cores * longest.wall));
+      const work =
+        (ranks *
+          (evaluate(kernel.step, side * side * 4) + 2 * faceBytes * kernel.packSecondsPerByte)) /
+        (cores * share);
+      stepPoints.push({ bytes: faceBytes, seconds: Math.max(wall.m - work, 1e-6) });
+      transientPoints.push({ bytes: faceBytes, seconds: Math.max(wall.b, 1e-6) });
+      busy.push(share);
+    }
+    // One run per size and length: each segment on three points at least.
+    costs[transport] = {
+      cpu: fitPiecewise(cpuPoints, 3),
+      step: fitPiecewise(stepPoints, 3),
+      transient: fitPiecewise(transientPoints, 3),
+    };
+  }
+  const utilization = median(busy);
+  // With more ranks than cores, the kernels of many processes share the caches: a thicker
+  // block costs more per cell than alone. The factor: the time per step that 8x the cells add,
+  // over what the kernel alone would need on the busy cores.
+  let contention = 1;
+  const cores = Math.min(ranks, cpus().length);
+  const layout = layouts['inter-host'] ?? layouts['intra-vm'];
+  if (ranks > cores && layout) {
+    step(`runtime: ${ranks} ranks, kernel contention (96x96 faces, blocks 4 and 32 deep)`);
+    const slope = async (depth: number) => {
+      const runs: number[][] = [];
+      for (const steps of [RUNTIME_STEPS[0], RUNTIME_STEPS[2]])
+        runs.push([steps, (await run(layout, 96, steps, depth)).wall]);
+      return linearRegression(runs).m;
+    };
+    const added = (await slope(32)) - (await slope(4));
+    const expected =
+      (ranks * (evaluate(kernel.step, 96 * 96 * 32) - evaluate(kernel.step, 96 * 96 * 4))) /
+      (cores * utilization);
+    contention = Math.min(4, Math.max(1, added / expected));
+  }
+  // A pipeline whose hops are of different classes runs slower than its hops' costs add up to
+  // (measured here: ranks waiting on one kind of channel while the other is served). The
+  // factor: the runtime's time per step in the hybrid layout (pairs in a vm, vms alternating
+  // hosts) over the sum of its messages' costs from the homogeneous runs above.
+  let mixing = 1;
+  const hybrid = place(topology, 'hybrid', ranks);
+  const hopClasses = hybrid.slice(1).map((p, i) => classOf(hybrid[i] as Placed, p));
+  if (ranks > cores && new Set(hopClasses).size > 1 && hopClasses.every((c) => costs[c])) {
+    step(`runtime: ${ranks} ranks, mixed classes (hybrid layout, 96x96 faces)`);
+    const runs: number[][] = [];
+    const slots = hybrid.map((p) => ({ rank: p.rank, vm: p.vm }));
+    for (const steps of [RUNTIME_STEPS[0], RUNTIME_STEPS[2]])
+      runs.push([steps, (await run(slots, 96, steps)).wall]);
+    const faceBytes = 96 * 96 * 8;
+    const work =
+      (ranks * (evaluate(kernel.step, 96 * 96 * 4) + 2 * faceBytes * kernel.packSecondsPerByte)) /
+      (cores * utilization);
+    const expected =
+      hopClasses.reduce(
+        (sum, c) => sum + evaluate((costs[c] as TransportCost).step, faceBytes),
+        0,
+      ) / hopClasses.length;
+    mixing = Math.min(4, Math.max(0.5, (linearRegression(runs).m - work) / expected));
+  }
+  return { ranks, classes: costs, utilization, contention, mixing };
+}

@@ -1,0 +1,101 @@
+/**
+ * Predictions against measurements: runs advection configurations (data path, placement) on
+ * running testbeds, each `repeats` times in rotating order, and compares the median wall time
+ * with the model's prediction; the advisor's regret is the measured time of its pick over the
+ * best measured time, minus one. Used by `vmpath advise --validate` and bench model-accuracy.
+ */
+import { makeParams } from '../apps/advect/params.js';
+import { runAdvect } from '../apps/advect/run.js';
+import { median } from '../bench/stats.js';
+import type { AdvectApp, Prediction } from '../model/predict.js';
+import type { Placed } from '../placement/patterns.js';
+import type { Datapath, Topology } from '../topology/types.js';
+import type { SweepEnv } from './sweep.js';
+
+export interface Case {
+  readonly datapath: Datapath;
+  readonly placement: string;
+  readonly placed: readonly Placed[];
+  readonly predicted: Prediction;
+}
+
+export interface Checked extends Case {
+  /** Median, minimum and maximum measured wall time over the repeats. */
+  readonly measuredS: number;
+  readonly minS: number;
+  readonly maxS: number;
+  readonly runs: number;
+  /** (predicted - measured) / measured. */
+  readonly error: number;
+}
+
+/** Untimed steps before the timed ones, in validation and calibration runs alike: the JIT
+ * has compiled the step's code (fewer leave the first timed steps slow). */
+export const WARMUP_STEPS = 32;
+
+export async function measureCases(
+  env: SweepEnv,
+  testbeds: ReadonlyMap<Datapath, { readonly topology: Topology; readonly id: string }>,
+  app: AdvectApp,
+  cases: readonly Case[],
+  repeats: number,
+  options: { signal?: AbortSignal; onRun?: (c: Case, seconds: number) => void } = {},
+): Promise<Checked[]> {
+  const ranks = app.decomp[0] * app.decomp[1] * app.decomp[2];
+  const params = makeParams(
+    { grid: app.grid, steps: app.steps, decomp: app.decomp, warmup: WARMUP_STEPS },
+    ranks,
+  );
+  const times: number[][] = cases.map(() => []);
+  for (let round = 0; round < repeats; round++)
+    for (let k = 0; k < cases.length; k++) {
+      const i = (k + round) % cases.length; // rotate which case goes first
+      const c = cases[i] as Case;
+      const testbed = testbeds.get(c.datapath);
+      if (!testbed) throw new Error(`no testbed for data path ${c.datapath}`);
+      const { result } = await runAdvect(
+        params,
+        {
+          kind: 'testbed',
+          topology: testbed.topology,
+          id: testbed.id,
+          placement: c.placed.map((p) => ({ rank: p.rank, vm: p.vm })),
+        },
+        {
+          runner: env.runner,
+          execPath: env.execPath,
+          searchPath: env.searchPath,
+          engine: 'vmpath',
+          timeoutMs: 900_000,
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+      );
+      (times[i] as number[]).push(result.totals.wallS);
+      options.onRun?.(c, result.totals.wallS);
+    }
+  return cases.map((c, i) => {
+    const t = times[i] as number[];
+    const measuredS = median(t);
+    return {
+      ...c,
+      measuredS,
+      minS: Math.min(...t),
+      maxS: Math.max(...t),
+      runs: t.length,
+      error: (c.predicted.wallS - measuredS) / measuredS,
+    };
+  });
+}
+
+/** The measured time of the case with the least predicted time, over the least measured. */
+export function regret(checked: readonly Checked[]): {
+  pick: Checked;
+  best: Checked;
+  regret: number;
+} {
+  const byPredicted = [...checked].sort((a, b) => a.predicted.wallS - b.predicted.wallS);
+  const byMeasured = [...checked].sort((a, b) => a.measuredS - b.measuredS);
+  const pick = byPredicted[0] as Checked;
+  const best = byMeasured[0] as Checked;
+  return { pick, best, regret: pick.measuredS / best.measuredS - 1 };
+}
