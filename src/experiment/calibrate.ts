@@ -213,7 +213,11 @@ async function measureRuntime(
     0,
   );
   const levels: RuntimeLevel[] = [];
-  for (const ranks of [...new Set([Math.min(cpus().length, slots), slots])].filter((r) => r >= 2))
+  // As many ranks as cores; every slot; and one level between, at their geometric mean (even).
+  const cores = Math.min(cpus().length, slots);
+  const middle = 2 * Math.round(Math.sqrt(cores * slots) / 2);
+  const counts = [cores, ...(middle > cores && middle < slots ? [middle] : []), slots];
+  for (const ranks of [...new Set(counts)].filter((r) => r >= 2))
     levels.push(await measureLevel(env, record, kernel, ranks, step, signal));
   return levels;
 }
@@ -295,26 +299,7 @@ async function measureLevel(
     };
   }
   const utilization = median(busy);
-  // With more ranks than cores, the kernels of many processes share the caches: a thicker
-  // block costs more per cell than alone. The factor: the time per step that 8x the cells add,
-  // over what the kernel alone would need on the busy cores.
-  let contention = 1;
   const cores = Math.min(ranks, cpus().length);
-  const layout = layouts['inter-host'] ?? layouts['intra-vm'];
-  if (ranks > cores && layout) {
-    step(`runtime: ${ranks} ranks, kernel contention (96x96 faces, blocks 4 and 32 deep)`);
-    const slope = async (depth: number) => {
-      const runs: number[][] = [];
-      for (const steps of [RUNTIME_STEPS[0], RUNTIME_STEPS[2]])
-        runs.push([steps, (await run(layout, 96, steps, depth)).wall]);
-      return linearRegression(runs).m;
-    };
-    const added = (await slope(32)) - (await slope(4));
-    const expected =
-      (ranks * (evaluate(kernel.step, 96 * 96 * 32) - evaluate(kernel.step, 96 * 96 * 4))) /
-      (cores * utilization);
-    contention = Math.min(4, Math.max(1, added / expected));
-  }
   // A pipeline whose hops are of different classes runs slower than its hops' costs add up to
   // (measured here: ranks waiting on one kind of channel while the other is served). The
   // factor: the runtime's time per step in the hybrid layout (pairs in a vm, vms alternating
@@ -339,5 +324,5 @@ async function measureLevel(
       ) / hopClasses.length;
     mixing = Math.min(4, Math.max(0.5, (linearRegression(runs).m - work) / expected));
   }
-  return { ranks, classes: costs, utilization, contention, mixing };
+  return { ranks, classes: costs, utilization, mixing };
 }

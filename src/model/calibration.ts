@@ -40,9 +40,6 @@ export interface RuntimeLevel {
   readonly classes: Partial<Record<MessageClass, TransportCost>>;
   /** Busy share of the machine's cores while the ranks run. */
   readonly utilization: number;
-  /** How much more a cell costs when the ranks' kernels share the cores and caches (1: as
-   * alone). */
-  readonly contention: number;
   /** How much slower the runtime's steps are when a pipeline's hops are of different classes
    * than their homogeneous costs add up to (1: not). */
   readonly mixing: number;
@@ -140,7 +137,6 @@ export const calibrationSchema = z.strictObject({
           'inter-host': cost.optional(),
         }),
         utilization: z.number().gt(0).max(1),
-        contention: z.number().min(1),
         mixing: z.number().positive(),
       }),
     )
@@ -201,7 +197,6 @@ export function runtimeAt(
   cpu: (c: MessageClass, bytes: number) => number;
   transient: (c: MessageClass, bytes: number) => number;
   utilization: number;
-  contention: number;
 } {
   const levels = calibration.runtime;
   const lo = [...levels].reverse().find((l) => l.ranks <= ranks) ?? (levels[0] as RuntimeLevel);
@@ -214,7 +209,6 @@ export function runtimeAt(
     cpu: (c, bytes) => mix(at(lo, c, 'cpu', bytes), at(hi, c, 'cpu', bytes)),
     transient: (c, bytes) => mix(at(lo, c, 'transient', bytes), at(hi, c, 'transient', bytes)),
     utilization: mix(lo.utilization, hi.utilization),
-    contention: mix(lo.contention, hi.contention),
   };
 }
 
@@ -247,14 +241,46 @@ export function costSummary(calibration: Calibration): string {
           )
           .join(
             ', ',
-          )}; cores ${(l.utilization * 100).toFixed(0)}% busy, a cell costs ${l.contention.toFixed(2)}x, mixed classes ${l.mixing.toFixed(2)}x`,
+          )}; cores ${(l.utilization * 100).toFixed(0)}% busy, mixed classes ${l.mixing.toFixed(2)}x`,
     )
     .join('; ');
   return `kernel ${mcells.toFixed(0)} Mcell/s on 1 Mi cells, packing ${(1 / calibration.kernel.packSecondsPerByte / 2 ** 20).toFixed(0)} MiB/s; the runtime's pipeline step and run transient at 64 KiB faces: ${levels}`;
 }
 
-/** The level whose ranks outnumber the cores the most (the machine saturated), if any. */
-export function saturatedLevel(calibration: Calibration): RuntimeLevel | null {
-  const top = calibration.runtime[calibration.runtime.length - 1];
-  return top && top.ranks > calibration.machine.cores ? top : null;
+/** What the machine needs per step when ranks outnumber the cores, for `ranks` ranks:
+ * interpolated between the calibrated levels whose ranks outnumber the cores (below the first,
+ * the first; above the last, the last); null when no level does. */
+export function saturatedAt(
+  calibration: Calibration,
+  ranks: number,
+): { perMessage: (c: MessageClass, bytes: number) => number; mixing: number } | null {
+  const levels = calibration.runtime.filter((l) => l.ranks > calibration.machine.cores);
+  const first = levels[0];
+  if (!first) return null;
+  const lo = [...levels].reverse().find((l) => l.ranks <= ranks) ?? first;
+  const hi = levels.find((l) => l.ranks >= ranks) ?? (levels[levels.length - 1] as RuntimeLevel);
+  const f = hi.ranks === lo.ranks ? 0 : (ranks - lo.ranks) / (hi.ranks - lo.ranks);
+  const mix = (a: number, b: number) => a + f * (b - a);
+  // A level's step is its whole pipeline's: per message, over its ranks - 1 messages.
+  const per = (l: RuntimeLevel, c: MessageClass, bytes: number) =>
+    evaluate(costOf(l, c).step, bytes) / (l.ranks - 1);
+  return {
+    perMessage: (c, bytes) => mix(per(lo, c, bytes), per(hi, c, bytes)),
+    mixing: mix(lo.mixing, hi.mixing),
+  };
 }
+
+/** Seconds per cell of the kernel on a block of `cells`; when ranks share the cores (the
+ * emulated testbed with more ranks than cores), the caches are everyone's: a cell costs at
+ * least what it costs on the largest block calibrated, past the caches. */
+export function secondsPerCell(calibration: Calibration, cells: number, shared: boolean): number {
+  const alone = evaluate(calibration.kernel.step, cells) / cells;
+  if (!shared) return alone;
+  const big = calibration.kernel.step.segments.length
+    ? Math.max(cells, LARGEST_KERNEL_BLOCK)
+    : cells;
+  return Math.max(alone, evaluate(calibration.kernel.step, big) / big);
+}
+
+/** Cells of the largest block `vmpath calibrate` times (256 x 256 x 128). */
+export const LARGEST_KERNEL_BLOCK = 256 * 256 * 128;

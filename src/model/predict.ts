@@ -27,8 +27,14 @@ import { advectTraffic } from '../apps/advect/pattern.js';
 import { classOf, MESSAGE_CLASSES, type MessageClass, type Traffic } from '../placement/classes.js';
 import type { Placed } from '../placement/patterns.js';
 import type { Datapath } from '../topology/types.js';
-import { type Calibration, classModel, costOf, runtimeAt, saturatedLevel } from './calibration.js';
-import { evaluate, segmentAt } from './fit.js';
+import {
+  type Calibration,
+  classModel,
+  runtimeAt,
+  saturatedAt,
+  secondsPerCell,
+} from './calibration.js';
+import { segmentAt } from './fit.js';
 import { type Flow, maxMinRates } from './sharing.js';
 
 export interface Message {
@@ -170,10 +176,11 @@ export function predictAdvect(
   const compute = new Float64Array(ranks);
   const pack = new Float64Array(ranks);
   const runtime = new Float64Array(ranks);
+  const shared = calibration.machine.emulated && ranks > calibration.machine.cores;
   for (let r = 0; r < ranks; r++) {
     const b = blockOf(app.grid, app.decomp, r);
-    compute[r] =
-      evaluate(calibration.kernel.step, b.count[0] * b.count[1] * b.count[2]) * level.contention;
+    const cells = b.count[0] * b.count[1] * b.count[2];
+    compute[r] = cells * secondsPerCell(calibration, cells, shared);
   }
   const incoming: { from: number; time: number }[][] = Array.from({ length: ranks }, () => []);
   const outgoing: number[][] = Array.from({ length: ranks }, () => []);
@@ -221,14 +228,12 @@ export function predictAdvect(
   // When ranks outnumber the cores, the machine's time per step is the runtime's (measured per
   // message end with every slot busy) plus the ranks' kernels and packing over the busy cores.
   const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
-  const saturated = calibration.machine.emulated ? saturatedLevel(calibration) : null;
+  const saturated = calibration.machine.emulated ? saturatedAt(calibration, ranks) : null;
   let machine = 0;
   if (saturated && ranks > calibration.machine.cores) {
-    const ends = 2 * (saturated.ranks - 1);
     let runtimeStep = 0;
     perStep.forEach((m, i) => {
-      const c = classes[i] as MessageClass;
-      runtimeStep += (2 * evaluate(costOf(saturated, c).step, m.bytes)) / ends;
+      runtimeStep += saturated.perMessage(classes[i] as MessageClass, m.bytes);
     });
     const cores = calibration.machine.cores * level.utilization;
     const mixed = new Set(classes).size > 1 ? saturated.mixing : 1;

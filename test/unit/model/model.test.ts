@@ -11,6 +11,8 @@ import {
   checkTopology,
   fingerprint,
   parseCalibration,
+  saturatedAt,
+  secondsPerCell,
 } from '../../../src/model/calibration.js';
 import { evaluate, fitPiecewise } from '../../../src/model/fit.js';
 import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
@@ -52,7 +54,6 @@ export function roundCalibration(overrides: Partial<Calibration> = {}): Calibrat
         ranks: 16,
         classes: { 'inter-host': { cpu: line(0, 0), step: line(0, 0), transient: line(0, 0) } },
         utilization: 1,
-        contention: 1,
         mixing: 1,
       },
     ],
@@ -168,6 +169,54 @@ test('advect prediction: a 2-rank pipeline by hand, and the pipeline fill of P r
   assert.ok(intra.wallS < inter.wallS);
   assert.equal(inter.byClass['inter-host'].messages, 15 * 8);
   assert.equal(intra.byClass['inter-host'].messages, 1 * 8);
+});
+
+test('a shared machine: per-message costs interpolated between levels, kernels over the busy cores', () => {
+  const level = (ranks: number, stepS: number, mixing: number) => ({
+    ranks,
+    classes: {
+      'inter-host': { cpu: line(0, 0), step: line(stepS, 0), transient: line(0, 0) },
+      'intra-vm': { cpu: line(0, 0), step: line(stepS, 0), transient: line(0, 0) },
+    },
+    utilization: 0.5,
+    mixing,
+  });
+  // 4 ranks: 0.3 ms per pipeline step (0.1 ms per message); 16 ranks: 1.5 ms (0.1 ms)
+  const cal = roundCalibration({
+    machine: { cores: 2, emulated: true },
+    runtime: [level(2, 0, 1), level(4, 0.3e-3, 1), level(16, 3e-3, 2)],
+  });
+  const sat = saturatedAt(cal, 10);
+  assert.ok(sat);
+  // per message: 0.1 ms at 4 ranks, 0.2 ms at 16: halfway at 10 ranks
+  assert.ok(Math.abs(sat.perMessage('inter-host', 1000) - 0.15e-3) < 1e-12);
+  assert.ok(Math.abs(sat.mixing - 1.5) < 1e-12);
+  assert.equal(saturatedAt(roundCalibration(), 8), null, 'no level beyond the cores');
+  // 10 ranks inter-node (one class), 100 steps, 1 ms of kernel per rank and step:
+  // 100 x (9 messages x 0.15 ms + 10 x 1 ms / (2 cores x 0.5)) = 100 x 11.35 ms
+  const app = { grid: [100, 100, 1000] as const, steps: 100, decomp: [1, 1, 10] as const };
+  const p = predictAdvect(cal, app, place(paper, 'inter-node', 10), 'iov');
+  assert.equal(p.bound, 'cpu');
+  assert.ok(Math.abs(p.wallS - 1.135) < 1e-9, `${p.wallS}`);
+});
+
+test('a shared machine: a cell costs at least what it costs past the caches', () => {
+  const cal = roundCalibration({
+    kernel: {
+      step: {
+        segments: [
+          { fromBytes: 0, a: 0, g: 0.5e-9 },
+          { fromBytes: 2 ** 21, a: 0, g: 1e-9 },
+        ],
+        error: 0,
+        points: 6,
+      },
+      packSecondsPerByte: 0,
+    },
+  });
+  assert.equal(secondsPerCell(cal, 2 ** 16, false), 0.5e-9);
+  assert.equal(secondsPerCell(cal, 2 ** 16, true), 1e-9);
+  assert.equal(secondsPerCell(cal, 2 ** 23, true), 1e-9);
 });
 
 test('matrix prediction: the slowest rank, messages under sharing', () => {
