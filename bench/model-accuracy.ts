@@ -5,7 +5,7 @@
  * plus shared memory between co-located vms), all built before measuring. Each is calibrated
  * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 48 steps, 8 ranks on
  * 160^3 x 24 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
- * hybrid, optimized), 3 times each in rotating order; medians are compared with the
+ * hybrid, optimized), 5 times each in rotating order; medians are compared with the
  * predictions. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's regret
  * (measured time of its pick over the best measured, per problem) <= 5%.
  */
@@ -37,7 +37,7 @@ const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
   { grid: [96, 96, 96], steps: 48, decomp: [1, 1, 16] },
   { grid: [160, 160, 160], steps: 24, decomp: [1, 1, 8] },
 ];
-const REPEATS = 3;
+const REPEATS = 5;
 
 const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
 const calibrations = new Map<Datapath, Calibration>();
