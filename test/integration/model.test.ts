@@ -51,11 +51,18 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
       );
       for (const level of cal.runtime) {
         assert.deepEqual(Object.keys(level.classes).sort(), ['inter-host', 'inter-vm', 'intra-vm']);
-        for (const fit of Object.values(level.classes).map((c) => c.cpu))
-          assert.ok(
-            evaluate(fit, 4608) > 1e-6 && evaluate(fit, 4608) < 0.01,
-            'runtime CPU per step',
-          );
+        // A single class's figure can sit at the floor (1 us: noise ate the difference once the
+        // kernel is taken out); every one stays below 10 ms, and the busiest level's steps cost.
+        for (const c of Object.values(level.classes))
+          for (const fit of [c.cpu, c.step])
+            assert.ok(evaluate(fit, 4608) >= 1e-6 && evaluate(fit, 4608) < 0.01, 'runtime cost');
+      }
+      const busiest = cal.runtime[cal.runtime.length - 1];
+      assert.ok(
+        Object.values(busiest?.classes ?? {}).some((c) => evaluate(c.step, 73728) > 1e-5),
+        'with every slot busy, a pipeline step costs more than 10 us',
+      );
+      for (const level of cal.runtime) {
         assert.ok(level.utilization > 0.2 && level.utilization <= 1);
       }
       assert.ok(cal.sharing.aggregateBytesPerS > 1e7);
