@@ -27,14 +27,21 @@ const peer = 1 - world.rank;
 const buf = Buffer.alloc(max, world.rank + 1);
 const ack = Buffer.alloc(4);
 
-async function latency(bytes: number): Promise<number> {
-  const iters = latencyIters(bytes);
-  const skip = iters / 10;
-  const view = buf.subarray(0, bytes);
+/** Runs `round` iters + skip times after a barrier; milliseconds of the last `iters`. */
+async function timed(iters: number, skip: number, round: () => Promise<unknown>): Promise<number> {
   let start = 0;
   await world.barrier();
   for (let i = 0; i < iters + skip; i++) {
     if (i === skip) start = performance.now();
+    await round();
+  }
+  return performance.now() - start;
+}
+
+async function latency(bytes: number): Promise<number> {
+  const iters = latencyIters(bytes);
+  const view = buf.subarray(0, bytes);
+  const ms = await timed(iters, iters / 10, async () => {
     if (world.rank === 0) {
       await world.send(view, peer, 1);
       await world.recv(peer, 1, view);
@@ -42,18 +49,14 @@ async function latency(bytes: number): Promise<number> {
       await world.recv(peer, 1, view);
       await world.send(view, peer, 1);
     }
-  }
-  return ((performance.now() - start) * 1000) / (2 * iters);
+  });
+  return (ms * 1000) / (2 * iters);
 }
 
 async function bandwidth(bytes: number): Promise<number> {
   const iters = bwIters(bytes);
-  const skip = iters / 5;
   const view = buf.subarray(0, bytes);
-  let start = 0;
-  await world.barrier();
-  for (let i = 0; i < iters + skip; i++) {
-    if (i === skip) start = performance.now();
+  const ms = await timed(iters, iters / 5, async () => {
     if (world.rank === 0) {
       await world.waitAll(Array.from({ length: WINDOW }, () => world.isend(view, peer, 100)));
       await world.recv(peer, 101, ack);
@@ -61,9 +64,8 @@ async function bandwidth(bytes: number): Promise<number> {
       await world.waitAll(Array.from({ length: WINDOW }, () => world.irecv(peer, 100, view)));
       await world.send(ack, peer, 101);
     }
-  }
-  const seconds = (performance.now() - start) / 1000;
-  return (bytes * WINDOW * iters) / seconds / (1024 * 1024);
+  });
+  return (bytes * WINDOW * iters) / (ms / 1000) / (1024 * 1024);
 }
 
 // JavaScript warms up (the JIT compiles the loops) before the first size is timed; C needs not.
