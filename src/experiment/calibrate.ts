@@ -192,15 +192,23 @@ export function measureKernel(): Calibration['kernel'] {
   return { step: fitPiecewise(points), packSecondsPerByte: packSeconds / packBytes };
 }
 
-/** Face sizes of the runtime runs (cells on a side): 2, 72 and 512 KiB faces; three lengths of
- * run, whose line gives the cost per step and the cost of a run beyond its steps. */
-const RUNTIME_FACES = [16, 96, 256] as const;
-const RUNTIME_STEPS = [16, 48, 96] as const;
+/** Face sizes of the runtime runs (cells on a side): 2, 72 and 242 KiB faces, below the local
+ * transport's inline limit (ring.ts INLINE_BYTES: the payload goes on the Unix socket), 512 KiB
+ * and 1 MiB above it (the payload goes through a shared-memory ring): the cost changes its slope
+ * there, and each side gets points of its own (at 16 ranks here, an intra-vm step with 200 KiB
+ * faces: 1.5 ms from these points, 0.7 ms from a line through 72 and 512 KiB). Two lengths of
+ * run, long enough to reach the steady steps (a 96^3 pipeline of 16 ranks: 2.5 ms a step over
+ * 48 steps, 1.7 over 192): the line through them gives the cost per step and the cost of a
+ * run beyond its steps. */
+const RUNTIME_FACES = [16, 96, 176, 256, 362] as const;
+const RUNTIME_STEPS = [48, 192] as const;
+/** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
+const RUNTIME_FIT_POINTS = 2;
 
 /** The runtime's cost beyond the kernel and packing, with as many ranks as cores and with
  * every slot busy: the pipeline on thin blocks with every neighbour in the same vm, in the
  * other vm of the host, or on the other host (the data path's own channels for each class),
- * three face sizes and three run lengths each; and the busy share of the cores. */
+ * five face sizes and two run lengths each; and the busy share of the cores. */
 async function measureRuntime(
   env: SweepEnv,
   record: TestbedRecord,
@@ -266,7 +274,7 @@ async function measureLevel(
     const transientPoints: Point[] = [];
     for (const side of RUNTIME_FACES) {
       step(`runtime: ${ranks} ranks, ${transport} neighbours, ${side}x${side} faces`);
-      // Runs of three lengths: a line through (steps, time) gives the time per step (slope)
+      // Runs of two lengths: a line through (steps, time) gives the time per step (slope)
       // and what a run costs beyond its steps (intercept: the pipeline's skew, the first
       // steps after the barrier); the same for the ranks' CPU.
       const runs: { steps: number; cpu: number; wall: number }[] = [];
@@ -291,11 +299,11 @@ async function measureLevel(
       transientPoints.push({ bytes: faceBytes, seconds: Math.max(wall.b, 1e-6) });
       busy.push(share);
     }
-    // One run per size and length: each segment on three points at least.
+    // One run per size and length: each segment on two face sizes at least.
     costs[transport] = {
-      cpu: fitPiecewise(cpuPoints, 3),
-      step: fitPiecewise(stepPoints, 3),
-      transient: fitPiecewise(transientPoints, 3),
+      cpu: fitPiecewise(cpuPoints, RUNTIME_FIT_POINTS),
+      step: fitPiecewise(stepPoints, RUNTIME_FIT_POINTS),
+      transient: fitPiecewise(transientPoints, RUNTIME_FIT_POINTS),
     };
   }
   const utilization = median(busy);
@@ -311,8 +319,7 @@ async function measureLevel(
     step(`runtime: ${ranks} ranks, mixed classes (hybrid layout, 96x96 faces)`);
     const runs: number[][] = [];
     const slots = hybrid.map((p) => ({ rank: p.rank, vm: p.vm }));
-    for (const steps of [RUNTIME_STEPS[0], RUNTIME_STEPS[2]])
-      runs.push([steps, (await run(slots, 96, steps)).wall]);
+    for (const steps of RUNTIME_STEPS) runs.push([steps, (await run(slots, 96, steps)).wall]);
     const faceBytes = 96 * 96 * 8;
     const work =
       (ranks * (evaluate(kernel.step, 96 * 96 * 4) + 2 * faceBytes * kernel.packSecondsPerByte)) /

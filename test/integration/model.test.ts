@@ -53,9 +53,15 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
         assert.deepEqual(Object.keys(level.classes).sort(), ['inter-host', 'inter-vm', 'intra-vm']);
         // A single class's figure can sit at the floor (1 us: noise ate the difference once the
         // kernel is taken out); every one stays below 10 ms, and the busiest level's steps cost.
-        for (const c of Object.values(level.classes))
-          for (const fit of [c.cpu, c.step])
-            assert.ok(evaluate(fit, 4608) >= 1e-6 && evaluate(fit, 4608) < 0.01, 'runtime cost');
+        // (A fit through points at the floor may land a rounding error below it.)
+        for (const [name, c] of Object.entries(level.classes))
+          for (const [part, fit] of Object.entries({ cpu: c.cpu, step: c.step })) {
+            const seconds = evaluate(fit, 4608);
+            assert.ok(
+              seconds > 0.999e-6 && seconds < 0.01,
+              `${level.ranks} ranks, ${name} ${part}: ${seconds} s at 4608 B; segments ${JSON.stringify(fit.segments)}`,
+            );
+          }
       }
       const busiest = cal.runtime[cal.runtime.length - 1];
       assert.ok(
