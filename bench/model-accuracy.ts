@@ -16,14 +16,12 @@ import { join } from 'node:path';
 import type { Triple } from '../src/apps/advect/params.js';
 import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
-import { formatTable } from '../src/cli/table.js';
+import { formatValidation } from '../src/cli/format-model.js';
 import { newId } from '../src/core/ids.js';
 import { calibrate } from '../src/experiment/calibrate.js';
-import { type Case, type Checked, measureCases, regret } from '../src/experiment/validate.js';
-import { NAMED_PLACEMENTS } from '../src/model/advise.js';
+import { type Checked, measureCases, regret } from '../src/experiment/validate.js';
+import { advise } from '../src/model/advise.js';
 import { type Calibration, costSummary } from '../src/model/calibration.js';
-import { predictAdvect } from '../src/model/predict.js';
-import { placeFor } from '../src/placement/mapping.js';
 import { down, up } from '../src/testbed/lifecycle.js';
 import { TestbedState } from '../src/testbed/state.js';
 import { presetSpec } from '../src/topology/presets.js';
@@ -34,7 +32,6 @@ import { env, requireRoot, verdict } from './support.js';
 requireRoot('model-accuracy');
 
 const DATAPATHS: readonly Datapath[] = ['bridged', 'iov', 'shm'];
-const PLACEMENTS = [...NAMED_PLACEMENTS, 'optimized'];
 const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
   { grid: [96, 96, 96], steps: 192, decomp: [1, 1, 16] },
   { grid: [160, 160, 160], steps: 96, decomp: [1, 1, 8] },
@@ -42,7 +39,7 @@ const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
 const REPEATS = 5;
 
 const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
-const calibrations = new Map<Datapath, Calibration>();
+const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
 const checked: { problem: string; rows: Checked[] }[] = [];
 try {
   for (const datapath of DATAPATHS) {
@@ -57,30 +54,22 @@ try {
     const calibration = await calibrate(env, record, {
       onStep: (text) => process.stderr.write(`calibrate ${datapath}: ${text}\n`),
     });
-    calibrations.set(datapath, calibration);
-    writeFileSync(join(env.stateDir, `calibration-${datapath}.json`), JSON.stringify(calibration));
+    const source = join(env.stateDir, `calibration-${datapath}.json`);
+    writeFileSync(source, JSON.stringify(calibration));
+    calibrations.set(datapath, { calibration, source });
   }
+  // The advisor's own candidates: every data path with the named placements and the optimized.
+  const { topology } = testbeds.get(DATAPATHS[0] as Datapath) as { topology: Topology };
   for (const app of PROBLEMS) {
     const ranks = app.decomp[0] * app.decomp[1] * app.decomp[2];
-    const traffic = advectTraffic(app.grid, app.decomp, app.steps);
-    const cases: Case[] = [];
-    for (const [datapath, { topology }] of testbeds)
-      for (const placement of PLACEMENTS) {
-        const placed = placeFor(topology, placement, ranks, traffic);
-        cases.push({
-          datapath,
-          placement,
-          placed,
-          predicted: predictAdvect(
-            calibrations.get(datapath) as Calibration,
-            app,
-            placed,
-            datapath,
-          ),
-        });
-      }
+    const workload = {
+      kind: 'advect' as const,
+      app,
+      traffic: advectTraffic(app.grid, app.decomp, app.steps),
+    };
+    const { ranked } = advise(topology, calibrations, workload, ranks);
     const problem = `${ranks} ranks ${app.grid.join('x')}x${app.steps}`;
-    const rows = await measureCases(env, testbeds, app, cases, REPEATS, {
+    const rows = await measureCases(env, testbeds, app, ranked, REPEATS, {
       onRun: (c, s) =>
         process.stderr.write(
           `${problem} ${c.datapath} ${c.placement}: ${(s * 1000).toFixed(1)} ms\n`,
@@ -92,23 +81,9 @@ try {
   for (const { id } of testbeds.values()) await down(env, id);
 }
 
-const ms = (s: number) => (s * 1000).toFixed(1);
-const table: string[][] = [];
 for (const { problem, rows } of checked)
-  for (const r of rows)
-    table.push([
-      problem,
-      r.datapath,
-      r.placement,
-      ms(r.predicted.wallS),
-      ms(r.measuredS),
-      `${ms(r.minS)}-${ms(r.maxS)}`,
-      `${(r.error * 100).toFixed(1)}`,
-    ]);
-process.stdout.write(
-  `${formatTable(['problem', 'data path', 'placement', 'predicted ms', 'measured ms (median)', 'min-max ms', 'error %'], table)}\n\n`,
-);
-for (const [datapath, c] of calibrations)
+  process.stdout.write(`${problem}, by predicted time:\n${formatValidation(rows)}\n\n`);
+for (const [datapath, { calibration: c }] of calibrations)
   process.stdout.write(
     `${datapath}: ${costSummary(c)}; ${Object.entries(c.classes)
       .map(([k, m]) => `${k} fit error ${(m.latency.error * 100).toFixed(0)}%`)
@@ -117,13 +92,7 @@ for (const [datapath, c] of calibrations)
       )}; ${c.sharing.pairs} pairs share ${(c.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s\n`,
   );
 const errors = checked.flatMap(({ rows }) => rows.map((r) => Math.abs(r.error)));
-const regrets = checked.map(({ problem, rows }) => {
-  const r = regret(rows);
-  process.stdout.write(
-    `${problem}: advisor picks ${r.pick.datapath} ${r.pick.placement} (measured ${ms(r.pick.measuredS)} ms); best measured ${r.best.datapath} ${r.best.placement} (${ms(r.best.measuredS)} ms); regret ${(r.regret * 100).toFixed(1)}%\n`,
-  );
-  return r.regret;
-});
+const regrets = checked.map(({ rows }) => regret(rows).regret);
 process.stdout.write(
   `${errors.length} configurations, ${REPEATS} runs each in rotating order; medians\n`,
 );

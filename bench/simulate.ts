@@ -11,8 +11,8 @@ import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
 import { newId } from '../src/core/ids.js';
 import { calibrate } from '../src/experiment/calibrate.js';
-import { type Case, measureCases } from '../src/experiment/validate.js';
-import { NAMED_PLACEMENTS } from '../src/model/advise.js';
+import { measureCases } from '../src/experiment/validate.js';
+import { type Candidate, NAMED_PLACEMENTS } from '../src/model/advise.js';
 import { type AdvectApp, predictAdvect } from '../src/model/predict.js';
 import { asRealCluster, clusterTopology } from '../src/model/simulate.js';
 import { placeFor } from '../src/placement/mapping.js';
@@ -38,11 +38,11 @@ try {
     onStep: (text) => process.stderr.write(`calibrate: ${text}\n`),
   });
   const placed = place(topology, 'hybrid', 16);
-  const c: Case = {
+  const c: Candidate = {
     datapath: 'iov',
     placement: 'hybrid',
     placed,
-    predicted: predictAdvect(calibration, reference, placed, 'iov'),
+    prediction: predictAdvect(calibration, reference, placed, 'iov'),
   };
   const [measured] = await measureCases(
     env,

@@ -202,6 +202,8 @@ export function measureKernel(): Calibration['kernel'] {
  * run beyond its steps. */
 const RUNTIME_FACES = [16, 96, 176, 256, 362] as const;
 const RUNTIME_STEPS = [48, 192] as const;
+/** Cells along the pipeline of each rank's thin block in the runtime runs. */
+const RUNTIME_DEPTH = 4;
 /** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
 const RUNTIME_FIT_POINTS = 2;
 
@@ -246,9 +248,19 @@ async function measureLevel(
     layouts[c] = Array.from({ length: ranks }, (_, rank) => ({ rank, vm: rank % 2 ? b : a }));
   const costs: Partial<Record<MessageClass, TransportCost>> = {};
   const busy: number[] = [];
-  const run = async (placement: RankSlot[], side: number, steps: number, depth = 4) => {
+  const cores = Math.min(ranks, cpus().length);
+  // A rank's kernel and packing per step on a thin block with faces of `side` cells a side.
+  const work = (side: number) =>
+    evaluate(kernel.step, side * side * RUNTIME_DEPTH) +
+    2 * side * side * 8 * kernel.packSecondsPerByte;
+  const run = async (placement: RankSlot[], side: number, steps: number) => {
     const params = makeParams(
-      { grid: [side, side, ranks * depth], steps, decomp: [1, 1, ranks], warmup: WARMUP_STEPS },
+      {
+        grid: [side, side, ranks * RUNTIME_DEPTH],
+        steps,
+        decomp: [1, 1, ranks],
+        warmup: WARMUP_STEPS,
+      },
       ranks,
     );
     const { result } = await runAdvect(
@@ -283,19 +295,13 @@ async function measureLevel(
       const wall = linearRegression(runs.map((r) => [r.steps, r.wall]));
       const cpu = linearRegression(runs.map((r) => [r.steps, r.cpu / ranks]));
       const faceBytes = side * side * 8;
-      const own =
-        cpu.m - evaluate(kernel.step, side * side * 4) - 2 * faceBytes * kernel.packSecondsPerByte;
-      cpuPoints.push({ bytes: faceBytes, seconds: Math.max(own, 1e-6) });
+      cpuPoints.push({ bytes: faceBytes, seconds: Math.max(cpu.m - work(side), 1e-6) });
       // The machine's time per step for the runtime: the rest once the ranks' kernel and
       // packing, spread over the busy cores, are taken out.
-      const cores = Math.min(ranks, cpus().length);
       const longest = runs[runs.length - 1] as (typeof runs)[number];
       const share = Math.min(1, longest.cpu / (cores * longest.wall));
-      const work =
-        (ranks *
-          (evaluate(kernel.step, side * side * 4) + 2 * faceBytes * kernel.packSecondsPerByte)) /
-        (cores * share);
-      stepPoints.push({ bytes: faceBytes, seconds: Math.max(wall.m - work, 1e-6) });
+      const machine = (ranks * work(side)) / (cores * share);
+      stepPoints.push({ bytes: faceBytes, seconds: Math.max(wall.m - machine, 1e-6) });
       transientPoints.push({ bytes: faceBytes, seconds: Math.max(wall.b, 1e-6) });
       busy.push(share);
     }
@@ -307,7 +313,6 @@ async function measureLevel(
     };
   }
   const utilization = median(busy);
-  const cores = Math.min(ranks, cpus().length);
   // A pipeline whose hops are of different classes runs slower than its hops' costs add up to
   // (measured here: ranks waiting on one kind of channel while the other is served). The
   // factor: the runtime's time per step in the hybrid layout (pairs in a vm, vms alternating
@@ -321,15 +326,13 @@ async function measureLevel(
     const slots = hybrid.map((p) => ({ rank: p.rank, vm: p.vm }));
     for (const steps of RUNTIME_STEPS) runs.push([steps, (await run(slots, 96, steps)).wall]);
     const faceBytes = 96 * 96 * 8;
-    const work =
-      (ranks * (evaluate(kernel.step, 96 * 96 * 4) + 2 * faceBytes * kernel.packSecondsPerByte)) /
-      (cores * utilization);
+    const machine = (ranks * work(96)) / (cores * utilization);
     const expected =
       hopClasses.reduce(
         (sum, c) => sum + evaluate((costs[c] as TransportCost).step, faceBytes),
         0,
       ) / hopClasses.length;
-    mixing = Math.min(4, Math.max(0.5, (linearRegression(runs).m - work) / expected));
+    mixing = Math.min(4, Math.max(0.5, (linearRegression(runs).m - machine) / expected));
   }
   return { ranks, classes: costs, utilization, mixing };
 }

@@ -7,19 +7,12 @@
 import { makeParams } from '../apps/advect/params.js';
 import { runAdvect } from '../apps/advect/run.js';
 import { median } from '../bench/stats.js';
-import type { AdvectApp, Prediction } from '../model/predict.js';
-import type { Placed } from '../placement/patterns.js';
+import type { Candidate } from '../model/advise.js';
+import type { AdvectApp } from '../model/predict.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import type { SweepEnv } from './sweep.js';
 
-export interface Case {
-  readonly datapath: Datapath;
-  readonly placement: string;
-  readonly placed: readonly Placed[];
-  readonly predicted: Prediction;
-}
-
-export interface Checked extends Case {
+export interface Checked extends Candidate {
   /** Median, minimum and maximum measured wall time over the repeats. */
   readonly measuredS: number;
   readonly minS: number;
@@ -37,9 +30,9 @@ export async function measureCases(
   env: SweepEnv,
   testbeds: ReadonlyMap<Datapath, { readonly topology: Topology; readonly id: string }>,
   app: AdvectApp,
-  cases: readonly Case[],
+  cases: readonly Candidate[],
   repeats: number,
-  options: { signal?: AbortSignal; onRun?: (c: Case, seconds: number) => void } = {},
+  options: { signal?: AbortSignal; onRun?: (c: Candidate, seconds: number) => void } = {},
 ): Promise<Checked[]> {
   const ranks = app.decomp[0] * app.decomp[1] * app.decomp[2];
   const params = makeParams(
@@ -50,7 +43,7 @@ export async function measureCases(
   for (let round = 0; round < repeats; round++)
     for (let k = 0; k < cases.length; k++) {
       const i = (k + round) % cases.length; // rotate which case goes first
-      const c = cases[i] as Case;
+      const c = cases[i] as Candidate;
       const testbed = testbeds.get(c.datapath);
       if (!testbed) throw new Error(`no testbed for data path ${c.datapath}`);
       const { result } = await runAdvect(
@@ -82,7 +75,7 @@ export async function measureCases(
       minS: Math.min(...t),
       maxS: Math.max(...t),
       runs: t.length,
-      error: (c.predicted.wallS - measuredS) / measuredS,
+      error: (c.prediction.wallS - measuredS) / measuredS,
     };
   });
 }
@@ -93,7 +86,7 @@ export function regret(checked: readonly Checked[]): {
   best: Checked;
   regret: number;
 } {
-  const byPredicted = [...checked].sort((a, b) => a.predicted.wallS - b.predicted.wallS);
+  const byPredicted = [...checked].sort((a, b) => a.prediction.wallS - b.prediction.wallS);
   const byMeasured = [...checked].sort((a, b) => a.measuredS - b.measuredS);
   const pick = byPredicted[0] as Checked;
   const best = byMeasured[0] as Checked;

@@ -34,7 +34,7 @@ import {
   saturatedAt,
   secondsPerCell,
 } from './calibration.js';
-import { segmentAt } from './fit.js';
+import { type Segment, segmentAt } from './fit.js';
 import { type Flow, maxMinRates } from './sharing.js';
 
 export interface Message {
@@ -87,23 +87,20 @@ export function messageTimes(
       throw new RangeError(`message ${m.from} -> ${m.to} outside ${placement.length} ranks`);
     return classOf(a, b);
   });
+  const segments = messages.map((m, i) =>
+    segmentAt(classModel(calibration, classes[i] as MessageClass, source).latency, m.bytes),
+  );
   const flows: Flow[] = messages.map((m, i) => {
-    const seg = segmentAt(
-      classModel(calibration, classes[i] as MessageClass, source).latency,
-      m.bytes,
-    );
+    const g = (segments[i] as Segment).g;
     return {
       resources: resourcesOf(datapath, placement[m.from] as Placed, placement[m.to] as Placed),
-      cap: seg.g > 0 ? 1 / seg.g : Number.POSITIVE_INFINITY,
+      cap: g > 0 ? 1 / g : Number.POSITIVE_INFINITY,
     };
   });
   const rates = maxMinRates(flows, capacities(calibration, placement));
   const seconds = new Float64Array(messages.length);
   messages.forEach((m, i) => {
-    const seg = segmentAt(
-      classModel(calibration, classes[i] as MessageClass, source).latency,
-      m.bytes,
-    );
+    const seg = segments[i] as Segment;
     const rate = rates[i] as number;
     seconds[i] = seg.a + (Number.isFinite(rate) && rate > 0 ? m.bytes / rate : seg.g * m.bytes);
   });

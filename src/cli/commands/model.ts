@@ -10,11 +10,10 @@ import { join } from 'node:path';
 import { type Command, Option } from 'commander';
 import { makeParams, parseDims, type Triple } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
-import { median } from '../../bench/stats.js';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { calibrate } from '../../experiment/calibrate.js';
-import { measureCases, regret } from '../../experiment/validate.js';
+import { measureCases } from '../../experiment/validate.js';
 import { advise, type Candidate, NAMED_PLACEMENTS, type Workload } from '../../model/advise.js';
 import {
   type Calibration,
@@ -33,7 +32,9 @@ import { preflight } from '../../testbed/preflight.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { Datapath, Topology } from '../../topology/types.js';
 import type { CliContext } from '../context.js';
+import { formatValidation, ms } from '../format-model.js';
 import { loadTopology } from '../load.js';
+import { wholeNumber } from '../numbers.js';
 import { formatTable } from '../table.js';
 import { interruptible, recordOf } from '../testbeds.js';
 
@@ -54,13 +55,6 @@ export function loadCalibrations(
     }
     return { calibration: parseCalibration(raw, file), source: file };
   });
-}
-
-function wholeNumber(text: string | undefined, field: string, min = 1): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < min)
-    throw invalidField('E_CLI_USAGE', field, text ?? '(none)', `a whole number >= ${min}`);
-  return n;
 }
 
 interface AppFlags {
@@ -86,8 +80,6 @@ function advectOf(flags: AppFlags, n?: number): { grid: Triple; steps: number; d
   makeParams({ grid, steps, decomp }, decomp[0] * decomp[1] * decomp[2]);
   return { grid, steps, decomp };
 }
-
-const ms = (s: number) => (s * 1000).toFixed(1);
 
 function predictionRow(p: Prediction): string[] {
   return [ms(p.wallS), ms(p.computeS), ms(p.packS), ms(p.commS)];
@@ -139,12 +131,7 @@ async function validateAdvice(
         { ...ctx, execPath: process.execPath },
         testbeds,
         app,
-        chosen.map((c) => ({
-          datapath: c.datapath,
-          placement: c.placement,
-          placed: c.placed,
-          predicted: c.prediction,
-        })),
+        chosen,
         repeats,
         {
           signal,
@@ -155,25 +142,7 @@ async function validateAdvice(
       for (const { id } of testbeds.values()) await down(ctx, id);
     }
   });
-  const r = regret(checked);
-  const errors = checked.map((c) => Math.abs(c.error));
-  ctx.out(
-    [
-      formatTable(
-        ['data path', 'placement', 'predicted ms', 'measured ms', 'min-max ms', 'error %'],
-        checked.map((c) => [
-          c.datapath,
-          c.placement,
-          ms(c.predicted.wallS),
-          ms(c.measuredS),
-          `${ms(c.minS)}-${ms(c.maxS)}`,
-          (c.error * 100).toFixed(1),
-        ]),
-      ),
-      `median absolute error ${(median(errors) * 100).toFixed(1)}%, worst ${(Math.max(...errors) * 100).toFixed(1)}% (${repeats} runs each, medians)`,
-      `advisor's pick ${r.pick.datapath} ${r.pick.placement}: measured ${ms(r.pick.measuredS)} ms; best measured ${r.best.datapath} ${r.best.placement}: ${ms(r.best.measuredS)} ms; regret ${(r.regret * 100).toFixed(1)}%`,
-    ].join('\n'),
-  );
+  ctx.out(formatValidation(checked));
 }
 
 // The application's options, shared by predict, advise and simulate.

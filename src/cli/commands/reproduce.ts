@@ -13,6 +13,7 @@ import { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
 import { preflight } from '../../testbed/preflight.js';
 import type { CliContext } from '../context.js';
+import { wholeNumber } from '../numbers.js';
 import { writeReport } from './report.js';
 import { sweepWithProgress } from './sweep.js';
 
@@ -39,9 +40,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       const base = flags.quick ? REPRODUCE_SIZES.quick : REPRODUCE_SIZES.default;
       const grid = flags.grid ?? base.grid;
       parseDims(grid, '--grid');
-      const steps = flags.steps === undefined ? base.steps : Number(flags.steps);
-      if (!Number.isInteger(steps) || steps < 1)
-        throw invalidField('E_CLI_USAGE', '--steps', flags.steps, 'a whole number >= 1');
+      const steps = flags.steps === undefined ? base.steps : wholeNumber(flags.steps, '--steps');
       const rate = Number(flags.rate);
       if (!Number.isFinite(rate) || rate < 0)
         throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: unshaped)');

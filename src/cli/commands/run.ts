@@ -12,6 +12,7 @@ import { parseSeconds } from '../../core/units.js';
 import { PATTERNS } from '../../placement/patterns.js';
 import type { MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
+import { wholeNumber } from '../numbers.js';
 import { placementOf } from '../placement-options.js';
 import { formatTable } from '../table.js';
 import { interruptible, recordOf } from '../testbeds.js';
@@ -102,11 +103,11 @@ export function runCommands(program: Command, ctx: CliContext): void {
       const decomp = parseDims(flags.decomp, '--decomp');
       const params = makeParams({
         grid: parseDims(flags.grid, '--grid'),
-        steps: parseInteger(flags.steps, '--steps'),
+        steps: wholeNumber(flags.steps, '--steps', 1, 'E_APP_INPUT'),
         decomp,
         velocity: parseVelocity(flags.velocity ?? '1,1,1'),
         ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
-        warmup: parseWhole(flags.warmup, '--warmup'),
+        warmup: wholeNumber(flags.warmup, '--warmup', 0, 'E_APP_INPUT'),
       });
       const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
       let target: RunTarget;
@@ -159,20 +160,6 @@ export function runCommands(program: Command, ctx: CliContext): void {
         ctx.out(JSON.stringify({ ...outcome.result, matrix: outcome.matrix }, null, 2));
       else ctx.out(formatAdvect(outcome.result, where, outcome.matrix));
     });
-}
-
-function parseInteger(text: string, field: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 1)
-    throw invalidField('E_APP_INPUT', field, text, 'a whole number >= 1');
-  return value;
-}
-
-function parseWhole(text: string, field: string): number {
-  const value = Number(text);
-  if (!Number.isInteger(value) || value < 0)
-    throw invalidField('E_APP_INPUT', field, text, 'a whole number >= 0');
-  return value;
 }
 
 function parseNumber(text: string, field: string): number {
