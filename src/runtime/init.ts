@@ -83,6 +83,9 @@ export function ringPrefix(token: string): string {
 
 /** Default busy-polling time (microseconds) when ranks do not outnumber this machine's cores. */
 export const DEFAULT_SPIN_US = 5000;
+/** Attempts of rank 0 to listen at a rendezvous port in use (50 ms apart), under an external
+ * launcher. */
+const LISTEN_TRIES = 40;
 
 /** How long a rank busy-polls for messages (comm.ts): VMPATH_SPIN_US if set; else none when
  * the ranks on this machine (VMPATH_LOCAL_SIZE from the launcher, or Open MPI's local size)
@@ -172,7 +175,19 @@ export async function init(options: InitOptions = {}): Promise<World> {
         onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
         onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
       });
-      await hosted.listen(parseRendezvous(rendezvous));
+      // The other ranks may already be retrying their connections; one of them can, for a
+      // moment, hold the port itself (a connection to itself: RendezvousClient drops it).
+      const where = parseRendezvous(rendezvous);
+      for (let tries = 1; ; tries++) {
+        try {
+          await hosted.listen(where);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= LISTEN_TRIES)
+            throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
     }
     const joined = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
     client = joined.client;

@@ -228,9 +228,24 @@ export class RendezvousClient {
         clearTimeout(timer);
         reject(new Error(`cannot reach the rendezvous ${address}: ${error.message}`));
       });
-      socket.once('connect', () =>
-        writeLine(socket, { token, info: info as unknown as Record<string, unknown> }),
-      );
+      socket.once('connect', () => {
+        // With nothing listening yet, a connection to a local port in the ephemeral range can be
+        // given that very port as its own and connect to itself (TCP's simultaneous open),
+        // holding the port rank 0 is about to listen on: let go of it and try again.
+        if (
+          'port' in where &&
+          socket.localPort === socket.remotePort &&
+          socket.localAddress === socket.remoteAddress
+        ) {
+          clearTimeout(timer);
+          socket.destroy();
+          reject(
+            new Error(`cannot reach the rendezvous ${address}: ECONNREFUSED (connected to itself)`),
+          );
+          return;
+        }
+        writeLine(socket, { token, info: info as unknown as Record<string, unknown> });
+      });
       readLines(
         socket,
         (message) => {
