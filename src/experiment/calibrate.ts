@@ -5,10 +5,13 @@
  * vms of host 0; inter-host: the first vm of host 0 and of host 1), the runtime's OSU ping-pong
  * and windowed bandwidth curves from 8 B to 4 MiB, fitted piecewise (one-way time, and time per
  * message when streaming); the stream bandwidth of one cross-host pair alone and of all the
- * study's concurrent pairs (the capacity they share); and the advection kernel's time per cell
- * and the faces' packing time per byte, from a 2-rank run in one vm.
+ * study's concurrent pairs (the capacity they share); the advection kernel's time per cell
+ * and the faces' packing time per byte, in this process, and the kernel's time when as many
+ * processes as a level's ranks share the cores; and the runtime's own cost per level of core
+ * sharing (measureRuntime).
  */
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { linearRegression } from 'simple-statistics';
 import { BlockMemory, faceCells } from '../apps/advect/kernel.js';
 import { makeParams, type Triple } from '../apps/advect/params.js';
@@ -24,11 +27,12 @@ import {
   CALIBRATION_VERSION,
   type Calibration,
   type ClassModel,
+  cellSeconds,
   fingerprint,
   type RuntimeLevel,
   type TransportCost,
 } from '../model/calibration.js';
-import { evaluate, fitPiecewise, type Point } from '../model/fit.js';
+import { evaluate, fitPiecewise, type PiecewiseFit, type Point } from '../model/fit.js';
 import { classOf, type MessageClass } from '../placement/classes.js';
 import { type Placed, place } from '../placement/patterns.js';
 import type { RankSlot } from '../runtime/launcher.js';
@@ -123,8 +127,15 @@ export async function calibrate(
     ...(signal ? { signal } : {}),
   });
   step('kernel: one step of blocks of 32 Ki to 8 Mi cells, and packing, in this process');
-  const kernel = measureKernel();
-  const runtime = await measureRuntime(env, record, kernel, step, signal);
+  const counts = levelRanks(record);
+  const shared = await measureSharedKernel(
+    env,
+    counts.filter((r) => r > cpus().length),
+    step,
+    signal,
+  );
+  const kernel = { ...measureKernel(), shared };
+  const runtime = await measureRuntime(env, record, kernel, counts, step, signal);
   return {
     version: CALIBRATION_VERSION,
     topology: {
@@ -215,20 +226,82 @@ async function measureRuntime(
   env: SweepEnv,
   record: TestbedRecord,
   kernel: Calibration['kernel'],
+  counts: readonly number[],
   step: (text: string) => void,
   signal: AbortSignal | undefined,
 ): Promise<Calibration['runtime']> {
+  const levels: RuntimeLevel[] = [];
+  for (const ranks of counts)
+    levels.push(await measureLevel(env, record, kernel, ranks, step, signal));
+  return levels;
+}
+
+/** The rank counts calibration measures at: as many as cores; every slot; and one level
+ * between, at their geometric mean (even); 2 at least. */
+export function levelRanks(record: TestbedRecord): number[] {
   const slots = record.topology.hosts.reduce(
     (n, h) => n + h.vms.reduce((m, v) => m + v.slots, 0),
     0,
   );
-  const levels: RuntimeLevel[] = [];
-  // As many ranks as cores; every slot; and one level between, at their geometric mean (even).
   const cores = Math.min(cpus().length, slots);
   const middle = 2 * Math.round(Math.sqrt(cores * slots) / 2);
   const counts = [cores, ...(middle > cores && middle < slots ? [middle] : []), slots];
-  for (const ranks of [...new Set(counts)].filter((r) => r >= 2))
-    levels.push(await measureLevel(env, record, kernel, ranks, step, signal));
+  return [...new Set(counts)].filter((r) => r >= 2);
+}
+
+const PROBE = fileURLToPath(new URL('../apps/advect/kernel-probe.js', import.meta.url));
+/** Slabs as pipelines cut them, 32 Ki to 4 Mi cells. */
+const SHARED_BLOCKS: readonly Triple[] = [
+  [64, 64, 8],
+  [96, 96, 8],
+  [128, 128, 16],
+  [160, 160, 20],
+  [256, 256, 16],
+  [256, 256, 64],
+];
+/** How long the processes of one probe step together, and the head start they get to be up. */
+const PROBE_WINDOW_MS = 800;
+const PROBE_START_MS = 1500;
+
+/** The kernel when `ranks` processes share the cores, each giving up its core after a step as
+ * ranks do (kernel-probe.ts): per block, the median over the processes of the CPU seconds of a
+ * step. With 16 processes on 2 cores here, a 160 x 160 x 20 block costs 1.6 times its cost
+ * alone, a 256 x 256 x 8 one 1.1 times: the caches are everyone's. */
+async function measureSharedKernel(
+  env: SweepEnv,
+  counts: readonly number[],
+  step: (text: string) => void,
+  signal: AbortSignal | undefined,
+): Promise<{ ranks: number; step: PiecewiseFit }[]> {
+  const levels: { ranks: number; step: PiecewiseFit }[] = [];
+  for (const ranks of counts) {
+    const points: Point[] = [];
+    for (const block of SHARED_BLOCKS) {
+      step(`kernel: ${ranks} processes sharing the cores, blocks of ${block.join('x')}`);
+      const start = Date.now() + PROBE_START_MS;
+      const argv = [
+        env.execPath,
+        PROBE,
+        ...block.map(String),
+        String(start),
+        String(start + PROBE_WINDOW_MS),
+      ];
+      const results = await Promise.all(
+        Array.from({ length: ranks }, () =>
+          env.runner.run(
+            { argv, description: `kernel probe ${block.join('x')}` },
+            { timeoutMs: 60_000, ...(signal ? { signal } : {}) },
+          ),
+        ),
+      );
+      const perStep = results.map((r) => {
+        const { steps, cpuS } = JSON.parse(r.stdout) as { steps: number; cpuS: number };
+        return cpuS / Math.max(steps, 1);
+      });
+      points.push({ bytes: block[0] * block[1] * block[2], seconds: median(perStep) });
+    }
+    levels.push({ ranks, step: fitPiecewise(points) });
+  }
   return levels;
 }
 
@@ -249,10 +322,16 @@ async function measureLevel(
   const costs: Partial<Record<MessageClass, TransportCost>> = {};
   const busy: number[] = [];
   const cores = Math.min(ranks, cpus().length);
-  // A rank's kernel and packing per step on a thin block with faces of `side` cells a side.
-  const work = (side: number) =>
-    evaluate(kernel.step, side * side * RUNTIME_DEPTH) +
-    2 * side * side * 8 * kernel.packSecondsPerByte;
+  // A rank's kernel (as `ranks` processes sharing the cores pay it) and packing per step on a
+  // thin block with faces of `side` cells a side.
+  const machine = { cores: cpus().length, emulated: true };
+  const work = (side: number) => {
+    const cells = side * side * RUNTIME_DEPTH;
+    return (
+      cells * cellSeconds(kernel, machine, cells, ranks) +
+      2 * side * side * 8 * kernel.packSecondsPerByte
+    );
+  };
   const run = async (placement: RankSlot[], side: number, steps: number) => {
     const params = makeParams(
       {

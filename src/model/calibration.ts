@@ -73,6 +73,10 @@ export interface Calibration {
     /** Seconds of one step of a block against its cells (caches make it non-linear). */
     readonly step: PiecewiseFit;
     readonly packSecondsPerByte: number;
+    /** CPU seconds of one step against cells when `ranks` processes share the cores, each
+     * giving up its core after a step as ranks do (the caches are everyone's then), by ranks,
+     * ascending; levels with more ranks than cores only. Absent in older calibrations. */
+    readonly shared?: readonly { readonly ranks: number; readonly step: PiecewiseFit }[];
   };
   /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
    * loop, system calls, waking up, copying the faces), at two levels of core sharing: as many
@@ -126,6 +130,7 @@ export const calibrationSchema = z.strictObject({
   kernel: z.strictObject({
     step: fit,
     packSecondsPerByte: z.number().min(0),
+    shared: z.array(z.strictObject({ ranks: z.number().int().min(2), step: fit })).optional(),
   }),
   runtime: z
     .array(
@@ -270,17 +275,30 @@ export function saturatedAt(
   };
 }
 
-/** Seconds per cell of the kernel on a block of `cells`; when ranks share the cores (the
- * emulated testbed with more ranks than cores), the caches are everyone's: a cell costs at
- * least what it costs on the largest block calibrated, past the caches. */
-export function secondsPerCell(calibration: Calibration, cells: number, shared: boolean): number {
-  const alone = evaluate(calibration.kernel.step, cells) / cells;
-  if (!shared) return alone;
-  const big = calibration.kernel.step.segments.length
-    ? Math.max(cells, LARGEST_KERNEL_BLOCK)
-    : cells;
-  return Math.max(alone, evaluate(calibration.kernel.step, big) / big);
+/** Seconds per cell of the kernel on a block of `cells` when `ranks` ranks run on the
+ * calibration's machine: as measured alone while each rank has a core; with more ranks than
+ * cores on the emulated testbed, as measured with that many processes sharing the cores
+ * (interpolated by ranks between the measured levels, and from the cost alone at as many ranks
+ * as cores; above the last level, the last). */
+export function secondsPerCell(calibration: Calibration, cells: number, ranks: number): number {
+  return cellSeconds(calibration.kernel, calibration.machine, cells, ranks);
 }
 
-/** Cells of the largest block `vmpath calibrate` times (256 x 256 x 128). */
-export const LARGEST_KERNEL_BLOCK = 256 * 256 * 128;
+/** secondsPerCell from the kernel's and the machine's parts of a calibration. */
+export function cellSeconds(
+  kernel: Calibration['kernel'],
+  machine: Calibration['machine'],
+  cells: number,
+  ranks: number,
+): number {
+  const alone = evaluate(kernel.step, cells) / cells;
+  const levels = kernel.shared ?? [];
+  const last = levels[levels.length - 1];
+  if (!machine.emulated || ranks <= machine.cores || !last) return alone;
+  const at = (l: { step: PiecewiseFit }) => evaluate(l.step, cells) / cells;
+  const hi = levels.find((l) => l.ranks >= ranks) ?? last;
+  if (hi.ranks <= ranks) return at(hi);
+  const lo = [...levels].reverse().find((l) => l.ranks < ranks);
+  const [loRanks, loValue] = lo ? [lo.ranks, at(lo)] : [machine.cores, alone];
+  return loValue + ((ranks - loRanks) / (hi.ranks - loRanks)) * (at(hi) - loValue);
+}

@@ -173,11 +173,10 @@ export function predictAdvect(
   const compute = new Float64Array(ranks);
   const pack = new Float64Array(ranks);
   const runtime = new Float64Array(ranks);
-  const shared = calibration.machine.emulated && ranks > calibration.machine.cores;
   for (let r = 0; r < ranks; r++) {
     const b = blockOf(app.grid, app.decomp, r);
     const cells = b.count[0] * b.count[1] * b.count[2];
-    compute[r] = cells * secondsPerCell(calibration, cells, shared);
+    compute[r] = cells * secondsPerCell(calibration, cells, ranks);
   }
   const incoming: { from: number; time: number }[][] = Array.from({ length: ranks }, () => []);
   const outgoing: number[][] = Array.from({ length: ranks }, () => []);

@@ -32,7 +32,7 @@ export const MODELS: readonly ModelEntry[] = [
   {
     name: 'shared-machine',
     description:
-      "on the emulated testbed every rank shares one machine: beyond the cores, a step takes the runtime's measured cost per message (per class, every slot busy; times a measured factor when classes mix) plus all kernels over the busy cores, a cell priced past the caches (processes sharing cores share caches), and a run adds its pipeline skew",
+      "on the emulated testbed every rank shares one machine: beyond the cores, a step takes the runtime's measured cost per message (per class, every slot busy; times a measured factor when classes mix) plus all kernels over the busy cores, a cell priced as that many processes sharing the cores pay it (they share the caches too), and a run adds its pipeline skew",
     source:
       'calibrated by vmpath calibrate: pipelines of 3 lengths on thin blocks per class at 3 rank counts, and in the hybrid layout',
   },

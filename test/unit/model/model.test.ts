@@ -200,23 +200,39 @@ test('a shared machine: per-message costs interpolated between levels, kernels o
   assert.ok(Math.abs(p.wallS - 1.135) < 1e-9, `${p.wallS}`);
 });
 
-test('a shared machine: a cell costs at least what it costs past the caches', () => {
-  const cal = roundCalibration({
+test('a shared machine: a cell costs what processes sharing the cores paid, by rank count', () => {
+  const base = roundCalibration({ machine: { cores: 2, emulated: true } });
+  const cal: Calibration = {
+    ...base,
     kernel: {
-      step: {
-        segments: [
-          { fromBytes: 0, a: 0, g: 0.5e-9 },
-          { fromBytes: 2 ** 21, a: 0, g: 1e-9 },
-        ],
-        error: 0,
-        points: 6,
-      },
+      step: line(0, 0.5e-9),
       packSecondsPerByte: 0,
+      shared: [
+        { ranks: 6, step: line(0, 0.9e-9) },
+        { ranks: 16, step: line(0, 1.5e-9) },
+      ],
     },
-  });
-  assert.equal(secondsPerCell(cal, 2 ** 16, false), 0.5e-9);
-  assert.equal(secondsPerCell(cal, 2 ** 16, true), 1e-9);
-  assert.equal(secondsPerCell(cal, 2 ** 23, true), 1e-9);
+  };
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-18, `${a} != ${b}`);
+  close(secondsPerCell(cal, 2 ** 16, 2), 0.5e-9); // a core each: alone
+  close(secondsPerCell(cal, 2 ** 16, 4), 0.7e-9); // halfway from the cores (alone) to 6
+  close(secondsPerCell(cal, 2 ** 16, 6), 0.9e-9);
+  close(secondsPerCell(cal, 2 ** 16, 11), 1.2e-9);
+  close(secondsPerCell(cal, 2 ** 16, 32), 1.5e-9); // past the last level: the last
+  // A real cluster (simulate) and an older calibration without the levels: alone.
+  close(
+    secondsPerCell({ ...cal, machine: { ...cal.machine, emulated: false } }, 2 ** 16, 16),
+    0.5e-9,
+  );
+  close(secondsPerCell({ ...cal, kernel: { ...cal.kernel, shared: [] } }, 2 ** 16, 16), 0.5e-9);
+  assert.throws(
+    () =>
+      parseCalibration(
+        { ...cal, kernel: { ...cal.kernel, shared: [{ ranks: 1, step: line(0, 1e-9) }] } },
+        'c.json',
+      ),
+    /kernel\.shared\.0\.ranks/,
+  );
 });
 
 test('matrix prediction: the slowest rank, messages under sharing', () => {
