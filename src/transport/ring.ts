@@ -16,11 +16,14 @@ import type { ChunkRecord } from './frame.js';
 export const RING_BYTES = 8 * 1024 * 1024;
 /** Largest piece of a message placed in the ring at once. */
 export const CHUNK_BYTES = 1024 * 1024;
-/** Messages up to this size go inline on the socket (read in place by the receiver): measured
- * here, inline wins up to 256 KiB (4.3 against 1.4 GiB/s in bench osu-local's window of 64,
- * which fills the ring and stalls on credits), the ring above (7.4 against 5.5 GiB/s at
- * 512 KiB, 14 against 6 at 1 MiB). */
-export const INLINE_BYTES = 256 * 1024;
+/** Messages up to this size go inline on the socket (read in place by the receiver); larger
+ * ones through the ring. A Unix socket holds about 208 KiB (net.core.wmem_default): a message
+ * near that size waits, once its sender has moved on, for both ranks to be back in their event
+ * loops, while a ring message is the receiver's to copy out whenever it comes. Measured here
+ * with the advection pipeline (all ranks in one vm, 2 cores): 8 ranks of 160^3 (200 KiB faces)
+ * 3.1 ms a step inline against 2.5 through the ring; 16 ranks of 96^3 (72 KiB faces) 1.5-1.7
+ * against 1.4-1.5. The price is in ping-pong alone: 25 against 15 us at 128 KiB. */
+export const INLINE_BYTES = 64 * 1024;
 /** Where the rings live: a memory-backed file system. */
 export const SHM_DIR = '/dev/shm';
 
