@@ -169,9 +169,8 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
       const child = startUp(id);
       await new Promise((resolve) => setTimeout(resolve, delayMs));
       child.kill('SIGINT');
-      const code = await new Promise<number | null>((resolve) =>
-        child.once('exit', (c) => resolve(c)),
-      );
+      // An up that finished before the signal has exited already.
+      const code = await exited(child);
       // Before the handler is installed (module loading), the default action ends the process
       // before anything exists; after it, up rolls back and fails with exit 1.
       if (code === 0) run('testbed', 'down', '--id', id);
