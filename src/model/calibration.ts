@@ -33,11 +33,23 @@ export interface TransportCost {
   readonly transient: PiecewiseFit;
 }
 
+/** The runtime's cost per class (the layout of the runs: every neighbour in the same vm, in
+ * another vm of the host, on another host), on the testbed's data path. */
+export type ClassCosts = Partial<Record<MessageClass, TransportCost>>;
+
+/** Cells along the pipeline of each rank's block in the thin runs of calibrations without
+ * `depth` (the first ones). */
+export const THIN_DEPTH = 4;
+
 export interface RuntimeLevel {
   readonly ranks: number;
-  /** Per message class (the layout of the runs: every neighbour in the same vm, in another
-   * vm of the host, on another host), on the testbed's data path. */
-  readonly classes: Partial<Record<MessageClass, TransportCost>>;
+  /** Measured on thin blocks: `depth` cells behind each face (THIN_DEPTH when absent). */
+  readonly classes: ClassCosts;
+  readonly depth?: number;
+  /** Measured on thick blocks, `depth` cells behind each face: the kernel between two messages
+   * leaves the faces, the buffers and the runtime's own data out of the caches, and a message
+   * costs more (absent in older calibrations: every block costs as a thin one). */
+  readonly thick?: { readonly depth: number; readonly classes: ClassCosts };
   /** Busy share of the machine's cores while the ranks run. */
   readonly utilization: number;
   /** How much slower the runtime's steps are when a pipeline's hops are of different classes
@@ -107,6 +119,11 @@ const fit = z.strictObject({
 });
 const classSchema = z.strictObject({ latency: fit, stream: fit });
 const cost = z.strictObject({ cpu: fit, step: fit, transient: fit });
+const classCosts = z.strictObject({
+  'intra-vm': cost.optional(),
+  'inter-vm': cost.optional(),
+  'inter-host': cost.optional(),
+});
 
 export const calibrationSchema = z.strictObject({
   version: z.literal(CALIBRATION_VERSION),
@@ -136,11 +153,9 @@ export const calibrationSchema = z.strictObject({
     .array(
       z.strictObject({
         ranks: z.number().int().min(1),
-        classes: z.strictObject({
-          'intra-vm': cost.optional(),
-          'inter-vm': cost.optional(),
-          'inter-host': cost.optional(),
-        }),
+        classes: classCosts,
+        depth: z.number().int().min(1).optional(),
+        thick: z.strictObject({ depth: z.number().int().min(1), classes: classCosts }).optional(),
         utilization: z.number().gt(0).max(1),
         mixing: z.number().positive(),
       }),
@@ -193,13 +208,38 @@ export function classModel(
 
 export { MESSAGE_CLASSES };
 
+/** A level's cost of a message of `bytes` (`part` of its class's fits) sent or received by a
+ * rank with a block of `cells`: between the thin and the thick runs' costs by the depth of
+ * the block behind the face (cells over the face's), on a log scale; below the thin depth, the
+ * thin cost; above the thick, the thick. */
+export function levelCost(
+  level: RuntimeLevel,
+  c: MessageClass,
+  part: keyof TransportCost,
+  bytes: number,
+  cells: number,
+): number {
+  const thin = evaluate(costOf(level.classes, c, level.ranks)[part], bytes);
+  const thick = level.thick;
+  if (!thick) return thin;
+  const thinDepth = level.depth ?? THIN_DEPTH;
+  const depth = cells / Math.max(1, bytes / 8);
+  const w = Math.min(
+    1,
+    Math.max(0, Math.log(depth / thinDepth) / Math.log(thick.depth / thinDepth)),
+  );
+  if (w === 0) return thin;
+  return thin + w * (evaluate(costOf(thick.classes, c, level.ranks)[part], bytes) - thin);
+}
+
 /** The runtime's cost for `ranks` ranks: interpolated between the calibrated levels by how many
- * ranks share each core (below the first level, the first; above the last, the last). */
+ * ranks share each core (below the first level, the first; above the last, the last); per
+ * message, by the block behind it (levelCost). The transient is the thin runs'. */
 export function runtimeAt(
   calibration: Calibration,
   ranks: number,
 ): {
-  cpu: (c: MessageClass, bytes: number) => number;
+  cpu: (c: MessageClass, bytes: number, cells: number) => number;
   transient: (c: MessageClass, bytes: number) => number;
   utilization: number;
 } {
@@ -208,18 +248,19 @@ export function runtimeAt(
   const hi = levels.find((l) => l.ranks >= ranks) ?? (levels[levels.length - 1] as RuntimeLevel);
   const f = hi.ranks === lo.ranks ? 0 : (ranks - lo.ranks) / (hi.ranks - lo.ranks);
   const mix = (a: number, b: number) => a + f * (b - a);
-  const at = (level: RuntimeLevel, c: MessageClass, part: keyof TransportCost, bytes: number) =>
-    evaluate(costOf(level, c)[part], bytes);
+  const transient = (level: RuntimeLevel, c: MessageClass, bytes: number) =>
+    evaluate(costOf(level.classes, c, level.ranks).transient, bytes);
   return {
-    cpu: (c, bytes) => mix(at(lo, c, 'cpu', bytes), at(hi, c, 'cpu', bytes)),
-    transient: (c, bytes) => mix(at(lo, c, 'transient', bytes), at(hi, c, 'transient', bytes)),
+    cpu: (c, bytes, cells) =>
+      mix(levelCost(lo, c, 'cpu', bytes, cells), levelCost(hi, c, 'cpu', bytes, cells)),
+    transient: (c, bytes) => mix(transient(lo, c, bytes), transient(hi, c, bytes)),
     utilization: mix(lo.utilization, hi.utilization),
   };
 }
 
-/** A level's cost for a class; a class the runs could not lay out (one vm per host) falls
+/** A class's cost among a level's; a class the runs could not lay out (one vm per host) falls
  * back to the nearest one measured: inter-vm to inter-host, intra-vm to inter-vm. */
-export function costOf(level: RuntimeLevel, c: MessageClass): TransportCost {
+export function costOf(classes: ClassCosts, c: MessageClass, ranks: number): TransportCost {
   const order: MessageClass[] =
     c === 'intra-vm'
       ? ['intra-vm', 'inter-vm', 'inter-host']
@@ -227,10 +268,10 @@ export function costOf(level: RuntimeLevel, c: MessageClass): TransportCost {
         ? ['inter-vm', 'inter-host', 'intra-vm']
         : ['inter-host', 'inter-vm', 'intra-vm'];
   for (const k of order) {
-    const found = level.classes[k];
+    const found = classes[k];
     if (found) return found;
   }
-  throw new RangeError(`runtime level of ${level.ranks} ranks has no class measured`);
+  throw new RangeError(`runtime level of ${ranks} ranks has no class measured`);
 }
 
 /** One line on the kernel and the runtime's cost, for people. */
@@ -240,10 +281,11 @@ export function costSummary(calibration: Calibration): string {
     .map(
       (l) =>
         `${l.ranks} ranks: ${Object.entries(l.classes)
-          .map(
-            ([c, t]) =>
-              `${c} ${(evaluate(t.step, 65536) * 1e6).toFixed(0)} us per step, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`,
-          )
+          .map(([c, t]) => {
+            const thick = l.thick?.classes[c as MessageClass];
+            const us = (fit: PiecewiseFit) => (evaluate(fit, 65536) * 1e6).toFixed(0);
+            return `${c} ${us(t.step)}${thick ? ` (thick blocks ${us(thick.step)})` : ''} us per step, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`;
+          })
           .join(
             ', ',
           )}; cores ${(l.utilization * 100).toFixed(0)}% busy, mixed classes ${l.mixing.toFixed(2)}x`,
@@ -254,11 +296,15 @@ export function costSummary(calibration: Calibration): string {
 
 /** What the machine needs per step when ranks outnumber the cores, for `ranks` ranks:
  * interpolated between the calibrated levels whose ranks outnumber the cores (below the first,
- * the first; above the last, the last); null when no level does. */
+ * the first; above the last, the last); per message, by the block behind it (levelCost); null
+ * when no level does. */
 export function saturatedAt(
   calibration: Calibration,
   ranks: number,
-): { perMessage: (c: MessageClass, bytes: number) => number; mixing: number } | null {
+): {
+  perMessage: (c: MessageClass, bytes: number, cells: number) => number;
+  mixing: number;
+} | null {
   const levels = calibration.runtime.filter((l) => l.ranks > calibration.machine.cores);
   const first = levels[0];
   if (!first) return null;
@@ -267,10 +313,10 @@ export function saturatedAt(
   const f = hi.ranks === lo.ranks ? 0 : (ranks - lo.ranks) / (hi.ranks - lo.ranks);
   const mix = (a: number, b: number) => a + f * (b - a);
   // A level's step is its whole pipeline's: per message, over its ranks - 1 messages.
-  const per = (l: RuntimeLevel, c: MessageClass, bytes: number) =>
-    evaluate(costOf(l, c).step, bytes) / (l.ranks - 1);
+  const per = (l: RuntimeLevel, c: MessageClass, bytes: number, cells: number) =>
+    levelCost(l, c, 'step', bytes, cells) / (l.ranks - 1);
   return {
-    perMessage: (c, bytes) => mix(per(lo, c, bytes), per(hi, c, bytes)),
+    perMessage: (c, bytes, cells) => mix(per(lo, c, bytes, cells), per(hi, c, bytes, cells)),
     mixing: mix(lo.mixing, hi.mixing),
   };
 }

@@ -167,16 +167,18 @@ export function predictAdvect(
   const perStep = advectTraffic(app.grid, app.decomp, 1);
   const { seconds, classes } = messageTimes(calibration, datapath, placement, perStep, source);
   // CPU seconds per step of each rank: the kernel on its block, packing, and the runtime's own
-  // cost, half a face's worth for each message end (calibrated with one face in, one out).
+  // cost, half a face's worth for each message end (calibrated with one face in, one out, on
+  // blocks thin and thick: the cost grows with the block behind the face).
   // On a real cluster each rank has a core: the runtime costs what it costs with no sharing.
   const level = runtimeAt(calibration, calibration.machine.emulated ? ranks : 1);
   const compute = new Float64Array(ranks);
   const pack = new Float64Array(ranks);
   const runtime = new Float64Array(ranks);
+  const cells = new Float64Array(ranks);
   for (let r = 0; r < ranks; r++) {
     const b = blockOf(app.grid, app.decomp, r);
-    const cells = b.count[0] * b.count[1] * b.count[2];
-    compute[r] = cells * secondsPerCell(calibration, cells, ranks);
+    cells[r] = b.count[0] * b.count[1] * b.count[2];
+    compute[r] = (cells[r] as number) * secondsPerCell(calibration, cells[r] as number, ranks);
   }
   const incoming: { from: number; time: number }[][] = Array.from({ length: ranks }, () => []);
   const outgoing: number[][] = Array.from({ length: ranks }, () => []);
@@ -189,11 +191,10 @@ export function predictAdvect(
     (outgoing[m.from] as number[]).push(t);
     const cost = m.bytes * calibration.kernel.packSecondsPerByte;
     const c = classes[i] as MessageClass;
-    const half = level.cpu(c, m.bytes) / 2;
     transient = Math.max(transient, level.transient(c, m.bytes));
     for (const end of [m.from, m.to]) {
       pack[end] = (pack[end] as number) + cost;
-      runtime[end] = (runtime[end] as number) + half;
+      runtime[end] = (runtime[end] as number) + level.cpu(c, m.bytes, cells[end] as number) / 2;
     }
   });
   // The dependency graph, step by step: pack and send, wait for the predecessors' faces of the
@@ -229,7 +230,8 @@ export function predictAdvect(
   if (saturated && ranks > calibration.machine.cores) {
     let runtimeStep = 0;
     perStep.forEach((m, i) => {
-      runtimeStep += saturated.perMessage(classes[i] as MessageClass, m.bytes);
+      const behind = ((cells[m.from] as number) + (cells[m.to] as number)) / 2;
+      runtimeStep += saturated.perMessage(classes[i] as MessageClass, m.bytes, behind);
     });
     const cores = calibration.machine.cores * level.utilization;
     const mixed = new Set(classes).size > 1 ? saturated.mixing : 1;

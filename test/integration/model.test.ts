@@ -51,6 +51,12 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
       );
       for (const level of cal.runtime) {
         assert.deepEqual(Object.keys(level.classes).sort(), ['inter-host', 'inter-vm', 'intra-vm']);
+        assert.deepEqual(
+          Object.keys(level.thick?.classes ?? {}).sort(),
+          ['inter-host', 'inter-vm', 'intra-vm'],
+          'the same runs on thick blocks',
+        );
+        assert.ok((level.thick?.depth ?? 0) > (level.depth ?? Number.POSITIVE_INFINITY));
         // A single class's figure can sit at the floor (1 us: noise ate the difference once the
         // kernel is taken out); every one stays below 10 ms, and the busiest level's steps cost.
         // (A fit through points at the floor may land a rounding error below it.)

@@ -28,6 +28,9 @@ export interface RankResult {
   readonly wallS: number;
   /** CPU seconds (user and system) the process used during the steps. */
   readonly cpuS: number;
+  /** Of which in the kernel's steps (the TypeScript engine's ranks only): the kernel's cost as
+   * the rank paid it, sharing the caches and the cores with the others (vmpath calibrate). */
+  readonly kernelCpuS?: number;
   readonly messagesSent: number;
   readonly bytesSent: number;
   /** This block's share of the checksum (16 hex digits) and of the error norms. */
@@ -39,6 +42,7 @@ export interface RankResult {
 }
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
+const cpuSeconds = (used: NodeJS.CpuUsage) => (used.user + used.system) / 1e6;
 
 export async function solveBlock(
   params: AdvectParams,
@@ -104,6 +108,7 @@ export async function solveBlock(
   let computeS = 0;
   let packS = 0;
   let commS = 0;
+  let kernelCpuS = 0;
   let messagesSent = 0;
   let bytesSent = 0;
   // Each step's receives are posted as soon as the ghost buffers are free (after the previous
@@ -144,8 +149,10 @@ export async function solveBlock(
       packS += seconds(t);
       if (step + 1 < count) receives = post();
       t = performance.now();
+      const cpuBefore = process.cpuUsage();
       memory.step(cx, cy, cz);
       computeS += seconds(t);
+      kernelCpuS += cpuSeconds(process.cpuUsage(cpuBefore));
       // The faces must be out of their buffers before the next step packs into them.
       t = performance.now();
       await Promise.all(sends);
@@ -157,7 +164,7 @@ export async function solveBlock(
   if (params.warmup > 0) {
     await advance(params.warmup);
     initialize();
-    computeS = packS = commS = 0;
+    computeS = packS = commS = kernelCpuS = 0;
     messagesSent = bytesSent = 0;
   }
   // Every rank is set up (process started, kernel compiled, block filled) before the clock
@@ -167,8 +174,7 @@ export async function solveBlock(
   const begin = performance.now();
   await advance(steps);
   const wallS = seconds(begin);
-  const cpu = process.cpuUsage(cpuBegin);
-  const cpuS = (cpu.user + cpu.system) / 1e6;
+  const cpuS = cpuSeconds(process.cpuUsage(cpuBegin));
 
   // Errors against the analytic solution at the final time, and the checksum share.
   const [px, py, pz] = lines(steps);
@@ -193,6 +199,7 @@ export async function solveBlock(
     commS,
     wallS,
     cpuS,
+    kernelCpuS,
     messagesSent,
     bytesSent,
     checksum: memory.checksum(start, grid).toString(16).padStart(16, '0'),

@@ -10,7 +10,9 @@ import {
   type Calibration,
   checkTopology,
   fingerprint,
+  levelCost,
   parseCalibration,
+  runtimeAt,
   saturatedAt,
   secondsPerCell,
 } from '../../../src/model/calibration.js';
@@ -189,7 +191,7 @@ test('a shared machine: per-message costs interpolated between levels, kernels o
   const sat = saturatedAt(cal, 10);
   assert.ok(sat);
   // per message: 0.1 ms at 4 ranks, 0.2 ms at 16: halfway at 10 ranks
-  assert.ok(Math.abs(sat.perMessage('inter-host', 1000) - 0.15e-3) < 1e-12);
+  assert.ok(Math.abs(sat.perMessage('inter-host', 1000, 500) - 0.15e-3) < 1e-12);
   assert.ok(Math.abs(sat.mixing - 1.5) < 1e-12);
   assert.equal(saturatedAt(roundCalibration(), 8), null, 'no level beyond the cores');
   // 10 ranks inter-node (one class), 100 steps, 1 ms of kernel per rank and step:
@@ -198,6 +200,38 @@ test('a shared machine: per-message costs interpolated between levels, kernels o
   const p = predictAdvect(cal, app, place(paper, 'inter-node', 10), 'iov');
   assert.equal(p.bound, 'cpu');
   assert.ok(Math.abs(p.wallS - 1.135) < 1e-9, `${p.wallS}`);
+});
+
+test('a message costs between the thin and the thick runs by the depth of the block behind it', () => {
+  const costs = (cpuS: number) => ({
+    'inter-host': { cpu: line(cpuS, 0), step: line(cpuS * 8, 0), transient: line(1e-3, 0) },
+  });
+  const level = {
+    ranks: 8,
+    classes: costs(1e-4),
+    depth: 4,
+    thick: { depth: 64, classes: costs(5e-4) },
+    utilization: 1,
+    mixing: 1,
+  };
+  // a 8 KiB face (1024 cells): 4 deep is thin, 64 deep thick, 16 deep halfway on a log scale
+  assert.equal(levelCost(level, 'inter-host', 'cpu', 8192, 4 * 1024), 1e-4);
+  assert.equal(levelCost(level, 'inter-host', 'cpu', 8192, 1024), 1e-4, 'thinner: the thin cost');
+  assert.ok(Math.abs(levelCost(level, 'inter-host', 'cpu', 8192, 16 * 1024) - 3e-4) < 1e-15);
+  assert.equal(levelCost(level, 'inter-host', 'cpu', 8192, 1000 * 1024), 5e-4, 'thicker: thick');
+  // the same block behind a face 4 times larger is 4 times thinner
+  assert.ok(Math.abs(levelCost(level, 'inter-host', 'cpu', 4 * 8192, 64 * 1024) - 3e-4) < 1e-15);
+  // levels of older calibrations (no thick runs) cost as thin blocks
+  const { thick: _thick, ...old } = level;
+  assert.equal(levelCost(old, 'inter-host', 'cpu', 8192, 1000 * 1024), 1e-4);
+  // the predictions follow: the same faces on thicker blocks cost the runtime more
+  const cal = roundCalibration({ machine: { cores: 2, emulated: true }, runtime: [level] });
+  const at = runtimeAt(cal, 8);
+  assert.ok(at.cpu('inter-host', 8192, 64 * 1024) > at.cpu('inter-host', 8192, 4 * 1024));
+  assert.equal(at.transient('inter-host', 8192), 1e-3, 'the transient: the thin runs');
+  const sat = saturatedAt(cal, 8);
+  assert.ok(sat);
+  assert.ok(Math.abs(sat.perMessage('inter-host', 8192, 16 * 1024) - (3e-4 * 8) / 7) < 1e-15);
 });
 
 test('a shared machine: a cell costs what processes sharing the cores paid, by rank count', () => {
