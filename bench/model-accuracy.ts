@@ -5,10 +5,11 @@
  * plus shared memory between co-located vms), all built before measuring. Each is calibrated
  * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 192 steps, 8 ranks on
  * 160^3 x 96 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
- * hybrid, optimized), 5 times each in rotating order; medians are compared with the
+ * hybrid, optimized), 11 times each in rotating order; medians are compared with the
  * predictions. The runs are long enough (0.25-0.4 s of timed steps after 32 warm-up ones) for
  * the steady steps to dominate: runs of a quarter of the length differed by up to 40% between
- * repeats here, these by 10-20%. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's regret
+ * repeats here, these by 10-20%; with 5 runs each, the medians of two identical
+ * configurations (iov and shm inter-node: every hop crosses hosts on iov) differed by 9%. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's regret
  * (measured time of its pick over the best measured, per problem) <= 5%.
  */
 import { writeFileSync } from 'node:fs';
@@ -36,7 +37,7 @@ const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
   { grid: [96, 96, 96], steps: 192, decomp: [1, 1, 16] },
   { grid: [160, 160, 160], steps: 96, decomp: [1, 1, 8] },
 ];
-const REPEATS = 5;
+const REPEATS = 11;
 
 const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();

@@ -31,8 +31,7 @@ import {
   THIN_DEPTH,
 } from '../model/calibration.js';
 import { fitPiecewise, type PiecewiseFit, type Point } from '../model/fit.js';
-import { classOf, type MessageClass } from '../placement/classes.js';
-import { type Placed, place } from '../placement/patterns.js';
+import type { MessageClass } from '../placement/classes.js';
 import type { RankSlot } from '../runtime/launcher.js';
 import type { TestbedRecord } from '../testbed/state.js';
 import type { Datapath } from '../topology/types.js';
@@ -211,9 +210,6 @@ const RUNTIME_STEPS = [48, 192] as const;
 const RUNTIME_DEPTH = THIN_DEPTH;
 const THICK_DEPTH = 24;
 const THICK_STEPS = [24, 96] as const;
-/** The mixed-classes runs: face side and rounds. */
-const MIXING_SIDE = 96;
-const MIXING_ROUNDS = 3;
 /** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
 const RUNTIME_FIT_POINTS = 2;
 
@@ -258,12 +254,11 @@ export function levelRanks(record: TestbedRecord): number[] {
 }
 
 /** A run's figures per step (slopes over the run lengths): the ranks' CPU and their kernel's
- * CPU, per rank, and the wall time; and what a run costs beyond its steps (the intercept: the
- * pipeline's skew, the first steps after the barrier). */
+ * CPU, per rank; and the wall time a run takes beyond its steps (the intercept: the pipeline's
+ * skew, the first steps after the barrier). */
 interface PerStep {
   readonly cpu: number;
   readonly kernel: number;
-  readonly wall: number;
   readonly transient: number;
   /** Busy share of the cores in the longest run. */
   readonly share: number;
@@ -339,20 +334,14 @@ async function measureLevel(
     return {
       cpu: slope((r) => r.cpu).m,
       kernel: slope((r) => r.kernel).m,
-      wall: wall.m,
       transient: wall.b,
       share: Math.min(1, longest.busy / (cores * longest.wall)),
     };
   };
-  // The machine's time per step for the runtime: the rest once the ranks' kernel and packing,
-  // spread over the busy cores, are taken out.
-  const runtimeStep = (m: PerStep, side: number) =>
-    m.wall - (ranks * (m.kernel + pack(side))) / (cores * m.share);
   const measure = async (depth: number, lengths: readonly number[]): Promise<ClassCosts> => {
     const costs: ClassCosts = {};
     for (const [transport, placement] of Object.entries(layouts) as [MessageClass, RankSlot[]][]) {
       const cpuPoints: Point[] = [];
-      const stepPoints: Point[] = [];
       const transientPoints: Point[] = [];
       for (const side of RUNTIME_FACES) {
         step(
@@ -364,15 +353,13 @@ async function measureLevel(
           bytes: faceBytes,
           seconds: Math.max(m.cpu - m.kernel - pack(side), 1e-6),
         });
-        stepPoints.push({ bytes: faceBytes, seconds: Math.max(runtimeStep(m, side), 1e-6) });
         transientPoints.push({ bytes: faceBytes, seconds: Math.max(m.transient, 1e-6) });
         kernelPoints.push({ bytes: side * side * depth, seconds: m.kernel });
-        if (depth === RUNTIME_DEPTH) busy.push(m.share);
+        busy.push(m.share);
       }
       // One run per size and length: each segment on two face sizes at least.
       costs[transport] = {
         cpu: fitPiecewise(cpuPoints, RUNTIME_FIT_POINTS),
-        step: fitPiecewise(stepPoints, RUNTIME_FIT_POINTS),
         transient: fitPiecewise(transientPoints, RUNTIME_FIT_POINTS),
       };
     }
@@ -380,37 +367,8 @@ async function measureLevel(
   };
   const costs = await measure(RUNTIME_DEPTH, RUNTIME_STEPS);
   const thick = { depth: THICK_DEPTH, classes: await measure(THICK_DEPTH, THICK_STEPS) };
-  const utilization = median(busy);
-  // A pipeline whose hops are of different classes may run slower than its hops' costs add up
-  // to (ranks waiting on one kind of channel while the other is served). The factor: the
-  // runtime's time per step in the hybrid layout (pairs in a vm, vms alternating hosts) over
-  // the mean of its hops' classes' times per step when alone (each class's homogeneous layout),
-  // the layouts run in turn, MIXING_ROUNDS times; the median. One such ratio alone ranged from
-  // 0.7 to 1.9 in calibrations here.
-  let mixing = 1;
-  const hybrid = place(topology, 'hybrid', ranks);
-  const hopClasses = hybrid.slice(1).map((p, i) => classOf(hybrid[i] as Placed, p));
-  const kinds = [...new Set(hopClasses)];
-  if (ranks > cores && kinds.length > 1 && kinds.every((c) => layouts[c])) {
-    const runtimeOf = async (slots: RankSlot[]) =>
-      runtimeStep(await perStep(slots, MIXING_SIDE, RUNTIME_DEPTH, RUNTIME_STEPS), MIXING_SIDE);
-    const ratios: number[] = [];
-    for (let round = 1; round <= MIXING_ROUNDS; round++) {
-      step(
-        `runtime: ${ranks} ranks, mixed classes against each alone (${MIXING_SIDE}x${MIXING_SIDE} faces), round ${round} of ${MIXING_ROUNDS}`,
-      );
-      const mixed = await runtimeOf(hybrid.map((p) => ({ rank: p.rank, vm: p.vm })));
-      let alone = 0;
-      for (const c of kinds)
-        alone +=
-          (hopClasses.filter((k) => k === c).length / hopClasses.length) *
-          (await runtimeOf(layouts[c] as RankSlot[]));
-      if (alone > 0 && mixed > 0) ratios.push(mixed / alone);
-    }
-    if (ratios.length > 0) mixing = Math.min(4, Math.max(0.5, median(ratios)));
-  }
   return {
-    level: { ranks, classes: costs, depth: RUNTIME_DEPTH, thick, utilization, mixing },
+    level: { ranks, classes: costs, depth: RUNTIME_DEPTH, thick, utilization: median(busy) },
     kernelPoints,
   };
 }

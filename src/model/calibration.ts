@@ -24,11 +24,8 @@ export interface ClassModel {
 
 /** What the runtime costs beyond the kernel and packing, against the face size. */
 export interface TransportCost {
-  /** CPU seconds per rank and step. */
+  /** CPU seconds per rank and step (one message out, one in). */
   readonly cpu: PiecewiseFit;
-  /** Wall seconds per step of the whole pipeline of `ranks` ranks, beyond its computation and
-   * packing (what the machine needs per step for the runtime's work). */
-  readonly step: PiecewiseFit;
   /** Seconds a run takes beyond its steady steps (the first steps after a pause). */
   readonly transient: PiecewiseFit;
 }
@@ -52,9 +49,6 @@ export interface RuntimeLevel {
   readonly thick?: { readonly depth: number; readonly classes: ClassCosts };
   /** Busy share of the machine's cores while the ranks run. */
   readonly utilization: number;
-  /** How much slower the runtime's steps are when a pipeline's hops are of different classes
-   * than their homogeneous costs add up to (1: not). */
-  readonly mixing: number;
 }
 
 export interface Calibration {
@@ -85,9 +79,9 @@ export interface Calibration {
     /** Seconds of one step of a block against its cells (caches make it non-linear). */
     readonly step: PiecewiseFit;
     readonly packSecondsPerByte: number;
-    /** CPU seconds of one step against cells when `ranks` processes share the cores, each
-     * giving up its core after a step as ranks do (the caches are everyone's then), by ranks,
-     * ascending; levels with more ranks than cores only. Absent in older calibrations. */
+    /** CPU seconds of one step against cells when `ranks` ranks share the cores (the caches
+     * are everyone's then), as the ranks of the runtime runs paid it, by ranks, ascending;
+     * levels with more ranks than cores only. Absent in older calibrations. */
     readonly shared?: readonly { readonly ranks: number; readonly step: PiecewiseFit }[];
   };
   /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
@@ -118,7 +112,9 @@ const fit = z.strictObject({
   points: z.number().int().min(2),
 });
 const classSchema = z.strictObject({ latency: fit, stream: fit });
-const cost = z.strictObject({ cpu: fit, step: fit, transient: fit });
+// `step` (wall time per pipeline step) and a level's `mixing` were written by calibrations
+// before the machine's time was priced from the ranks' CPU; they are read and not used.
+const cost = z.strictObject({ cpu: fit, transient: fit, step: fit.optional() });
 const classCosts = z.strictObject({
   'intra-vm': cost.optional(),
   'inter-vm': cost.optional(),
@@ -157,7 +153,7 @@ export const calibrationSchema = z.strictObject({
         depth: z.number().int().min(1).optional(),
         thick: z.strictObject({ depth: z.number().int().min(1), classes: classCosts }).optional(),
         utilization: z.number().gt(0).max(1),
-        mixing: z.number().positive(),
+        mixing: z.number().positive().optional(),
       }),
     )
     .min(1),
@@ -284,41 +280,12 @@ export function costSummary(calibration: Calibration): string {
           .map(([c, t]) => {
             const thick = l.thick?.classes[c as MessageClass];
             const us = (fit: PiecewiseFit) => (evaluate(fit, 65536) * 1e6).toFixed(0);
-            return `${c} ${us(t.step)}${thick ? ` (thick blocks ${us(thick.step)})` : ''} us per step, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`;
+            return `${c} ${us(t.cpu)}${thick ? ` (thick blocks ${us(thick.cpu)})` : ''} us, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`;
           })
-          .join(
-            ', ',
-          )}; cores ${(l.utilization * 100).toFixed(0)}% busy, mixed classes ${l.mixing.toFixed(2)}x`,
+          .join(', ')}; cores ${(l.utilization * 100).toFixed(0)}% busy`,
     )
     .join('; ');
-  return `kernel ${mcells.toFixed(0)} Mcell/s on 1 Mi cells, packing ${(1 / calibration.kernel.packSecondsPerByte / 2 ** 20).toFixed(0)} MiB/s; the runtime's pipeline step and run transient at 64 KiB faces: ${levels}`;
-}
-
-/** What the machine needs per step when ranks outnumber the cores, for `ranks` ranks:
- * interpolated between the calibrated levels whose ranks outnumber the cores (below the first,
- * the first; above the last, the last); per message, by the block behind it (levelCost); null
- * when no level does. */
-export function saturatedAt(
-  calibration: Calibration,
-  ranks: number,
-): {
-  perMessage: (c: MessageClass, bytes: number, cells: number) => number;
-  mixing: number;
-} | null {
-  const levels = calibration.runtime.filter((l) => l.ranks > calibration.machine.cores);
-  const first = levels[0];
-  if (!first) return null;
-  const lo = [...levels].reverse().find((l) => l.ranks <= ranks) ?? first;
-  const hi = levels.find((l) => l.ranks >= ranks) ?? (levels[levels.length - 1] as RuntimeLevel);
-  const f = hi.ranks === lo.ranks ? 0 : (ranks - lo.ranks) / (hi.ranks - lo.ranks);
-  const mix = (a: number, b: number) => a + f * (b - a);
-  // A level's step is its whole pipeline's: per message, over its ranks - 1 messages.
-  const per = (l: RuntimeLevel, c: MessageClass, bytes: number, cells: number) =>
-    levelCost(l, c, 'step', bytes, cells) / (l.ranks - 1);
-  return {
-    perMessage: (c, bytes, cells) => mix(per(lo, c, bytes, cells), per(hi, c, bytes, cells)),
-    mixing: mix(lo.mixing, hi.mixing),
-  };
+  return `kernel ${mcells.toFixed(0)} Mcell/s on 1 Mi cells, packing ${(1 / calibration.kernel.packSecondsPerByte / 2 ** 20).toFixed(0)} MiB/s; the runtime's CPU per rank and step and run transient at 64 KiB faces: ${levels}`;
 }
 
 /** Seconds per cell of the kernel on a block of `cells` when `ranks` ranks run on the

@@ -58,22 +58,30 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
         );
         assert.ok((level.thick?.depth ?? 0) > (level.depth ?? Number.POSITIVE_INFINITY));
         // A single class's figure can sit at the floor (1 us: noise ate the difference once the
-        // kernel is taken out); every one stays below 10 ms, and the busiest level's steps cost.
-        // (A fit through points at the floor may land a rounding error below it.)
-        for (const [name, c] of Object.entries(level.classes))
-          for (const [part, fit] of Object.entries({ cpu: c.cpu, step: c.step })) {
-            const seconds = evaluate(fit, 4608);
+        // kernel is taken out); every one stays below 10 ms, and the busiest level's messages
+        // cost. (A fit through points at the floor may land a rounding error below it.)
+        for (const [depth, classes] of [
+          ['thin', level.classes],
+          ['thick', level.thick?.classes ?? {}],
+        ] as const)
+          for (const [name, c] of Object.entries(classes)) {
+            const seconds = evaluate(c.cpu, 4608);
             assert.ok(
               seconds > 0.999e-6 && seconds < 0.01,
-              `${level.ranks} ranks, ${name} ${part}: ${seconds} s at 4608 B; segments ${JSON.stringify(fit.segments)}`,
+              `${level.ranks} ranks, ${depth}, ${name}: ${seconds} s at 4608 B; segments ${JSON.stringify(c.cpu.segments)}`,
             );
           }
       }
       const busiest = cal.runtime[cal.runtime.length - 1];
       assert.ok(
-        Object.values(busiest?.classes ?? {}).some((c) => evaluate(c.step, 73728) > 1e-5),
-        'with every slot busy, a pipeline step costs more than 10 us',
+        Object.values(busiest?.classes ?? {}).some((c) => evaluate(c.cpu, 73728) > 1e-5),
+        'with every slot busy, a message costs the runtime more than 10 us of CPU',
       );
+      // The kernel as the 4 ranks of those runs paid it, sharing 2 cores
+      const shared = cal.kernel.shared?.[0];
+      assert.equal(shared?.ranks, 4);
+      const sharedPerCell = evaluate(shared?.step ?? cal.kernel.step, 2 ** 18) / 2 ** 18;
+      assert.ok(sharedPerCell > 1e-11 && sharedPerCell < 1e-7, `${sharedPerCell} s per cell`);
       for (const level of cal.runtime) {
         assert.ok(level.utilization > 0.2 && level.utilization <= 1);
       }

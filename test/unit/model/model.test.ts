@@ -13,7 +13,6 @@ import {
   levelCost,
   parseCalibration,
   runtimeAt,
-  saturatedAt,
   secondsPerCell,
 } from '../../../src/model/calibration.js';
 import { evaluate, fitPiecewise } from '../../../src/model/fit.js';
@@ -54,9 +53,8 @@ export function roundCalibration(overrides: Partial<Calibration> = {}): Calibrat
     runtime: [
       {
         ranks: 16,
-        classes: { 'inter-host': { cpu: line(0, 0), step: line(0, 0), transient: line(0, 0) } },
+        classes: { 'inter-host': { cpu: line(0, 0), transient: line(0, 0) } },
         utilization: 1,
-        mixing: 1,
       },
     ],
     measuredAt: '2026-11-26T00:00:00Z',
@@ -173,38 +171,40 @@ test('advect prediction: a 2-rank pipeline by hand, and the pipeline fill of P r
   assert.equal(intra.byClass['inter-host'].messages, 1 * 8);
 });
 
-test('a shared machine: per-message costs interpolated between levels, kernels over the busy cores', () => {
-  const level = (ranks: number, stepS: number, mixing: number) => ({
+test('a shared machine: per-message costs interpolated between levels, all CPU over the busy cores', () => {
+  const level = (ranks: number, cpuS: number) => ({
     ranks,
     classes: {
-      'inter-host': { cpu: line(0, 0), step: line(stepS, 0), transient: line(0, 0) },
-      'intra-vm': { cpu: line(0, 0), step: line(stepS, 0), transient: line(0, 0) },
+      'inter-host': { cpu: line(cpuS, 0), transient: line(0, 0) },
+      'intra-vm': { cpu: line(cpuS, 0), transient: line(0, 0) },
     },
     utilization: 0.5,
-    mixing,
   });
-  // 4 ranks: 0.3 ms per pipeline step (0.1 ms per message); 16 ranks: 1.5 ms (0.1 ms)
+  // a message costs the runtime 0.1 ms of CPU at 4 ranks, 0.2 ms at 16: 0.15 ms at 10
   const cal = roundCalibration({
     machine: { cores: 2, emulated: true },
-    runtime: [level(2, 0, 1), level(4, 0.3e-3, 1), level(16, 3e-3, 2)],
+    runtime: [level(2, 0), level(4, 0.1e-3), level(16, 0.2e-3)],
   });
-  const sat = saturatedAt(cal, 10);
-  assert.ok(sat);
-  // per message: 0.1 ms at 4 ranks, 0.2 ms at 16: halfway at 10 ranks
-  assert.ok(Math.abs(sat.perMessage('inter-host', 1000, 500) - 0.15e-3) < 1e-12);
-  assert.ok(Math.abs(sat.mixing - 1.5) < 1e-12);
-  assert.equal(saturatedAt(roundCalibration(), 8), null, 'no level beyond the cores');
+  assert.ok(Math.abs(runtimeAt(cal, 10).cpu('inter-host', 1000, 1000) - 0.15e-3) < 1e-15);
   // 10 ranks inter-node (one class), 100 steps, 1 ms of kernel per rank and step:
-  // 100 x (9 messages x 0.15 ms + 10 x 1 ms / (2 cores x 0.5)) = 100 x 11.35 ms
+  // 100 x (9 messages x 0.15 ms + 10 x 1 ms) / (2 cores x 0.5) = 100 x 11.35 ms
   const app = { grid: [100, 100, 1000] as const, steps: 100, decomp: [1, 1, 10] as const };
   const p = predictAdvect(cal, app, place(paper, 'inter-node', 10), 'iov');
   assert.equal(p.bound, 'cpu');
   assert.ok(Math.abs(p.wallS - 1.135) < 1e-9, `${p.wallS}`);
+  // as many ranks as cores: nothing shared, the dependencies bound the run
+  const two = predictAdvect(
+    cal,
+    { grid: [100, 100, 200], steps: 100, decomp: [1, 1, 2] },
+    place(paper, 'inter-node', 2),
+    'iov',
+  );
+  assert.equal(two.bound, 'dependencies');
 });
 
 test('a message costs between the thin and the thick runs by the depth of the block behind it', () => {
   const costs = (cpuS: number) => ({
-    'inter-host': { cpu: line(cpuS, 0), step: line(cpuS * 8, 0), transient: line(1e-3, 0) },
+    'inter-host': { cpu: line(cpuS, 0), transient: line(1e-3, 0) },
   });
   const level = {
     ranks: 8,
@@ -212,7 +212,6 @@ test('a message costs between the thin and the thick runs by the depth of the bl
     depth: 4,
     thick: { depth: 64, classes: costs(5e-4) },
     utilization: 1,
-    mixing: 1,
   };
   // a 8 KiB face (1024 cells): 4 deep is thin, 64 deep thick, 16 deep halfway on a log scale
   assert.equal(levelCost(level, 'inter-host', 'cpu', 8192, 4 * 1024), 1e-4);
@@ -229,9 +228,6 @@ test('a message costs between the thin and the thick runs by the depth of the bl
   const at = runtimeAt(cal, 8);
   assert.ok(at.cpu('inter-host', 8192, 64 * 1024) > at.cpu('inter-host', 8192, 4 * 1024));
   assert.equal(at.transient('inter-host', 8192), 1e-3, 'the transient: the thin runs');
-  const sat = saturatedAt(cal, 8);
-  assert.ok(sat);
-  assert.ok(Math.abs(sat.perMessage('inter-host', 8192, 16 * 1024) - (3e-4 * 8) / 7) < 1e-15);
 });
 
 test('a shared machine: a cell costs what processes sharing the cores paid, by rank count', () => {
@@ -395,6 +391,11 @@ test('calibrations: checked on reading; another topology and a missing class are
     /c\.json: kernel\.packSecondsPerByte: /,
   );
   assert.throws(() => parseCalibration({ ...cal, version: 9 }, 'c.json'), /c\.json: version: /);
+  // earlier calibrations (wall time per pipeline step, a mixed-classes factor) still load
+  const level = cal.runtime[0] as Calibration['runtime'][number];
+  const cost = level.classes['inter-host'];
+  const older = { ...level, mixing: 1.2, classes: { 'inter-host': { ...cost, step: line(0, 0) } } };
+  assert.equal(parseCalibration({ ...cal, runtime: [older] }, 'c.json').runtime.length, 1);
   const tiny = resolveTopology(presetSpec('tiny'), { datapath: 'iov' });
   assert.throws(
     () => checkTopology(cal, tiny, 'c.json'),
