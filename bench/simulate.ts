@@ -12,7 +12,7 @@ import { formatTable } from '../src/cli/table.js';
 import { newId } from '../src/core/ids.js';
 import { calibrate } from '../src/experiment/calibrate.js';
 import { measureCases } from '../src/experiment/validate.js';
-import { type Candidate, NAMED_PLACEMENTS } from '../src/model/advise.js';
+import { type Candidate, deploymentOf, NAMED_PLACEMENTS } from '../src/model/advise.js';
 import { type AdvectApp, predictAdvect } from '../src/model/predict.js';
 import { asRealCluster, clusterTopology } from '../src/model/simulate.js';
 import { placeFor } from '../src/placement/mapping.js';
@@ -43,6 +43,7 @@ try {
     placement: 'hybrid',
     placed,
     prediction: predictAdvect(calibration, reference, placed, 'iov'),
+    deployment: deploymentOf('iov', placed, advectTraffic(reference.grid, reference.decomp, 1)),
   };
   const [measured] = await measureCases(
     env,

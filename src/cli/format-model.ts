@@ -4,13 +4,14 @@
  * model-accuracy).
  */
 import { median } from '../bench/stats.js';
-import { type Checked, regret } from '../experiment/validate.js';
+import { type Checked, regret, sameDeployments } from '../experiment/validate.js';
 import { formatTable } from './table.js';
 
 export const ms = (s: number) => (s * 1000).toFixed(1);
 
 export function formatValidation(checked: readonly Checked[]): string {
   const r = regret(checked);
+  const alike = sameDeployments(checked);
   const errors = checked.map((c) => Math.abs(c.error));
   return [
     formatTable(
@@ -25,6 +26,11 @@ export function formatValidation(checked: readonly Checked[]): string {
       ]),
     ),
     `median absolute error ${(median(errors) * 100).toFixed(1)}%, worst ${(Math.max(...errors) * 100).toFixed(1)}% (${checked[0]?.runs ?? 0} runs each, medians)`,
-    `advisor's pick ${r.pick.datapath} ${r.pick.placement}: measured ${ms(r.pick.measuredS)} ms; best measured ${r.best.datapath} ${r.best.placement}: ${ms(r.best.measuredS)} ms; regret ${(r.regret * 100).toFixed(1)}%`,
+    ...(alike.length > 0
+      ? [
+          `one deployment under two names (runs pooled for the regret): ${alike.map((g) => g.map((c) => `${c.datapath} ${c.placement}`).join(' = ')).join('; ')}`,
+        ]
+      : []),
+    `advisor's pick ${r.pick.datapath} ${r.pick.placement}: measured ${ms(r.pickS)} ms; best measured ${r.best.datapath} ${r.best.placement}: ${ms(r.bestS)} ms; regret ${(r.regret * 100).toFixed(1)}%`,
   ].join('\n');
 }

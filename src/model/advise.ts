@@ -2,7 +2,12 @@
  * The advisor: every data path with a calibration, every named placement plus the optimized
  * one, each predicted; ranked by predicted time, the winner explained in a sentence. Pure.
  */
-import { MESSAGE_CLASSES, type Traffic } from '../placement/classes.js';
+import {
+  classify,
+  MESSAGE_CLASSES,
+  type MessageClass,
+  type Traffic,
+} from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import type { Placed } from '../placement/patterns.js';
 import type { Datapath, Topology } from '../topology/types.js';
@@ -20,6 +25,34 @@ export interface Candidate {
   readonly placement: string;
   readonly placed: readonly Placed[];
   readonly prediction: Prediction;
+  /** The deployment it stands for (deploymentOf): candidates with the same key run the same
+   * ranks in the same vms over the same channels, whatever their names. */
+  readonly deployment: string;
+}
+
+/** The channel a data path gives a class of messages: `shm` is iov across hosts plus shared
+ * memory between co-located vms; ranks of one vm always talk over the local transport. */
+const CHANNELS: Readonly<Record<Datapath, Readonly<Record<MessageClass, string>>>> = {
+  native: { 'intra-vm': 'local', 'inter-vm': 'native', 'inter-host': 'native' },
+  bridged: { 'intra-vm': 'local', 'inter-vm': 'bridge', 'inter-host': 'bridge' },
+  iov: { 'intra-vm': 'local', 'inter-vm': 'vf', 'inter-host': 'vf' },
+  shm: { 'intra-vm': 'local', 'inter-vm': 'shm', 'inter-host': 'vf' },
+};
+
+/** What a (data path, placement) pair deploys: each rank's vm and the channel of each class its
+ * messages use. Two pairs with the same key are one deployment under two names: iov and shm
+ * when no message goes between vms of one host (hybrid, inter-node), or the optimized
+ * placement when it lands on a named one. */
+export function deploymentOf(
+  datapath: Datapath,
+  placed: readonly Placed[],
+  traffic: readonly Traffic[],
+): string {
+  const used = classify(placed, traffic).byClass;
+  const channels = MESSAGE_CLASSES.filter((c) => used[c].messages > 0).map(
+    (c) => `${c}:${CHANNELS[datapath][c]}`,
+  );
+  return `${placed.map((p) => p.vm).join(',')} ${channels.join(',')}`;
 }
 
 export interface Advice {
@@ -59,6 +92,7 @@ export function advise(
         placement,
         placed,
         prediction: predictWorkload(calibration, workload, placed, datapath, source),
+        deployment: deploymentOf(datapath, placed, workload.traffic),
       });
   const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
   return { ranked, explanation: explain(ranked) };
@@ -73,13 +107,23 @@ export function explain(ranked: readonly Candidate[]): string {
   const parts = [
     `${pct(share('intra-vm'))} of bytes stay inside vms, ${pct(share('inter-vm'))} cross between vms of a host, ${pct(share('inter-host'))} cross hosts`,
   ];
-  const rival = ranked.find((c) => c.datapath !== best.datapath);
+  const same = ranked.filter((c) => c !== best && c.deployment === best.deployment);
+  if (same.length > 0)
+    parts.push(
+      `the same deployment as ${same.map((c) => `${c.datapath} ${c.placement}`).join(', ')}`,
+    );
+  const rival = ranked.find(
+    (c) => c.datapath !== best.datapath && c.deployment !== best.deployment,
+  );
   if (rival)
     parts.push(
       `${best.datapath} wins by ${(rival.prediction.wallS / best.prediction.wallS).toFixed(2)}x over the best ${rival.datapath} (${rival.placement})`,
     );
   const samePath = ranked.find(
-    (c) => c.datapath === best.datapath && c.placement !== best.placement,
+    (c) =>
+      c.datapath === best.datapath &&
+      c.placement !== best.placement &&
+      c.deployment !== best.deployment,
   );
   if (samePath)
     parts.push(

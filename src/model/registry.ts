@@ -32,9 +32,9 @@ export const MODELS: readonly ModelEntry[] = [
   {
     name: 'shared-machine',
     description:
-      "on the emulated testbed every rank shares one machine: beyond the cores, a step takes the runtime's measured cost per message (per class, every slot busy; times a measured factor when classes mix) plus all kernels over the busy cores, a cell priced as that many processes sharing the cores pay it (they share the caches too), and a run adds its pipeline skew",
+      "on the emulated testbed every rank shares one machine: beyond the cores, a step takes all the ranks' CPU over the busy cores: kernels (a cell priced as ranks sharing the cores paid it: they share the caches too), packing, and the runtime's measured CPU per message (per class and rank count, between thin and thick blocks by the depth behind the face); a run adds its pipeline skew",
     source:
-      'calibrated by vmpath calibrate: pipelines of 3 lengths on thin blocks per class at 3 rank counts, and in the hybrid layout',
+      'calibrated by vmpath calibrate: pipelines of 2 lengths on thin and thick blocks per class, 5 face sizes, from as many ranks as cores to every slot, each rank timing its kernel',
   },
   {
     name: 'kl-bisection',
