@@ -28,10 +28,9 @@ import {
   type ClassModel,
   fingerprint,
   type RuntimeLevel,
-  type SharedKernel,
   THIN_DEPTH,
 } from '../model/calibration.js';
-import { fitPiecewise, type Point } from '../model/fit.js';
+import { fitPiecewise, type PiecewiseFit, type Point } from '../model/fit.js';
 import type { MessageClass } from '../placement/classes.js';
 import type { RankSlot } from '../runtime/launcher.js';
 import type { TestbedRecord } from '../testbed/state.js';
@@ -227,20 +226,13 @@ async function measureRuntime(
   counts: readonly number[],
   step: (text: string) => void,
   signal: AbortSignal | undefined,
-): Promise<{ levels: RuntimeLevel[]; shared: SharedKernel[] }> {
+): Promise<{ levels: RuntimeLevel[]; shared: { ranks: number; step: PiecewiseFit }[] }> {
   const levels: RuntimeLevel[] = [];
-  const shared: SharedKernel[] = [];
+  const shared: { ranks: number; step: PiecewiseFit }[] = [];
   for (const ranks of counts) {
     const { level, kernelPoints } = await measureLevel(env, record, kernel, ranks, step, signal);
     levels.push(level);
-    // The kernel's points by the blocks' depth: a cell of a thin block costs more.
-    if (ranks > cpus().length)
-      shared.push({
-        ranks,
-        step: fitPiecewise(kernelPoints.get(RUNTIME_DEPTH) ?? []),
-        depth: RUNTIME_DEPTH,
-        thick: { depth: THICK_DEPTH, step: fitPiecewise(kernelPoints.get(THICK_DEPTH) ?? []) },
-      });
+    if (ranks > cpus().length) shared.push({ ranks, step: fitPiecewise(kernelPoints) });
   }
   return { levels, shared };
 }
@@ -279,7 +271,7 @@ async function measureLevel(
   ranks: number,
   step: (text: string) => void,
   signal: AbortSignal | undefined,
-): Promise<{ level: RuntimeLevel; kernelPoints: Map<number, Point[]> }> {
+): Promise<{ level: RuntimeLevel; kernelPoints: Point[] }> {
   const topology = record.topology;
   // Every neighbour in the same vm, in the other vm of host 0, on the other host.
   const pairs = classPairs(record);
@@ -287,10 +279,7 @@ async function measureLevel(
   for (const [c, [a, b]] of Object.entries(pairs) as [MessageClass, [string, string]][])
     layouts[c] = Array.from({ length: ranks }, (_, rank) => ({ rank, vm: rank % 2 ? b : a }));
   const busy: number[] = [];
-  const kernelPoints = new Map<number, Point[]>([
-    [RUNTIME_DEPTH, []],
-    [THICK_DEPTH, []],
-  ]);
+  const kernelPoints: Point[] = [];
   const cores = Math.min(ranks, cpus().length);
   // A rank's packing per step, faces of `side` cells a side (one out, one in).
   const pack = (side: number) => 2 * side * side * 8 * kernel.packSecondsPerByte;
@@ -365,7 +354,7 @@ async function measureLevel(
           seconds: Math.max(m.cpu - m.kernel - pack(side), 1e-6),
         });
         transientPoints.push({ bytes: faceBytes, seconds: Math.max(m.transient, 1e-6) });
-        kernelPoints.get(depth)?.push({ bytes: side * side * depth, seconds: m.kernel });
+        kernelPoints.push({ bytes: side * side * depth, seconds: m.kernel });
         busy.push(m.share);
       }
       // One run per size and length: each segment on two face sizes at least.

@@ -51,18 +51,6 @@ export interface RuntimeLevel {
   readonly utilization: number;
 }
 
-/** The kernel's CPU per step against cells with `ranks` ranks sharing the cores: on the thin
- * blocks of the runtime runs (`depth` cells along z, the rows the kernel sweeps), and on the
- * thick ones. A row's ends cost more than its middle, so a cell of a thin block costs more
- * than one of a thick block of as many cells: one fit through both swung by 30% at 512 Ki
- * cells between calibrations, on where it put its break. */
-export interface SharedKernel {
-  readonly ranks: number;
-  readonly step: PiecewiseFit;
-  readonly depth?: number;
-  readonly thick?: { readonly depth: number; readonly step: PiecewiseFit };
-}
-
 export interface Calibration {
   readonly version: typeof CALIBRATION_VERSION;
   readonly topology: {
@@ -94,7 +82,7 @@ export interface Calibration {
     /** CPU seconds of one step against cells when `ranks` ranks share the cores (the caches
      * are everyone's then), as the ranks of the runtime runs paid it, by ranks, ascending;
      * levels with more ranks than cores only. Absent in older calibrations. */
-    readonly shared?: readonly SharedKernel[];
+    readonly shared?: readonly { readonly ranks: number; readonly step: PiecewiseFit }[];
   };
   /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
    * loop, system calls, waking up, copying the faces), at two levels of core sharing: as many
@@ -155,16 +143,7 @@ export const calibrationSchema = z.strictObject({
   kernel: z.strictObject({
     step: fit,
     packSecondsPerByte: z.number().min(0),
-    shared: z
-      .array(
-        z.strictObject({
-          ranks: z.number().int().min(2),
-          step: fit,
-          depth: z.number().int().min(1).optional(),
-          thick: z.strictObject({ depth: z.number().int().min(1), step: fit }).optional(),
-        }),
-      )
-      .optional(),
+    shared: z.array(z.strictObject({ ranks: z.number().int().min(2), step: fit })).optional(),
   }),
   runtime: z
     .array(
@@ -239,15 +218,14 @@ export function levelCost(
   const thin = evaluate(costOf(level.classes, c, level.ranks)[part], bytes);
   const thick = level.thick;
   if (!thick) return thin;
-  const w = depthWeight(cells / Math.max(1, bytes / 8), level.depth ?? THIN_DEPTH, thick.depth);
+  const thinDepth = level.depth ?? THIN_DEPTH;
+  const depth = cells / Math.max(1, bytes / 8);
+  const w = Math.min(
+    1,
+    Math.max(0, Math.log(depth / thinDepth) / Math.log(thick.depth / thinDepth)),
+  );
   if (w === 0) return thin;
   return thin + w * (evaluate(costOf(thick.classes, c, level.ranks)[part], bytes) - thin);
-}
-
-/** Where `depth` lies between the thin and the thick depth, on a log scale: 0 at the thin
- * one or below, 1 at the thick one or above. */
-function depthWeight(depth: number, thin: number, thick: number): number {
-  return Math.min(1, Math.max(0, Math.log(depth / thin) / Math.log(thick / thin)));
 }
 
 /** The runtime's cost for `ranks` ranks: interpolated between the calibrated levels by how many
@@ -310,29 +288,27 @@ export function costSummary(calibration: Calibration): string {
   return `kernel ${mcells.toFixed(0)} Mcell/s on 1 Mi cells, packing ${(1 / calibration.kernel.packSecondsPerByte / 2 ** 20).toFixed(0)} MiB/s; the runtime's CPU per rank and step and run transient at 64 KiB faces: ${levels}`;
 }
 
-/** Seconds per cell of the kernel on a block of `cells`, `depth` cells along z (its rows),
- * when `ranks` ranks run on the calibration's machine: as measured alone while each rank has a
- * core; with more ranks than cores on the emulated testbed, as the ranks of that many paid it
- * (between the thin and the thick blocks' fits by depth; interpolated by ranks between the
- * measured levels, and from the cost alone at as many ranks as cores; above the last level, the
- * last). */
-export function secondsPerCell(
-  calibration: Calibration,
+/** Seconds per cell of the kernel on a block of `cells` when `ranks` ranks run on the
+ * calibration's machine: as measured alone while each rank has a core; with more ranks than
+ * cores on the emulated testbed, as measured with that many processes sharing the cores
+ * (interpolated by ranks between the measured levels, and from the cost alone at as many ranks
+ * as cores; above the last level, the last). */
+export function secondsPerCell(calibration: Calibration, cells: number, ranks: number): number {
+  return cellSeconds(calibration.kernel, calibration.machine, cells, ranks);
+}
+
+/** secondsPerCell from the kernel's and the machine's parts of a calibration. */
+export function cellSeconds(
+  kernel: Calibration['kernel'],
+  machine: Calibration['machine'],
   cells: number,
   ranks: number,
-  depth: number,
 ): number {
-  const { kernel, machine } = calibration;
   const alone = evaluate(kernel.step, cells) / cells;
   const levels = kernel.shared ?? [];
   const last = levels[levels.length - 1];
   if (!machine.emulated || ranks <= machine.cores || !last) return alone;
-  const at = (l: SharedKernel) => {
-    const thin = evaluate(l.step, cells) / cells;
-    if (!l.thick) return thin;
-    const w = depthWeight(depth, l.depth ?? THIN_DEPTH, l.thick.depth);
-    return thin + w * (evaluate(l.thick.step, cells) / cells - thin);
-  };
+  const at = (l: { step: PiecewiseFit }) => evaluate(l.step, cells) / cells;
   const hi = levels.find((l) => l.ranks >= ranks) ?? last;
   if (hi.ranks <= ranks) return at(hi);
   const lo = [...levels].reverse().find((l) => l.ranks < ranks);

@@ -172,8 +172,7 @@ export function predictAdvect(
   for (let r = 0; r < ranks; r++) {
     const b = blockOf(app.grid, app.decomp, r);
     cells[r] = b.count[0] * b.count[1] * b.count[2];
-    compute[r] =
-      (cells[r] as number) * secondsPerCell(calibration, cells[r] as number, ranks, b.count[2]);
+    compute[r] = (cells[r] as number) * secondsPerCell(calibration, cells[r] as number, ranks);
   }
   const incoming: { from: number; time: number }[][] = Array.from({ length: ranks }, () => []);
   const outgoing: number[][] = Array.from({ length: ranks }, () => []);

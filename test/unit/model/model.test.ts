@@ -245,30 +245,17 @@ test('a shared machine: a cell costs what processes sharing the cores paid, by r
     },
   };
   const close = (a: number, b: number) => assert.ok(Math.abs(a - b) < 1e-18, `${a} != ${b}`);
-  close(secondsPerCell(cal, 2 ** 16, 2, 8), 0.5e-9); // a core each: alone
-  close(secondsPerCell(cal, 2 ** 16, 4, 8), 0.7e-9); // halfway from the cores (alone) to 6
-  close(secondsPerCell(cal, 2 ** 16, 6, 8), 0.9e-9);
-  close(secondsPerCell(cal, 2 ** 16, 11, 8), 1.2e-9);
-  close(secondsPerCell(cal, 2 ** 16, 32, 8), 1.5e-9); // past the last level: the last
+  close(secondsPerCell(cal, 2 ** 16, 2), 0.5e-9); // a core each: alone
+  close(secondsPerCell(cal, 2 ** 16, 4), 0.7e-9); // halfway from the cores (alone) to 6
+  close(secondsPerCell(cal, 2 ** 16, 6), 0.9e-9);
+  close(secondsPerCell(cal, 2 ** 16, 11), 1.2e-9);
+  close(secondsPerCell(cal, 2 ** 16, 32), 1.5e-9); // past the last level: the last
   // A real cluster (simulate) and an older calibration without the levels: alone.
   close(
-    secondsPerCell({ ...cal, machine: { ...cal.machine, emulated: false } }, 2 ** 16, 16, 8),
+    secondsPerCell({ ...cal, machine: { ...cal.machine, emulated: false } }, 2 ** 16, 16),
     0.5e-9,
   );
-  close(secondsPerCell({ ...cal, kernel: { ...cal.kernel, shared: [] } }, 2 ** 16, 16, 8), 0.5e-9);
-  // Thin and thick blocks (rows of 4 and 64 cells) measured apart: by depth, on a log scale.
-  const deep: Calibration = {
-    ...cal,
-    kernel: {
-      ...cal.kernel,
-      shared: [
-        { ranks: 16, step: line(0, 1.5e-9), depth: 4, thick: { depth: 64, step: line(0, 0.9e-9) } },
-      ],
-    },
-  };
-  close(secondsPerCell(deep, 2 ** 16, 16, 4), 1.5e-9);
-  close(secondsPerCell(deep, 2 ** 16, 16, 16), 1.2e-9);
-  close(secondsPerCell(deep, 2 ** 16, 16, 256), 0.9e-9);
+  close(secondsPerCell({ ...cal, kernel: { ...cal.kernel, shared: [] } }, 2 ** 16, 16), 0.5e-9);
   assert.throws(
     () =>
       parseCalibration(
