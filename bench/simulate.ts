@@ -38,12 +38,13 @@ try {
     onStep: (text) => process.stderr.write(`calibrate: ${text}\n`),
   });
   const placed = place(topology, 'hybrid', 16);
+  const prediction = predictAdvect(calibration, reference, placed, 'iov');
   const c: Candidate = {
     datapath: 'iov',
     placement: 'hybrid',
     placed,
-    prediction: predictAdvect(calibration, reference, placed, 'iov'),
-    deployment: deploymentOf('iov', placed, advectTraffic(reference.grid, reference.decomp, 1)),
+    prediction,
+    deployment: deploymentOf('iov', placed, prediction.byClass),
   };
   const [measured] = await measureCases(
     env,

@@ -203,18 +203,17 @@ export function measureKernel(): Calibration['kernel'] {
  * 192): the line through them gives the cost per step and the cost of a run beyond its steps. */
 const RUNTIME_FACES = [16, 90, 128, 256, 362] as const;
 const RUNTIME_STEPS = [48, 192] as const;
-/** Cells along the pipeline behind each face in the runtime runs: thin blocks, where the
- * kernel between two messages leaves them in the caches, and thick ones, where it does not (at
- * 8 ranks here, 160 x 160 faces: 1.8 ms of CPU a step beyond the kernel on thin blocks, 3.1 on
- * blocks 20 deep), with their shorter runs. */
-const RUNTIME_DEPTH = THIN_DEPTH;
+/** Cells along the pipeline behind each face in the runtime runs: thin blocks (THIN_DEPTH),
+ * where the kernel between two messages leaves them in the caches, and thick ones, where it
+ * does not (at 8 ranks here, 160 x 160 faces: 1.8 ms of CPU a step beyond the kernel on thin
+ * blocks, 3.1 on blocks 20 deep), with their shorter runs. */
 const THICK_DEPTH = 24;
 const THICK_STEPS = [24, 96] as const;
 /** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
 const RUNTIME_FIT_POINTS = 2;
 
-/** The runtime's cost beyond the kernel and packing, with as many ranks as cores and with
- * every slot busy: the pipeline on thin blocks and on thick ones, with every neighbour in the
+/** The runtime's cost beyond the kernel and packing at each level of core sharing (levelRanks):
+ * the pipeline on thin blocks and on thick ones, with every neighbour in the
  * same vm, in the other vm of the host, or on the other host (the data path's own channels for
  * each class), five face sizes and two run lengths each; and the busy share of the cores. The
  * ranks' kernel, as they paid it in these runs (sharing the cores and the caches), is measured
@@ -365,10 +364,10 @@ async function measureLevel(
     }
     return costs;
   };
-  const costs = await measure(RUNTIME_DEPTH, RUNTIME_STEPS);
+  const costs = await measure(THIN_DEPTH, RUNTIME_STEPS);
   const thick = { depth: THICK_DEPTH, classes: await measure(THICK_DEPTH, THICK_STEPS) };
   return {
-    level: { ranks, classes: costs, depth: RUNTIME_DEPTH, thick, utilization: median(busy) },
+    level: { ranks, classes: costs, depth: THIN_DEPTH, thick, utilization: median(busy) },
     kernelPoints,
   };
 }

@@ -96,9 +96,9 @@ export function regret(checked: readonly Checked[]): {
   bestS: number;
   regret: number;
 } {
-  const pooled = new Map<string, number[]>();
-  for (const c of checked)
-    pooled.set(c.deployment, [...(pooled.get(c.deployment) ?? []), ...c.times]);
+  const pooled = new Map(
+    [...byDeployment(checked)].map(([key, cases]) => [key, cases.flatMap((c) => c.times)]),
+  );
   const measured = (c: Checked) => median(pooled.get(c.deployment) as number[]);
   const byPredicted = [...checked].sort((a, b) => a.prediction.wallS - b.prediction.wallS);
   const pick = byPredicted[0] as Checked;
@@ -109,8 +109,16 @@ export function regret(checked: readonly Checked[]): {
 }
 
 /** Groups of cases that are one deployment (two names or more), in the order given. */
-export function sameDeployments(checked: readonly Candidate[]): Candidate[][] {
-  const groups = new Map<string, Candidate[]>();
-  for (const c of checked) groups.set(c.deployment, [...(groups.get(c.deployment) ?? []), c]);
-  return [...groups.values()].filter((g) => g.length > 1);
+export function sameDeployments<C extends Candidate>(checked: readonly C[]): C[][] {
+  return [...byDeployment(checked).values()].filter((g) => g.length > 1);
+}
+
+function byDeployment<C extends Candidate>(cases: readonly C[]): Map<string, C[]> {
+  const groups = new Map<string, C[]>();
+  for (const c of cases) {
+    const group = groups.get(c.deployment);
+    if (group) group.push(c);
+    else groups.set(c.deployment, [c]);
+  }
+  return groups;
 }

@@ -2,12 +2,7 @@
  * The advisor: every data path with a calibration, every named placement plus the optimized
  * one, each predicted; ranked by predicted time, the winner explained in a sentence. Pure.
  */
-import {
-  classify,
-  MESSAGE_CLASSES,
-  type MessageClass,
-  type Traffic,
-} from '../placement/classes.js';
+import { MESSAGE_CLASSES, type MessageClass, type Traffic } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import type { Placed } from '../placement/patterns.js';
 import type { Datapath, Topology } from '../topology/types.js';
@@ -46,10 +41,9 @@ const CHANNELS: Readonly<Record<Datapath, Readonly<Record<MessageClass, string>>
 export function deploymentOf(
   datapath: Datapath,
   placed: readonly Placed[],
-  traffic: readonly Traffic[],
+  byClass: Readonly<Record<MessageClass, { readonly messages: number }>>,
 ): string {
-  const used = classify(placed, traffic).byClass;
-  const channels = MESSAGE_CLASSES.filter((c) => used[c].messages > 0).map(
+  const channels = MESSAGE_CLASSES.filter((c) => byClass[c].messages > 0).map(
     (c) => `${c}:${CHANNELS[datapath][c]}`,
   );
   return `${placed.map((p) => p.vm).join(',')} ${channels.join(',')}`;
@@ -86,14 +80,11 @@ export function advise(
     placedBy.set(name, placeFor(topology, name, ranks, workload.traffic));
   const candidates: Candidate[] = [];
   for (const [datapath, { calibration, source }] of calibrations)
-    for (const [placement, placed] of placedBy)
-      candidates.push({
-        datapath,
-        placement,
-        placed,
-        prediction: predictWorkload(calibration, workload, placed, datapath, source),
-        deployment: deploymentOf(datapath, placed, workload.traffic),
-      });
+    for (const [placement, placed] of placedBy) {
+      const prediction = predictWorkload(calibration, workload, placed, datapath, source);
+      const deployment = deploymentOf(datapath, placed, prediction.byClass);
+      candidates.push({ datapath, placement, placed, prediction, deployment });
+    }
   const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
   return { ranked, explanation: explain(ranked) };
 }

@@ -347,7 +347,11 @@ test('one deployment under two names: found, and their runs pooled for the regre
   const app = { grid: [96, 96, 96] as const, steps: 4, decomp: [1, 1, 16] as const };
   const traffic = advectTraffic(app.grid, app.decomp, app.steps);
   const key = (datapath: 'iov' | 'shm' | 'bridged', name: string) =>
-    deploymentOf(datapath, place(paper, name, 16), traffic);
+    deploymentOf(
+      datapath,
+      place(paper, name, 16),
+      classify(place(paper, name, 16), traffic).byClass,
+    );
   // hybrid: pairs in a vm, vms alternating hosts: no message between vms of a host
   assert.equal(key('iov', 'hybrid'), key('shm', 'hybrid'));
   assert.equal(key('iov', 'inter-node'), key('shm', 'inter-node'));
