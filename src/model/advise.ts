@@ -7,6 +7,7 @@ import { placeFor } from '../placement/mapping.js';
 import type { Placed } from '../placement/patterns.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import type { Calibration } from './calibration.js';
+import { type Calibrations, CHANNELS, poolCalibrations } from './pool.js';
 import { type AdvectApp, type Prediction, predictAdvect, predictMatrix } from './predict.js';
 
 export const NAMED_PLACEMENTS = ['intra-node', 'inter-node', 'hybrid'] as const;
@@ -24,15 +25,6 @@ export interface Candidate {
    * ranks in the same vms over the same channels, whatever their names. */
   readonly deployment: string;
 }
-
-/** The channel a data path gives a class of messages: `shm` is iov across hosts plus shared
- * memory between co-located vms; ranks of one vm always talk over the local transport. */
-const CHANNELS: Readonly<Record<Datapath, Readonly<Record<MessageClass, string>>>> = {
-  native: { 'intra-vm': 'local', 'inter-vm': 'native', 'inter-host': 'native' },
-  bridged: { 'intra-vm': 'local', 'inter-vm': 'bridge', 'inter-host': 'bridge' },
-  iov: { 'intra-vm': 'local', 'inter-vm': 'vf', 'inter-host': 'vf' },
-  shm: { 'intra-vm': 'local', 'inter-vm': 'shm', 'inter-host': 'vf' },
-};
 
 /** What a (data path, placement) pair deploys: each rank's vm and the channel of each class its
  * messages use. Two pairs with the same key are one deployment under two names: iov and shm
@@ -52,6 +44,8 @@ export function deploymentOf(
 export interface Advice {
   readonly ranked: readonly Candidate[];
   readonly explanation: string;
+  /** The parts of the calibrations priced by their mean (poolCalibrations), for people. */
+  readonly pooled: readonly string[];
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -70,23 +64,26 @@ export function predictWorkload(
 
 export function advise(
   topology: Topology,
-  calibrations: ReadonlyMap<Datapath, { calibration: Calibration; source: string }>,
+  calibrations: Calibrations,
   workload: Workload,
   ranks: number,
   placements: readonly string[] = [...NAMED_PLACEMENTS, 'optimized'],
 ): Advice {
+  // Candidates on two data paths compare two calibrations: what they measured in common is
+  // priced alike, so that only their differences rank them.
+  const pooled = poolCalibrations(calibrations);
   const placedBy = new Map<string, Placed[]>();
   for (const name of placements)
     placedBy.set(name, placeFor(topology, name, ranks, workload.traffic));
   const candidates: Candidate[] = [];
-  for (const [datapath, { calibration, source }] of calibrations)
+  for (const [datapath, { calibration, source }] of pooled.calibrations)
     for (const [placement, placed] of placedBy) {
       const prediction = predictWorkload(calibration, workload, placed, datapath, source);
       const deployment = deploymentOf(datapath, placed, prediction.byClass);
       candidates.push({ datapath, placement, placed, prediction, deployment });
     }
   const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
-  return { ranked, explanation: explain(ranked) };
+  return { ranked, explanation: explain(ranked), pooled: pooled.notes };
 }
 
 export function explain(ranked: readonly Candidate[]): string {

@@ -114,3 +114,24 @@ export function fitPiecewise(input: readonly Point[], minPoints = 2): PiecewiseF
     )[0] as (typeof candidates)[number];
   return { ...chosen, points: points.length };
 }
+
+/** The mean of several fits, exactly: a piecewise line again, with the union of their
+ * breakpoints (between two, each fit is one line, and so is their mean). */
+export function meanFit(fits: readonly PiecewiseFit[]): PiecewiseFit {
+  if (fits.length === 0) throw new RangeError('a mean of no fits');
+  if (fits.length === 1) return fits[0] as PiecewiseFit;
+  const breaks = [...new Set(fits.flatMap((f) => f.segments.map((s) => s.fromBytes)))].sort(
+    (x, y) => x - y,
+  );
+  const mean = (f: (s: Segment) => number) => (bytes: number) =>
+    fits.reduce((sum, fit) => sum + f(segmentAt(fit, bytes)), 0) / fits.length;
+  return {
+    segments: breaks.map((fromBytes) => ({
+      fromBytes,
+      a: mean((s) => s.a)(fromBytes),
+      g: mean((s) => s.g)(fromBytes),
+    })),
+    error: fits.reduce((sum, f) => sum + f.error, 0) / fits.length,
+    points: fits.reduce((sum, f) => sum + f.points, 0),
+  };
+}

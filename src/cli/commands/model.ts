@@ -395,6 +395,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
             JSON.stringify(
               {
                 explanation: advice.explanation,
+                pooled: advice.pooled,
                 ranked: advice.ranked.map(({ placed, ...c }) => c),
               },
               null,
@@ -426,6 +427,11 @@ export function modelCommands(program: Command, ctx: CliContext): void {
             ),
             '',
             advice.explanation,
+            ...(advice.pooled.length > 0
+              ? [
+                  `Priced alike on every data path (calibrations pooled): ${advice.pooled.join('; ')}.`,
+                ]
+              : []),
           ].join('\n'),
         );
       },

@@ -16,8 +16,9 @@ import {
   runtimeAt,
   secondsPerCell,
 } from '../../../src/model/calibration.js';
-import { evaluate, fitPiecewise } from '../../../src/model/fit.js';
+import { evaluate, fitPiecewise, meanFit } from '../../../src/model/fit.js';
 import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
+import { poolCalibrations } from '../../../src/model/pool.js';
 import { messageTimes, predictAdvect, predictMatrix } from '../../../src/model/predict.js';
 import { MODELS } from '../../../src/model/registry.js';
 import { maxMinRates } from '../../../src/model/sharing.js';
@@ -341,6 +342,97 @@ test('advise: ranks candidates by predicted time and explains the winner', () =>
     advice.explanation,
     /^iov with (intra-node|optimized): \d+% of bytes stay inside vms, .* iov wins by \d\.\d\dx over the best bridged/,
   );
+});
+
+test('the mean of piecewise fits is exact on the union of their breakpoints', () => {
+  const a = { segments: [{ fromBytes: 0, a: 1, g: 2 }], error: 0.1, points: 4 };
+  const b = {
+    segments: [
+      { fromBytes: 0, a: 3, g: 0 },
+      { fromBytes: 1024, a: 5, g: 4 },
+    ],
+    error: 0.3,
+    points: 6,
+  };
+  const m = meanFit([a, b]);
+  for (const x of [0, 10, 1023, 1024, 5000])
+    assert.equal(evaluate(m, x), (evaluate(a, x) + evaluate(b, x)) / 2, `at ${x}`);
+  assert.equal(m.segments.length, 2);
+  assert.ok(Math.abs(m.error - 0.2) < 1e-12);
+  assert.equal(m.points, 10);
+  assert.throws(() => meanFit([]), RangeError);
+});
+
+test('calibrations of one machine: the parts they measured in common priced by their mean', () => {
+  const cost = (us: number) => ({ cpu: line(us * 1e-6, 0), transient: line(0, 0) });
+  const level = (local: number, vf: number, other: number, utilization: number) => ({
+    ranks: 16,
+    depth: 4,
+    classes: { 'intra-vm': cost(local), 'inter-vm': cost(other), 'inter-host': cost(vf) },
+    utilization,
+  });
+  const iov = roundCalibration({
+    kernel: { step: line(0, 1e-9), packSecondsPerByte: 1e-10 },
+    runtime: [level(10, 40, 40, 0.8)],
+  });
+  const shm = roundCalibration({
+    datapath: 'shm',
+    classes: {
+      ...iov.classes,
+      'inter-vm': { latency: line(2e-6, 1 / 6e9), stream: line(1e-6, 1 / 6e9) },
+      'inter-host': { latency: line(20e-6, 1 / 1e9), stream: line(8e-6, 1 / 1e9) },
+    },
+    sharing: { singleFlowBytesPerS: 2e9, aggregateBytesPerS: 3e9, pairs: 4 },
+    kernel: { step: line(0, 3e-9), packSecondsPerByte: 3e-10 },
+    runtime: [level(30, 60, 20, 1)],
+  });
+  const bridged = roundCalibration({
+    datapath: 'bridged',
+    kernel: { step: line(0, 2e-9), packSecondsPerByte: 2e-10 },
+    runtime: [level(20, 90, 90, 0.9)],
+  });
+  const { calibrations, notes } = poolCalibrations(
+    new Map([
+      ['iov', { calibration: iov, source: 'iov.json' }],
+      ['shm', { calibration: shm, source: 'shm.json' }],
+      ['bridged', { calibration: bridged, source: 'bridged.json' }],
+    ] as const),
+  );
+  const get = (d: 'iov' | 'shm' | 'bridged') => calibrations.get(d)?.calibration as Calibration;
+  const us = (c: Calibration, k: 'intra-vm' | 'inter-vm' | 'inter-host') =>
+    Math.round(evaluate(c.runtime[0]?.classes[k]?.cpu ?? line(0, 0), 0) * 1e6);
+  // the kernel, packing, the busy share and the local transport: one mean for all three
+  for (const d of ['iov', 'shm', 'bridged'] as const) {
+    assert.ok(Math.abs(evaluate(get(d).kernel.step, 1e6) - 2e-3) < 1e-12, d);
+    assert.ok(Math.abs(get(d).kernel.packSecondsPerByte - 2e-10) < 1e-20, d);
+    assert.ok(Math.abs((get(d).runtime[0]?.utilization ?? 0) - 0.9) < 1e-12, d);
+    assert.equal(us(get(d), 'intra-vm'), 20, d);
+  }
+  // vf across hosts: iov and shm, not bridged; each data path keeps its own inter-vm channel
+  assert.equal(us(get('iov'), 'inter-host'), 50);
+  assert.equal(us(get('shm'), 'inter-host'), 50);
+  assert.equal(us(get('bridged'), 'inter-host'), 90);
+  assert.equal(us(get('iov'), 'inter-vm'), 40);
+  assert.equal(us(get('shm'), 'inter-vm'), 20);
+  assert.ok(
+    Math.abs(evaluate(get('shm').classes['inter-host']?.latency ?? line(0, 0), 0) - 15e-6) < 1e-15,
+  );
+  assert.equal(get('iov').sharing.aggregateBytesPerS, 2e9);
+  assert.equal(get('bridged').sharing.aggregateBytesPerS, 1e9);
+  assert.deepEqual(notes, [
+    'the kernel and packing: mean of iov, shm, bridged',
+    'intra-vm (local): mean of iov, shm, bridged',
+    'inter-host (vf): mean of iov, shm',
+  ]);
+  // another machine's calibration is left as measured
+  const alone = poolCalibrations(
+    new Map([
+      ['iov', { calibration: iov, source: 'iov.json' }],
+      ['shm', { calibration: { ...shm, machine: { cores: 2, emulated: true } }, source: 's' }],
+    ] as const),
+  );
+  assert.equal(alone.calibrations.get('iov')?.calibration, iov);
+  assert.deepEqual(alone.notes, []);
 });
 
 test('one deployment under two names: found, and their runs pooled for the regret', () => {
