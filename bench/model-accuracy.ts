@@ -3,16 +3,19 @@
  *
  * The paper preset (unshaped) with three data paths (bridged, iov, and shm: iov across hosts
  * plus shared memory between co-located vms), all built before measuring. Each is calibrated
- * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 192 steps, 8 ranks on
- * 160^3 x 96 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
+ * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 384 steps, 8 ranks on
+ * 160^3 x 192 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
  * hybrid, optimized), 11 times each in rotating order; medians are compared with the
- * predictions. The runs are long enough (0.25-0.4 s of timed steps after 32 warm-up ones) for
- * the steady steps to dominate: runs of a quarter of the length differed by up to 40% between
- * repeats here, these by 10-20%; with 5 runs each, the medians of two identical
- * configurations (iov and shm inter-node: every hop crosses hosts on iov) differed by 9%. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's regret
- * (measured time of its pick over the best measured, per problem) <= 5%.
+ * predictions (the advisor's, from the three calibrations pooled where they measured the same
+ * thing). The runs are long enough (0.5-0.7 s of timed steps after 32 warm-up ones) for the
+ * steady steps to dominate and a burst of the machine's noise to weigh little: runs of half
+ * the length spread by up to 1.5x between repeats here, and with 5 runs each, the medians of
+ * two identical configurations (iov and shm inter-node: every hop crosses hosts on iov)
+ * differed by 9%. Targets: median absolute error <= 10%, worst <= 25%, and the advisor's
+ * regret (measured time of its pick over the best measured, per problem) <= 5%.
+ * `-- --keep DIR` keeps the calibrations there.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Triple } from '../src/apps/advect/params.js';
 import { advectTraffic } from '../src/apps/advect/pattern.js';
@@ -34,15 +37,23 @@ requireRoot('model-accuracy');
 
 const DATAPATHS: readonly Datapath[] = ['bridged', 'iov', 'shm'];
 const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
-  { grid: [96, 96, 96], steps: 192, decomp: [1, 1, 16] },
-  { grid: [160, 160, 160], steps: 96, decomp: [1, 1, 8] },
+  { grid: [96, 96, 96], steps: 384, decomp: [1, 1, 16] },
+  { grid: [160, 160, 160], steps: 192, decomp: [1, 1, 8] },
 ];
 const REPEATS = 11;
+const keep = process.argv.indexOf('--keep');
+const keepDir = keep >= 0 ? process.argv[keep + 1] : undefined;
+if (keep >= 0 && !keepDir) {
+  process.stderr.write('bench model-accuracy: --keep needs a directory\n');
+  process.exit(2);
+}
 
 const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
 const checked: { problem: string; rows: Checked[] }[] = [];
+let pooled: readonly string[] = [];
 try {
+  if (keepDir) mkdirSync(keepDir, { recursive: true });
   for (const datapath of DATAPATHS) {
     const topology = resolveTopology(presetSpec('paper'), { datapath, rateMbit: 0 });
     const id = `m${newId().slice(0, 5)}`;
@@ -55,7 +66,7 @@ try {
     const calibration = await calibrate(env, record, {
       onStep: (text) => process.stderr.write(`calibrate ${datapath}: ${text}\n`),
     });
-    const source = join(env.stateDir, `calibration-${datapath}.json`);
+    const source = join(keepDir ?? env.stateDir, `calibration-${datapath}.json`);
     writeFileSync(source, JSON.stringify(calibration));
     calibrations.set(datapath, { calibration, source });
   }
@@ -68,7 +79,9 @@ try {
       app,
       traffic: advectTraffic(app.grid, app.decomp, app.steps),
     };
-    const { ranked } = advise(topology, calibrations, workload, ranks);
+    const advice = advise(topology, calibrations, workload, ranks);
+    const ranked = advice.ranked;
+    pooled = advice.pooled;
     const problem = `${ranks} ranks ${app.grid.join('x')}x${app.steps}`;
     const rows = await measureCases(env, testbeds, app, ranked, REPEATS, {
       onRun: (c, s) =>
@@ -92,6 +105,7 @@ for (const [datapath, { calibration: c }] of calibrations)
         ', ',
       )}; ${c.sharing.pairs} pairs share ${(c.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s\n`,
   );
+if (pooled.length > 0) process.stdout.write(`pooled: ${pooled.join('; ')}\n`);
 const errors = checked.flatMap(({ rows }) => rows.map((r) => Math.abs(r.error)));
 const regrets = checked.map(({ rows }) => regret(rows).regret);
 process.stdout.write(
