@@ -3,18 +3,17 @@
  *
  * The paper preset (unshaped) with three data paths (bridged, iov, and shm: iov across hosts
  * plus shared memory between co-located vms), all built before measuring. Each is calibrated
- * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 192 steps, 8 ranks on
- * 160^3 x 96 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
+ * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 384 steps, 8 ranks on
+ * 160^3 x 192 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
  * hybrid, optimized), 11 times each in rotating order; medians are compared with the
  * predictions (the advisor's, from the three calibrations pooled where they measured the same
- * thing). The runs (0.25-0.4 s of timed steps after 32 warm-up ones) are as long as the longest
- * calibration runs: runs twice as long took 20-27% more per step at 16 ranks here (the ranks'
- * kernel paid 0.98 ns a cell instead of 0.61), which calibration does not see (README, model
- * accuracy). Runs of a quarter of the length differed by up to 40% between repeats here, these
- * by 10-20%, and with 5 runs each, the medians of two identical configurations (iov and shm
- * inter-node: every hop crosses hosts on iov) differed by 9%. Targets: median absolute error
- * <= 10%, worst <= 25%, and the advisor's regret (measured time of its pick over the best
- * measured, per problem) <= 5%.
+ * thing). The runs (0.4-0.8 s of timed steps after 32 warm-up ones) are as long as the longest
+ * calibration runs, and long enough for a process's later steps, which cost more than its first
+ * ones (calibrate.ts RUNTIME_STEPS), to dominate and for a burst of the machine's noise to
+ * weigh little: runs half as long spread by up to 1.5x between repeats here. With 5 runs each,
+ * the medians of two identical configurations (iov and shm inter-node: every hop crosses hosts
+ * on iov) differed by 9%. Targets: median absolute error <= 10%, worst <= 25%, and the
+ * advisor's regret (measured time of its pick over the best measured, per problem) <= 5%.
  * `-- --keep DIR` keeps the calibrations there.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -39,8 +38,8 @@ requireRoot('model-accuracy');
 
 const DATAPATHS: readonly Datapath[] = ['bridged', 'iov', 'shm'];
 const PROBLEMS: { grid: Triple; steps: number; decomp: Triple }[] = [
-  { grid: [96, 96, 96], steps: 192, decomp: [1, 1, 16] },
-  { grid: [160, 160, 160], steps: 96, decomp: [1, 1, 8] },
+  { grid: [96, 96, 96], steps: 384, decomp: [1, 1, 16] },
+  { grid: [160, 160, 160], steps: 192, decomp: [1, 1, 8] },
 ];
 const REPEATS = 11;
 const keep = process.argv.indexOf('--keep');

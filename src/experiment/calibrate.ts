@@ -200,15 +200,18 @@ export function measureKernel(): Calibration['kernel'] {
  * 512 KiB and 1 MiB above it (the payload goes through a shared-memory ring): the cost changes
  * its slope there, and each side gets points of its own. Two lengths of run, long enough to
  * reach the steady steps (a 96^3 pipeline of 16 ranks: 2.5 ms a step over 48 steps, 1.7 over
- * 192): the line through them gives the cost per step and the cost of a run beyond its steps. */
+ * 192): the line through them gives the cost per step and the cost of a run beyond its steps.
+ * The longer reaches the steps a process pays once it has run a few hundred: the same pipeline
+ * took 1.4-1.6 ms a step over 192 steps and 1.8-2.0 over 384 or 768 (32 warm-up steps before;
+ * with 320 of them, 1.7 over 192), its ranks' kernel 0.6 ns a cell and then 0.9-1.1. */
 const RUNTIME_FACES = [16, 90, 128, 256, 362] as const;
-const RUNTIME_STEPS = [48, 192] as const;
+const RUNTIME_STEPS = [96, 384] as const;
 /** Cells along the pipeline behind each face in the runtime runs: thin blocks (THIN_DEPTH),
  * where the kernel between two messages leaves them in the caches, and thick ones, where it
  * does not (at 8 ranks here, 160 x 160 faces: 1.8 ms of CPU a step beyond the kernel on thin
  * blocks, 3.1 on blocks 20 deep), with their shorter runs. */
 const THICK_DEPTH = 24;
-const THICK_STEPS = [24, 96] as const;
+const THICK_STEPS = [48, 192] as const;
 /** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
 const RUNTIME_FIT_POINTS = 2;
 

@@ -145,7 +145,9 @@ function notesOf(all: readonly Calibration[]): string[] {
   const notes: string[] = [];
   for (const group of groups.values()) {
     if (group.length < 2) continue;
-    notes.push(`the kernel and packing: mean of ${group.map((c) => c.datapath).join(', ')}`);
+    notes.push(
+      `the kernel, packing and the cores' busy share: mean of ${group.map((c) => c.datapath).join(', ')}`,
+    );
     for (const c of MESSAGE_CLASSES) {
       const byChannel = new Map<string, Datapath[]>();
       for (const p of group)

@@ -420,7 +420,7 @@ test('calibrations of one machine: the parts they measured in common priced by t
   assert.equal(get('iov').sharing.aggregateBytesPerS, 2e9);
   assert.equal(get('bridged').sharing.aggregateBytesPerS, 1e9);
   assert.deepEqual(notes, [
-    'the kernel and packing: mean of iov, shm, bridged',
+    "the kernel, packing and the cores' busy share: mean of iov, shm, bridged",
     'intra-vm (local): mean of iov, shm, bridged',
     'inter-host (vf): mean of iov, shm',
   ]);
