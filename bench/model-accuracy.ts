@@ -51,7 +51,7 @@ if (keep >= 0 && !keepDir) {
 
 const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
-const checked: { problem: string; rows: Checked[] }[] = [];
+const checked: { problem: string; rows: Checked[]; disagreement?: number }[] = [];
 let pooled: readonly string[] = [];
 try {
   if (keepDir) mkdirSync(keepDir, { recursive: true });
@@ -90,14 +90,20 @@ try {
           `${problem} ${c.datapath} ${c.placement}: ${(s * 1000).toFixed(1)} ms\n`,
         ),
     });
-    checked.push({ problem, rows });
+    checked.push({
+      problem,
+      rows,
+      ...(advice.disagreement === undefined ? {} : { disagreement: advice.disagreement }),
+    });
   }
 } finally {
   for (const { id } of testbeds.values()) await down(env, id);
 }
 
-for (const { problem, rows } of checked)
-  process.stdout.write(`${problem}, by predicted time:\n${formatValidation(rows)}\n\n`);
+for (const { problem, rows, disagreement } of checked)
+  process.stdout.write(
+    `${problem}, by predicted time:\n${formatValidation(rows)}\n${disagreement === undefined ? '' : `calibrations alone priced one deployment up to ${(disagreement * 100).toFixed(1)}% apart\n`}\n`,
+  );
 for (const [datapath, { calibration: c }] of calibrations)
   process.stdout.write(
     `${datapath}: ${costSummary(c)}; ${Object.entries(c.classes)

@@ -46,6 +46,9 @@ export interface Advice {
   readonly explanation: string;
   /** The parts of the calibrations priced by their mean (poolCalibrations), for people. */
   readonly pooled: readonly string[];
+  /** How far apart the calibrations, each alone, priced one deployment that two data paths
+   * name (relative to the lesser; absent: no such deployment): a measure of their noise. */
+  readonly disagreement?: number;
 }
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
@@ -76,17 +79,34 @@ export function advise(
   for (const name of placements)
     placedBy.set(name, placeFor(topology, name, ranks, workload.traffic));
   const candidates: Candidate[] = [];
+  // Each deployment's predictions from the calibrations alone, by data path.
+  const alone = new Map<string, Map<Datapath, number>>();
   for (const [datapath, { calibration, source }] of pooled.calibrations)
     for (const [placement, placed] of placedBy) {
       const prediction = predictWorkload(calibration, workload, placed, datapath, source);
       const deployment = deploymentOf(datapath, placed, prediction.byClass);
       candidates.push({ datapath, placement, placed, prediction, deployment });
+      const own = calibrations.get(datapath)?.calibration ?? calibration;
+      const byPath = alone.get(deployment) ?? new Map<Datapath, number>();
+      byPath.set(datapath, predictWorkload(own, workload, placed, datapath, source).wallS);
+      alone.set(deployment, byPath);
     }
+  const spreads = [...alone.values()]
+    .filter((byPath) => byPath.size > 1)
+    .map((byPath) => Math.max(...byPath.values()) / Math.min(...byPath.values()) - 1);
+  const disagreement = spreads.length > 0 ? Math.max(...spreads) : undefined;
   const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
-  return { ranked, explanation: explain(ranked), pooled: pooled.notes };
+  return {
+    ranked,
+    explanation: explain(ranked, disagreement),
+    pooled: pooled.notes,
+    ...(disagreement === undefined ? {} : { disagreement }),
+  };
 }
 
-export function explain(ranked: readonly Candidate[]): string {
+/** The winner in a sentence; with `disagreement` (Advice), how many other deployments the
+ * calibrations cannot tell from it. */
+export function explain(ranked: readonly Candidate[], disagreement?: number): string {
   const best = ranked[0];
   if (!best) return 'no candidate';
   const by = best.prediction.byClass;
@@ -118,6 +138,18 @@ export function explain(ranked: readonly Candidate[]): string {
       `${best.placement} beats ${samePath.placement} by ${(samePath.prediction.wallS / best.prediction.wallS).toFixed(2)}x on ${best.datapath}`,
     );
   const p = best.prediction;
+  if (disagreement !== undefined) {
+    const close = new Set(
+      ranked
+        .filter((c) => c.prediction.wallS <= p.wallS * (1 + disagreement))
+        .map((c) => c.deployment),
+    );
+    close.delete(best.deployment);
+    if (close.size > 0)
+      parts.push(
+        `${close.size} other deployment${close.size > 1 ? 's are' : ' is'} predicted within ${pct(disagreement)} of it, the most by which two calibrations priced one deployment apart: measure them (advise --validate)`,
+      );
+  }
   parts.push(
     `predicted ${p.wallS.toFixed(3)} s, ${pct(p.commS / Math.max(p.wallS, 1e-12))} of it communication`,
   );

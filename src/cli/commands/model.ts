@@ -396,6 +396,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
               {
                 explanation: advice.explanation,
                 pooled: advice.pooled,
+                disagreement: advice.disagreement ?? null,
                 ranked: advice.ranked.map(({ placed, ...c }) => c),
               },
               null,
