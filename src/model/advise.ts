@@ -79,22 +79,13 @@ export function advise(
   for (const name of placements)
     placedBy.set(name, placeFor(topology, name, ranks, workload.traffic));
   const candidates: Candidate[] = [];
-  // Each deployment's predictions from the calibrations alone, by data path.
-  const alone = new Map<string, Map<Datapath, number>>();
   for (const [datapath, { calibration, source }] of pooled.calibrations)
     for (const [placement, placed] of placedBy) {
       const prediction = predictWorkload(calibration, workload, placed, datapath, source);
       const deployment = deploymentOf(datapath, placed, prediction.byClass);
       candidates.push({ datapath, placement, placed, prediction, deployment });
-      const own = calibrations.get(datapath)?.calibration ?? calibration;
-      const byPath = alone.get(deployment) ?? new Map<Datapath, number>();
-      byPath.set(datapath, predictWorkload(own, workload, placed, datapath, source).wallS);
-      alone.set(deployment, byPath);
     }
-  const spreads = [...alone.values()]
-    .filter((byPath) => byPath.size > 1)
-    .map((byPath) => Math.max(...byPath.values()) / Math.min(...byPath.values()) - 1);
-  const disagreement = spreads.length > 0 ? Math.max(...spreads) : undefined;
+  const disagreement = disagreementOf(calibrations, workload, candidates);
   const ranked = candidates.sort((a, b) => a.prediction.wallS - b.prediction.wallS);
   return {
     ranked,
@@ -102,6 +93,34 @@ export function advise(
     pooled: pooled.notes,
     ...(disagreement === undefined ? {} : { disagreement }),
   };
+}
+
+/** How far apart the calibrations, each alone, price the deployments that two data paths name
+ * (the largest relative gap; undefined: no such deployment). Only those are predicted again. */
+function disagreementOf(
+  calibrations: Calibrations,
+  workload: Workload,
+  candidates: readonly Candidate[],
+): number | undefined {
+  const byDeployment = new Map<string, Map<Datapath, Candidate>>();
+  for (const c of candidates) {
+    const byPath = byDeployment.get(c.deployment) ?? new Map<Datapath, Candidate>();
+    byPath.set(c.datapath, c);
+    byDeployment.set(c.deployment, byPath);
+  }
+  const spreads: number[] = [];
+  for (const byPath of byDeployment.values()) {
+    if (byPath.size < 2) continue;
+    const times = [...byPath.values()].map((c) => {
+      const { calibration, source } = calibrations.get(c.datapath) as {
+        calibration: Calibration;
+        source: string;
+      };
+      return predictWorkload(calibration, workload, c.placed, c.datapath, source).wallS;
+    });
+    spreads.push(Math.max(...times) / Math.min(...times) - 1);
+  }
+  return spreads.length > 0 ? Math.max(...spreads) : undefined;
 }
 
 /** The winner in a sentence; with `disagreement` (Advice), how many other deployments the
