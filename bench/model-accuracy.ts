@@ -2,8 +2,9 @@
  * bench model-accuracy: the model's predictions against runs on the testbed.
  *
  * The paper preset (unshaped) with three data paths (bridged, iov, and shm: iov across hosts
- * plus shared memory between co-located vms), all built before measuring. Each is calibrated
- * with `vmpath calibrate`'s code; then two problems (16 ranks on 96^3 x 384 steps, 8 ranks on
+ * plus shared memory between co-located vms), all built before measuring, and calibrated in
+ * turns as `vmpath calibrate --id A --id B --id C` does (the machine's drift then falls on all
+ * three alike); then two problems (16 ranks on 96^3 x 384 steps, 8 ranks on
  * 160^3 x 192 steps, the pipeline 1x1xN) run under four placements (intra-node, inter-node,
  * hybrid, optimized), 11 times each in rotating order; medians are compared with the
  * predictions (the advisor's, from the three calibrations pooled where they measured the same
@@ -23,7 +24,7 @@ import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
 import { newId } from '../src/core/ids.js';
-import { calibrate } from '../src/experiment/calibrate.js';
+import { calibrateInTurns } from '../src/experiment/calibrate.js';
 import { type Checked, measureCases, regret } from '../src/experiment/validate.js';
 import { advise } from '../src/model/advise.js';
 import { type Calibration, costSummary } from '../src/model/calibration.js';
@@ -61,16 +62,20 @@ try {
     await up(env, topology, id);
     testbeds.set(datapath, { topology, id });
   }
-  for (const [datapath, { id }] of testbeds) {
+  const records = [...testbeds.values()].map(({ id }) => {
     const record = new TestbedState(env.stateDir, id).read();
     if (!record) throw new Error(`testbed ${id} has no record`);
-    const calibration = await calibrate(env, record, {
-      onStep: (text) => process.stderr.write(`calibrate ${datapath}: ${text}\n`),
-    });
-    const source = join(keepDir ?? env.stateDir, `calibration-${datapath}.json`);
+    return record;
+  });
+  const names = new Map([...testbeds].map(([datapath, { id }]) => [id, datapath]));
+  const measured = await calibrateInTurns(env, records, {
+    onStep: (id, text) => process.stderr.write(`calibrate ${names.get(id)}: ${text}\n`),
+  });
+  measured.forEach((calibration) => {
+    const source = join(keepDir ?? env.stateDir, `calibration-${calibration.datapath}.json`);
     writeFileSync(source, JSON.stringify(calibration));
-    calibrations.set(datapath, { calibration, source });
-  }
+    calibrations.set(calibration.datapath, { calibration, source });
+  });
   // The advisor's own candidates: every data path with the named placements and the optimized.
   const { topology } = testbeds.get(DATAPATHS[0] as Datapath) as { topology: Topology };
   for (const app of PROBLEMS) {

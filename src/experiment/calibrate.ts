@@ -36,6 +36,7 @@ import type { RankSlot } from '../runtime/launcher.js';
 import type { TestbedRecord } from '../testbed/state.js';
 import type { Datapath } from '../topology/types.js';
 import type { SweepEnv } from './sweep.js';
+import { type Turn, Turns } from './turns.js';
 import { WARMUP_STEPS } from './validate.js';
 
 export interface CalibrateOptions {
@@ -43,6 +44,8 @@ export interface CalibrateOptions {
   readonly onStep?: (text: string) => void;
   /** Seconds of each stream test (single pair, then all pairs). */
   readonly streamS?: number;
+  /** Each measurement waits for this turn (calibrateInTurns). */
+  readonly turn?: Turn;
 }
 
 /** The vm pairs that carry each class on this topology (rank 0's vm, rank 1's vm). */
@@ -92,15 +95,19 @@ export async function calibrate(
   const testbed = { topology: record.topology, id: record.id };
   const signal = options.signal;
   const step = (text: string) => options.onStep?.(text);
+  const measure = <T>(body: () => Promise<T> | T): Promise<T> =>
+    options.turn ? options.turn.run(body) : Promise.resolve().then(body);
   const classes: Partial<Record<MessageClass, ClassModel>> = {};
   for (const [messageClass, [a, b]] of Object.entries(classPairs(record)) as [
     MessageClass,
     [string, string],
   ][]) {
     step(`${messageClass}: ping-pong ${a} -> ${b}`);
-    const latency = await vmpathOsu(env, testbed, a, b, 'latency', OSU_SIZES, signal);
+    const latency = await measure(() =>
+      vmpathOsu(env, testbed, a, b, 'latency', OSU_SIZES, signal),
+    );
     step(`${messageClass}: windowed bandwidth ${a} -> ${b}`);
-    const bw = await vmpathOsu(env, testbed, a, b, 'bw', OSU_SIZES, signal);
+    const bw = await measure(() => vmpathOsu(env, testbed, a, b, 'bw', OSU_SIZES, signal));
     classes[messageClass] = {
       latency: fitPiecewise(toSeconds(latency)),
       stream: fitPiecewise(perMessage(bw)),
@@ -110,22 +117,30 @@ export async function calibrate(
   const params = { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 500 };
   const pairs = studyPairs(record.topology, record.id);
   step(`sharing: one stream ${pairs[0]?.from.name} -> ${pairs[0]?.to.name}`);
-  const single = await runPairs(env, pairs.slice(0, 1), {
-    tool: 'vmpath',
-    params,
-    policy: SINGLE_RUN,
-    ...(signal ? { signal } : {}),
-  });
+  const single = await measure(() =>
+    runPairs(env, pairs.slice(0, 1), {
+      tool: 'vmpath',
+      params,
+      policy: SINGLE_RUN,
+      ...(signal ? { signal } : {}),
+    }),
+  );
   step(`sharing: ${pairs.length} concurrent streams across hosts`);
-  const all = await runPairs(env, pairs, {
-    tool: 'vmpath',
-    params,
-    policy: SINGLE_RUN,
-    ...(signal ? { signal } : {}),
-  });
+  const all = await measure(() =>
+    runPairs(env, pairs, {
+      tool: 'vmpath',
+      params,
+      policy: SINGLE_RUN,
+      ...(signal ? { signal } : {}),
+    }),
+  );
   step('kernel: one step of blocks of 32 Ki to 8 Mi cells, and packing, in this process');
-  const alone = measureKernel();
-  const measured = await measureRuntime(env, record, alone, levelRanks(record), step, signal);
+  const alone = await measure(measureKernel);
+  const measured = await measureRuntime(env, record, alone, levelRanks(record), {
+    step,
+    measure,
+    signal,
+  });
   const kernel = { ...alone, shared: measured.shared };
   const runtime = measured.levels;
   return {
@@ -147,6 +162,45 @@ export async function calibrate(
     runtime,
     measuredAt: new Date().toISOString(),
   };
+}
+
+/** Calibrates several testbeds of this machine in turns (turns.ts): the first measurement of
+ * each, then the second of each, and so on. Calibrated one after the other, each data path got
+ * the machine of its own minutes: in one run here, the bridged testbed's runtime costs at 8
+ * ranks on thick blocks came out about 30% below the other two's, its local transport's as much
+ * as its bridge's, and the bridge then looked cheaper than a VF. When one calibration
+ * fails, the others stop and the first failure is thrown. */
+export async function calibrateInTurns(
+  env: SweepEnv,
+  records: readonly TestbedRecord[],
+  options: Omit<CalibrateOptions, 'turn' | 'onStep'> & {
+    readonly onStep?: (id: string, text: string) => void;
+  } = {},
+): Promise<Calibration[]> {
+  const turns = new Turns(records.length);
+  const stop = new AbortController();
+  const signal = options.signal ? AbortSignal.any([options.signal, stop.signal]) : stop.signal;
+  let failure: { error: unknown } | undefined;
+  const settled = await Promise.allSettled(
+    records.map(async (record, index) => {
+      try {
+        return await calibrate(env, record, {
+          ...options,
+          signal,
+          turn: turns.of(index),
+          onStep: (text) => options.onStep?.(record.id, text),
+        });
+      } catch (error) {
+        failure ??= { error };
+        stop.abort(error);
+        throw error;
+      } finally {
+        turns.leave(index);
+      }
+    }),
+  );
+  if (failure) throw failure.error;
+  return settled.map((s) => (s as PromiseFulfilledResult<Calibration>).value);
 }
 
 /** Blocks as the pipeline makes them (a slab of the grid), 32 Ki to 8 Mi cells: in the caches
@@ -226,17 +280,23 @@ async function measureRuntime(
   record: TestbedRecord,
   kernel: Calibration['kernel'],
   counts: readonly number[],
-  step: (text: string) => void,
-  signal: AbortSignal | undefined,
+  how: RuntimeOptions,
 ): Promise<{ levels: RuntimeLevel[]; shared: { ranks: number; step: PiecewiseFit }[] }> {
   const levels: RuntimeLevel[] = [];
   const shared: { ranks: number; step: PiecewiseFit }[] = [];
   for (const ranks of counts) {
-    const { level, kernelPoints } = await measureLevel(env, record, kernel, ranks, step, signal);
+    const { level, kernelPoints } = await measureLevel(env, record, kernel, ranks, how);
     levels.push(level);
     if (ranks > cpus().length) shared.push({ ranks, step: fitPiecewise(kernelPoints) });
   }
   return { levels, shared };
+}
+
+interface RuntimeOptions {
+  readonly step: (text: string) => void;
+  /** Runs one measurement (in the calibration's turn, when it has one). */
+  readonly measure: <T>(body: () => Promise<T> | T) => Promise<T>;
+  readonly signal: AbortSignal | undefined;
 }
 
 /** The rank counts calibration measures at: as many as cores, then doubling (each level has
@@ -271,8 +331,7 @@ async function measureLevel(
   record: TestbedRecord,
   kernel: Calibration['kernel'],
   ranks: number,
-  step: (text: string) => void,
-  signal: AbortSignal | undefined,
+  { step, measure, signal }: RuntimeOptions,
 ): Promise<{ level: RuntimeLevel; kernelPoints: Point[] }> {
   const topology = record.topology;
   // Every neighbour in the same vm, in the other vm of host 0, on the other host.
@@ -295,20 +354,22 @@ async function measureLevel(
       },
       ranks,
     );
-    const { result } = await runAdvect(
-      params,
-      { kind: 'testbed', topology, id: record.id, placement },
-      {
-        runner: env.runner,
-        execPath: env.execPath,
-        searchPath: env.searchPath,
-        engine: 'vmpath',
-        timeoutMs: 600_000,
-        ...(signal ? { signal } : {}),
-        // With a core each, ranks busy-poll while they wait: CPU spent, but no work that
-        // delays anyone. Measured without it, the CPU figures are the runtime's work.
-        env: { VMPATH_SPIN_US: '0' },
-      },
+    const { result } = await measure(() =>
+      runAdvect(
+        params,
+        { kind: 'testbed', topology, id: record.id, placement },
+        {
+          runner: env.runner,
+          execPath: env.execPath,
+          searchPath: env.searchPath,
+          engine: 'vmpath',
+          timeoutMs: 600_000,
+          ...(signal ? { signal } : {}),
+          // With a core each, ranks busy-poll while they wait: CPU spent, but no work that
+          // delays anyone. Measured without it, the CPU figures are the runtime's work.
+          env: { VMPATH_SPIN_US: '0' },
+        },
+      ),
     );
     const sum = (f: (r: (typeof result.ranks)[number]) => number) =>
       result.ranks.reduce((total, r) => total + f(r), 0);
@@ -340,7 +401,7 @@ async function measureLevel(
       share: Math.min(1, longest.busy / (cores * longest.wall)),
     };
   };
-  const measure = async (depth: number, lengths: readonly number[]): Promise<ClassCosts> => {
+  const costsAt = async (depth: number, lengths: readonly number[]): Promise<ClassCosts> => {
     const costs: ClassCosts = {};
     for (const [transport, placement] of Object.entries(layouts) as [MessageClass, RankSlot[]][]) {
       const cpuPoints: Point[] = [];
@@ -367,8 +428,8 @@ async function measureLevel(
     }
     return costs;
   };
-  const costs = await measure(THIN_DEPTH, RUNTIME_STEPS);
-  const thick = { depth: THICK_DEPTH, classes: await measure(THICK_DEPTH, THICK_STEPS) };
+  const costs = await costsAt(THIN_DEPTH, RUNTIME_STEPS);
+  const thick = { depth: THICK_DEPTH, classes: await costsAt(THICK_DEPTH, THICK_STEPS) };
   return {
     level: { ranks, classes: costs, depth: THIN_DEPTH, thick, utilization: median(busy) },
     kernelPoints,

@@ -21,19 +21,46 @@ const STATE = { VMPATH_STATE_DIR: env.stateDir };
 
 describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, () => {
   const dir = tempDir('vmpath-model-');
-  const calibration = join(dir, 'tiny-iov.json');
+  const id = testId();
+  const other = testId();
+  const calibration = join(dir, `calibration-${id}.json`);
 
-  test('calibrate fits every class of a tiny iov testbed and writes a calibration', () => {
-    const id = testId();
-    assert.equal(
-      vmpath(['testbed', 'up', '--preset', 'tiny', '--datapath', 'iov', '--id', id], STATE).status,
-      0,
-    );
+  test('calibrate fits every class of tiny iov and bridged testbeds, in turns, and writes their calibrations', () => {
+    for (const [bed, datapath] of [
+      [id, 'iov'],
+      [other, 'bridged'],
+    ] as const)
+      assert.equal(
+        vmpath(['testbed', 'up', '--preset', 'tiny', '--datapath', datapath, '--id', bed], STATE)
+          .status,
+        0,
+      );
     try {
-      const result = vmpath(['calibrate', '--id', id, '-o', calibration], STATE, 300_000);
+      const result = vmpath(['calibrate', '--id', id, '--id', other], STATE, 480_000, dir);
       assert.equal(result.status, 0, result.stderr);
-      assert.match(result.stdout, /vmpath calibrate: .* \(tiny, iov\)/);
+      assert.match(
+        result.stdout,
+        new RegExp(`vmpath calibrate: ${id} \\(tiny, iov\\) -> calibration-${id}.json`),
+      );
+      assert.match(result.stdout, new RegExp(`vmpath calibrate: ${other} \\(tiny, bridged\\)`));
       assert.match(result.stdout, /intra-vm .*\n.*inter-vm .*\n.*inter-host /);
+      // In turns: the two take the same measurements, each one's k-th step next to the other's.
+      const steps = [...result.stderr.matchAll(/^calibrate (\S+): /gm)].map((m) => m[1]);
+      let lead = 0;
+      for (const who of steps) {
+        lead += who === id ? 1 : -1;
+        assert.ok(Math.abs(lead) <= 1, `${id} and ${other} out of turn: ${steps.join(' ')}`);
+      }
+      assert.ok(steps.length > 40 && lead === 0, `${steps.length} steps, ${lead} more for ${id}`);
+      const bridged = parseCalibration(
+        JSON.parse(readFileSync(join(dir, `calibration-${other}.json`), 'utf8')),
+        other,
+      );
+      assert.equal(bridged.datapath, 'bridged');
+      assert.deepEqual(
+        bridged.runtime.map((l) => l.ranks),
+        [2, 4],
+      );
       const cal = parseCalibration(JSON.parse(readFileSync(calibration, 'utf8')), calibration);
       assert.equal(cal.datapath, 'iov');
       assert.deepEqual(Object.keys(cal.classes).sort(), ['inter-host', 'inter-vm', 'intra-vm']);
@@ -87,9 +114,9 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
       }
       assert.ok(cal.sharing.aggregateBytesPerS > 1e7);
     } finally {
-      vmpath(['testbed', 'down', '--id', id], STATE);
+      for (const bed of [id, other]) vmpath(['testbed', 'down', '--id', bed], STATE);
     }
-    assert.deepEqual(leftovers(id), []);
+    assert.deepEqual([...leftovers(id), ...leftovers(other)], []);
   });
 
   test('predict and advise: time split, ranking, explanation; the calibration of another topology is refused', () => {

@@ -10,16 +10,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs `vmpath ...args` and returns its exit code and output. */
+/** Runs `vmpath ...args` (in `cwd`, default ours) and returns its exit code and output. */
 export function vmpath(
   args: readonly string[],
   env: NodeJS.ProcessEnv = {},
   timeoutMs = 120_000,
+  cwd?: string,
 ): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], {
     encoding: 'utf8',
     env: { ...process.env, ...env },
     timeout: timeoutMs,
+    ...(cwd ? { cwd } : {}),
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -12,7 +12,7 @@ import { makeParams, parseDims, type Triple } from '../../apps/advect/params.js'
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
-import { calibrate } from '../../experiment/calibrate.js';
+import { calibrateInTurns } from '../../experiment/calibrate.js';
 import { measureCases } from '../../experiment/validate.js';
 import { advise, type Candidate, NAMED_PLACEMENTS, type Workload } from '../../model/advise.js';
 import {
@@ -29,6 +29,7 @@ import { placeFor } from '../../placement/mapping.js';
 import { Store } from '../../store/db.js';
 import { down, up } from '../../testbed/lifecycle.js';
 import { preflight } from '../../testbed/preflight.js';
+import type { TestbedRecord } from '../../testbed/state.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { Datapath, Topology } from '../../topology/types.js';
 import type { CliContext } from '../context.js';
@@ -158,74 +159,53 @@ export function modelCommands(program: Command, ctx: CliContext): void {
   program
     .command('calibrate')
     .description(
-      'measure a running testbed and fit its model (message classes, sharing, kernel); needs root',
+      'measure running testbeds and fit their model (message classes, sharing, kernel); several --id are calibrated in turns (one measurement of each, then the next), so that the machine drifts on all alike; needs root',
     )
-    .option('--id <id>', 'the testbed (default: the only one up)')
-    .option('-o, --output <file>', 'where the calibration goes (default: calibration-<id>.json)')
-    .option('--db <file>', 'also record it in this results database')
-    .action(async (flags: { id?: string; output?: string; db?: string }) => {
-      const record = recordOf(ctx, flags.id);
-      const out = flags.output ?? `calibration-${record.id}.json`;
-      const calibration = await interruptible((signal) =>
-        calibrate({ ...ctx, execPath: process.execPath }, record, {
+    .option('--id <id...>', 'the testbeds (default: the only one up)')
+    .option(
+      '-o, --output <file>',
+      'where the calibration goes, with one --id (default: calibration-<id>.json)',
+    )
+    .option('--db <file>', 'also record them in this results database')
+    .action(async (flags: { id?: string[]; output?: string; db?: string }) => {
+      const ids: (string | undefined)[] = flags.id ?? [undefined];
+      const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+      if (twice !== undefined)
+        throw invalidField('E_CLI_USAGE', '--id', twice, 'each testbed once');
+      if (flags.output !== undefined && ids.length > 1)
+        throw invalidField(
+          'E_CLI_USAGE',
+          '--output',
+          flags.output,
+          `one file, with one --id (got ${ids.length}; without --output each goes to calibration-<id>.json)`,
+        );
+      const records = ids.map((id) => recordOf(ctx, id));
+      const calibrations = await interruptible((signal) =>
+        calibrateInTurns({ ...ctx, execPath: process.execPath }, records, {
           signal,
-          onStep: (text) => ctx.err(`calibrate ${record.id}: ${text}`),
+          onStep: (id, text) => ctx.err(`calibrate ${id}: ${text}`),
         }),
       );
-      writeFileSync(out, `${JSON.stringify(calibration, null, 2)}\n`);
+      const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
+      calibrations.forEach((calibration, i) => {
+        writeFileSync(outputs[i] as string, `${JSON.stringify(calibration, null, 2)}\n`);
+      });
       if (flags.db) {
         const store = Store.open(flags.db);
         try {
-          const sweepId = store.sweepFor('calibrate', calibration.topology.fingerprint, {
-            name: 'calibrate',
-            topology: calibration.topology,
-          });
-          store.recordRun({
-            sweepId,
-            environmentId: store.addEnvironment({ cores: calibration.machine.cores }),
-            key: `calibration/${calibration.datapath}/${calibration.measuredAt}`,
-            kind: 'calibration',
-            params: { datapath: calibration.datapath, testbed: record.id },
-            status: 'done',
-            startedAt: calibration.measuredAt,
-            finishedAt: new Date().toISOString(),
-            summary: calibration as unknown as Record<string, unknown>,
-            samples: null,
-            error: null,
+          calibrations.forEach((calibration, i) => {
+            recordCalibration(store, calibration, (records[i] as TestbedRecord).id);
           });
         } finally {
           store.close();
         }
       }
-      const rows = Object.entries(calibration.classes).map(([c, m]) => [
-        c,
-        m.latency.segments
-          .map(
-            (s) =>
-              `${s.fromBytes}:${(s.a * 1e6).toFixed(1)}us+${s.g > 0 ? (1 / s.g / 2 ** 20).toFixed(0) : 'inf '}MiB/s`,
-          )
-          .join(' '),
-        (m.latency.error * 100).toFixed(1),
-        (m.stream.segments[0]?.a ?? 0) * 1e6 > 0
-          ? ((m.stream.segments[0]?.a ?? 0) * 1e6).toFixed(1)
-          : '0',
-        (m.stream.error * 100).toFixed(1),
-      ]);
       ctx.out(
-        [
-          `vmpath calibrate: ${record.id} (${calibration.topology.name}, ${calibration.datapath}) -> ${out}`,
-          formatTable(
-            [
-              'class',
-              'one-way segments (from bytes: a + rate)',
-              'fit err %',
-              'o us',
-              'stream err %',
-            ],
-            rows,
-          ),
-          `sharing: one stream ${(calibration.sharing.singleFlowBytesPerS / 2 ** 20).toFixed(0)} MiB/s, ${calibration.sharing.pairs} concurrent ${(calibration.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s; ${costSummary(calibration)}`,
-        ].join('\n'),
+        calibrations
+          .map((calibration, i) =>
+            formatCalibration(calibration, (records[i] as TestbedRecord).id, outputs[i] as string),
+          )
+          .join('\n'),
       );
     });
 
@@ -594,4 +574,50 @@ export function modelCommands(program: Command, ctx: CliContext): void {
         rmSync(dir, { recursive: true, force: true });
       }
     });
+}
+
+function recordCalibration(store: Store, calibration: Calibration, testbed: string): void {
+  const sweepId = store.sweepFor('calibrate', calibration.topology.fingerprint, {
+    name: 'calibrate',
+    topology: calibration.topology,
+  });
+  store.recordRun({
+    sweepId,
+    environmentId: store.addEnvironment({ cores: calibration.machine.cores }),
+    key: `calibration/${calibration.datapath}/${calibration.measuredAt}`,
+    kind: 'calibration',
+    params: { datapath: calibration.datapath, testbed },
+    status: 'done',
+    startedAt: calibration.measuredAt,
+    finishedAt: new Date().toISOString(),
+    summary: calibration as unknown as Record<string, unknown>,
+    samples: null,
+    error: null,
+  });
+}
+
+/** What calibrate prints of one calibration: its classes' fits, sharing, kernel and runtime. */
+function formatCalibration(calibration: Calibration, id: string, out: string): string {
+  const rows = Object.entries(calibration.classes).map(([c, m]) => [
+    c,
+    m.latency.segments
+      .map(
+        (s) =>
+          `${s.fromBytes}:${(s.a * 1e6).toFixed(1)}us+${s.g > 0 ? (1 / s.g / 2 ** 20).toFixed(0) : 'inf '}MiB/s`,
+      )
+      .join(' '),
+    (m.latency.error * 100).toFixed(1),
+    (m.stream.segments[0]?.a ?? 0) * 1e6 > 0
+      ? ((m.stream.segments[0]?.a ?? 0) * 1e6).toFixed(1)
+      : '0',
+    (m.stream.error * 100).toFixed(1),
+  ]);
+  return [
+    `vmpath calibrate: ${id} (${calibration.topology.name}, ${calibration.datapath}) -> ${out}`,
+    formatTable(
+      ['class', 'one-way segments (from bytes: a + rate)', 'fit err %', 'o us', 'stream err %'],
+      rows,
+    ),
+    `sharing: one stream ${(calibration.sharing.singleFlowBytesPerS / 2 ** 20).toFixed(0)} MiB/s, ${calibration.sharing.pairs} concurrent ${(calibration.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s; ${costSummary(calibration)}`,
+  ].join('\n');
 }
