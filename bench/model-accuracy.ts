@@ -24,10 +24,11 @@ import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
 import { newId } from '../src/core/ids.js';
-import { calibrateInTurns } from '../src/experiment/calibrate.js';
+import { calibrateInTurns, measureKernel } from '../src/experiment/calibrate.js';
 import { type Checked, measureCases, regret } from '../src/experiment/validate.js';
 import { advise } from '../src/model/advise.js';
 import { type Calibration, costSummary } from '../src/model/calibration.js';
+import { evaluate } from '../src/model/fit.js';
 import { down, up } from '../src/testbed/lifecycle.js';
 import { TestbedState } from '../src/testbed/state.js';
 import { presetSpec } from '../src/topology/presets.js';
@@ -54,6 +55,11 @@ const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
 const checked: { problem: string; rows: Checked[]; disagreement?: number }[] = [];
 let pooled: readonly string[] = [];
+// The machine's speed as the bench goes: the kernel alone on 1 Mi cells, in this process.
+const speed: [string, number][] = [];
+const probe = (when: string) => {
+  speed.push([when, evaluate(measureKernel().step, 2 ** 20) / 2 ** 20]);
+};
 try {
   if (keepDir) mkdirSync(keepDir, { recursive: true });
   for (const datapath of DATAPATHS) {
@@ -68,6 +74,7 @@ try {
     return record;
   });
   const names = new Map([...testbeds].map(([datapath, { id }]) => [id, datapath]));
+  probe('before calibrating');
   const measured = await calibrateInTurns(env, records, {
     onStep: (id, text) => process.stderr.write(`calibrate ${names.get(id)}: ${text}\n`),
   });
@@ -76,6 +83,7 @@ try {
     writeFileSync(source, JSON.stringify(calibration));
     calibrations.set(calibration.datapath, { calibration, source });
   });
+  probe('after calibrating');
   // The advisor's own candidates: every data path with the named placements and the optimized.
   const { topology } = testbeds.get(DATAPATHS[0] as Datapath) as { topology: Topology };
   for (const app of PROBLEMS) {
@@ -95,6 +103,7 @@ try {
           `${problem} ${c.datapath} ${c.placement}: ${(s * 1000).toFixed(1)} ms\n`,
         ),
     });
+    probe(`after ${ranks} ranks`);
     checked.push({
       problem,
       rows,
@@ -118,6 +127,9 @@ for (const [datapath, { calibration: c }] of calibrations)
       )}; ${c.sharing.pairs} pairs share ${(c.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s\n`,
   );
 if (pooled.length > 0) process.stdout.write(`pooled: ${pooled.join('; ')}\n`);
+process.stdout.write(
+  `machine: the kernel alone on 1 Mi cells ${speed.map(([when, s]) => `${(s * 1e9).toFixed(2)} ns a cell ${when}`).join(', ')}\n`,
+);
 const errors = checked.flatMap(({ rows }) => rows.map((r) => Math.abs(r.error)));
 const regrets = checked.map(({ rows }) => regret(rows).regret);
 process.stdout.write(
