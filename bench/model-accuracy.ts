@@ -15,7 +15,8 @@
  * the medians of two identical configurations (iov and shm inter-node: every hop crosses hosts
  * on iov) differed by 9%. Targets: median absolute error <= 10%, worst <= 25%, and the
  * advisor's regret (measured time of its pick over the best measured, per problem) <= 5%.
- * `-- --keep DIR` keeps the calibrations there.
+ * `-- --keep DIR` keeps the calibrations there. The machine's speed (the kernel alone, in this
+ * process) is printed as measured before and after calibrating and after each problem.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

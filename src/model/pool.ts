@@ -1,8 +1,9 @@
 /**
  * Calibrations of one machine and topology, compared side by side: the parts they measured in
- * common, pooled. Each data path is calibrated at its own time, and this machine's speed drifts
- * by about 15% over tens of minutes; two calibrations of the same channels predicted one
- * deployment at 219 and 296 ms. The kernel, the packing, the local transport (every data path's
+ * common, pooled. Calibrated one after the other, two calibrations of the same channels
+ * predicted one deployment at 219 and 296 ms (this machine's speed drifts by about 15% over tens
+ * of minutes); calibrated in turns (calibrateInTurns), they still do so 3-17% apart, as runs of
+ * one configuration spread by about 10%. The kernel, the packing, the local transport (every data path's
  * intra-vm channel), a channel two data paths share (vf across hosts on iov and shm) and the
  * cores' busy share are one thing measured two or three times: the advisor prices each with the
  * mean of its measurements, so candidates differ only where their data paths differ. Pure.
