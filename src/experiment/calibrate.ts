@@ -13,6 +13,7 @@ import { cpus } from 'node:os';
 import { linearRegression } from 'simple-statistics';
 import { BlockMemory, faceCells } from '../apps/advect/kernel.js';
 import { makeParams, type Triple } from '../apps/advect/params.js';
+import { advectTraffic } from '../apps/advect/pattern.js';
 import { runAdvect } from '../apps/advect/run.js';
 import { SINGLE_RUN } from '../bench/iterate.js';
 import { OSU_SIZES, type OsuPoint, vmpathOsu } from '../bench/osu.js';
@@ -344,11 +345,11 @@ async function measureLevel(
   const busy: number[] = [];
   const kernelPoints: Point[] = [];
   const cores = Math.min(ranks, cpus().length);
-  // The pipeline is open: the first rank only sends and the last only receives, so a rank has
-  // 2 (ranks - 1) / ranks message ends a step on average (1.75 at 8 ranks), and packs or
+  // A rank's message ends a step, on average, as the pipeline's own pattern has them: it is open
+  // (the first rank only sends, the last only receives), 1.75 at 8 ranks; a rank packs or
   // unpacks as many faces of `side` cells a side. Its figures are scaled to one message out and
   // one in: taken as that, they had priced a message 12.5% short at 8 ranks (and 50% at 2).
-  const ends = (2 * (ranks - 1)) / ranks;
+  const ends = (2 * advectTraffic([1, 1, ranks], [1, 1, ranks], 1).length) / ranks;
   const pack = (side: number) => ends * side * side * 8 * kernel.packSecondsPerByte;
   const run = async (placement: RankSlot[], side: number, depth: number, steps: number) => {
     const params = makeParams(
