@@ -31,11 +31,12 @@ import {
   type RuntimeLevel,
   THIN_DEPTH,
 } from '../model/calibration.js';
-import { fitPiecewise, type PiecewiseFit, type Point } from '../model/fit.js';
+import { fitAt, fitPiecewise, type PiecewiseFit, type Point } from '../model/fit.js';
 import type { MessageClass } from '../placement/classes.js';
 import type { RankSlot } from '../runtime/launcher.js';
 import type { TestbedRecord } from '../testbed/state.js';
 import type { Datapath } from '../topology/types.js';
+import { INLINE_BYTES } from '../transport/ring.js';
 import type { SweepEnv } from './sweep.js';
 import { type Turn, Turns } from './turns.js';
 import { WARMUP_STEPS } from './validate.js';
@@ -267,7 +268,7 @@ const RUNTIME_STEPS = [96, 384] as const;
  * blocks, 3.1 on blocks 20 deep), with their shorter runs. */
 const THICK_DEPTH = 24;
 const THICK_STEPS = [48, 192] as const;
-/** Fewest points per segment of the runtime fits (breakpoints among powers of two). */
+/** Fewest points per segment of the runtime's transient fits (breakpoints among powers of two). */
 const RUNTIME_FIT_POINTS = 2;
 
 /** The runtime's cost beyond the kernel and packing at each level of core sharing (levelRanks):
@@ -430,9 +431,12 @@ async function measureLevel(
         kernelPoints.push({ bytes: side * side * depth, seconds: m.kernel });
         busy.push(m.share);
       }
-      // One run per size and length: each segment on two face sizes at least.
+      // One run per size and length: each segment on two face sizes at least. The CPU breaks
+      // where the local transport changes (INLINE_BYTES), between the faces measured on each
+      // side: left free, the break fell at 64 or 256 KiB by the runs' noise, and a 200 KiB face
+      // was priced by one line or the other, up to 2x apart (200 against 386 us at 8 ranks).
       costs[transport] = {
-        cpu: fitPiecewise(cpuPoints, RUNTIME_FIT_POINTS),
+        cpu: fitAt(cpuPoints, [INLINE_BYTES]),
         transient: fitPiecewise(transientPoints, RUNTIME_FIT_POINTS),
       };
     }

@@ -110,6 +110,9 @@ const fit = z.strictObject({
     .min(1),
   error: z.number().min(0),
   points: z.number().int().min(2),
+  samples: z
+    .array(z.strictObject({ bytes: z.number().min(0), seconds: z.number().min(0) }))
+    .optional(),
 });
 const classSchema = z.strictObject({ latency: fit, stream: fit });
 // `step` (wall time per pipeline step) and a level's `mixing` were written by calibrations

@@ -20,6 +20,9 @@ export interface PiecewiseFit {
   /** Root mean square relative error over the fitted points. */
   readonly error: number;
   readonly points: number;
+  /** The points it was fitted to (absent in older calibrations and in fits made of fits: means,
+   * scalings). */
+  readonly samples?: readonly Point[];
 }
 
 export interface Point {
@@ -73,6 +76,44 @@ export function evaluate(fit: PiecewiseFit, bytes: number): number {
   return s.a + s.g * bytes;
 }
 
+/** Lines on the segments that `breaks` (ascending) make of sorted `points`. */
+function segmented(
+  points: readonly Point[],
+  breaks: readonly number[],
+): { segments: Segment[]; error: number } {
+  const bounds = [0, ...breaks, Number.POSITIVE_INFINITY];
+  let sse = 0;
+  const segments: Segment[] = [];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i] as number;
+    const hi = bounds[i + 1] as number;
+    const line = fitLine(points.filter((p) => p.bytes >= lo && p.bytes < hi));
+    sse += line.sse;
+    segments.push({ fromBytes: lo, a: line.a, g: line.g });
+  }
+  return { segments, error: Math.sqrt(sse / points.length) };
+}
+
+/** The fit of `input` on segments that break where the caller knows the cost changes (a
+ * transport's threshold), not where the points' noise would put them: each segment needs two
+ * points or more. */
+export function fitAt(input: readonly Point[], breaks: readonly number[]): PiecewiseFit {
+  const points = input
+    .filter((p) => p.bytes >= 0 && p.seconds > 0 && Number.isFinite(p.seconds))
+    .slice()
+    .sort((a, b) => a.bytes - b.bytes);
+  const sorted = [...breaks].sort((a, b) => a - b);
+  const bounds = [0, ...sorted, Number.POSITIVE_INFINITY];
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i] as number;
+    const hi = bounds[i + 1] as number;
+    const n = points.filter((p) => p.bytes >= lo && p.bytes < hi).length;
+    if (n < 2)
+      throw new RangeError(`a fit needs two points or more from ${lo} to ${hi} bytes, got ${n}`);
+  }
+  return { ...segmented(points, sorted), points: points.length, samples: points };
+}
+
 /** The fit of `input`; each segment rests on `minPoints` points or more (2 by default; more
  * when single points are noisy). */
 export function fitPiecewise(input: readonly Point[], minPoints = 2): PiecewiseFit {
@@ -93,26 +134,14 @@ export function fitPiecewise(input: readonly Point[], minPoints = 2): PiecewiseF
     for (const b2 of usable)
       if (b2 > b1 && points.filter((p) => p.bytes >= b1 && p.bytes < b2).length >= minPoints)
         options.push([b1, b2]);
-  const candidates = options.map((breaks) => {
-    const bounds = [0, ...breaks, Number.POSITIVE_INFINITY];
-    let sse = 0;
-    const segments: Segment[] = [];
-    for (let i = 0; i + 1 < bounds.length; i++) {
-      const lo = bounds[i] as number;
-      const hi = bounds[i + 1] as number;
-      const line = fitLine(points.filter((p) => p.bytes >= lo && p.bytes < hi));
-      sse += line.sse;
-      segments.push({ fromBytes: lo, a: line.a, g: line.g });
-    }
-    return { segments, error: Math.sqrt(sse / points.length) };
-  });
+  const candidates = options.map((breaks) => segmented(points, breaks));
   const best = Math.min(...candidates.map((c) => c.error));
   const chosen = candidates
     .filter((c) => c.error <= Math.max(best * 1.1, 0.03))
     .sort(
       (x, y) => x.segments.length - y.segments.length || x.error - y.error,
     )[0] as (typeof candidates)[number];
-  return { ...chosen, points: points.length };
+  return { ...chosen, points: points.length, samples: points };
 }
 
 /** The mean of several fits, exactly: a piecewise line again, with the union of their
@@ -133,5 +162,14 @@ export function meanFit(fits: readonly PiecewiseFit[]): PiecewiseFit {
     })),
     error: fits.reduce((sum, f) => sum + f.error, 0) / fits.length,
     points: fits.reduce((sum, f) => sum + f.points, 0),
+  };
+}
+
+/** A fit times `k`: every segment's intercept and slope scaled. */
+export function scaleFit(fit: PiecewiseFit, k: number): PiecewiseFit {
+  return {
+    segments: fit.segments.map((s) => ({ ...s, a: s.a * k, g: s.g * k })),
+    error: fit.error,
+    points: fit.points,
   };
 }

@@ -6,7 +6,10 @@
  * one configuration spread by about 10%. The kernel, the packing, the local transport (every data path's
  * intra-vm channel), a channel two data paths share (vf across hosts on iov and shm) and the
  * cores' busy share are one thing measured two or three times: the advisor prices each with the
- * mean of its measurements, so candidates differ only where their data paths differ. Pure.
+ * mean of its measurements, so candidates differ only where their data paths differ. Where
+ * they differ, in the runtime's CPU on a class's channels (bridge, vf, shm), one curve is
+ * measured by every calibration and each channel is priced as that curve times a factor drawn
+ * from all its runs (channelFactors), not from its one run at the size and rank count asked. Pure.
  */
 import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
 import type { Datapath } from '../topology/types.js';
@@ -18,7 +21,7 @@ import {
   THIN_DEPTH,
   type TransportCost,
 } from './calibration.js';
-import { meanFit } from './fit.js';
+import { evaluate, meanFit, type PiecewiseFit, scaleFit } from './fit.js';
 
 /** The channel a data path gives a class of messages: `shm` is iov across hosts plus shared
  * memory between co-located vms; ranks of one vm always talk over the local transport. */
@@ -50,12 +53,86 @@ export function poolCalibrations(calibrations: Calibrations): Pooled {
   const out = new Map<Datapath, { calibration: Calibration; source: string }>();
   for (const [datapath, { calibration, source }] of calibrations) {
     const peers = all.filter((c) => machineOf(c) === machineOf(calibration));
-    out.set(datapath, { calibration: pooledOne(calibration, peers), source });
+    out.set(datapath, {
+      calibration: pooledOne(calibration, peers, channelFactors(peers)),
+      source,
+    });
   }
   return { calibrations: out, notes: notesOf(all) };
 }
 
-function pooledOne(self: Calibration, peers: readonly Calibration[]): Calibration {
+/** Face sizes at which channels' runtime costs are compared: 2 KiB to 1 MiB, the span of the
+ * calibrated faces. */
+const COMPARED_BYTES = Array.from({ length: 10 }, (_, i) => 2048 * 2 ** i);
+
+/** A channel's runtime CPU against its class's curve (the mean of the class's channels' means):
+ * the geometric mean of the ratios, over every face size compared, rank count and block depth
+ * the calibrations measured in common. */
+interface ChannelFactor {
+  readonly factor: number;
+  readonly comparisons: number;
+}
+
+const factorKey = (c: MessageClass, channel: string) => `${c} ${channel}`;
+
+/** The runtime's CPU of each class's channels, relative to each other, where calibrations give
+ * the class two channels or more. A class's cost at one rank count, depth and size is measured
+ * once per calibration (one run), and runs spread by about 10%: a channel measured by one
+ * calibration alone was priced by that one run, and the advisor's pick, the cheapest of many
+ * candidates, went to whichever channel's runs had come out low. Here a channel's cost is the
+ * class's curve, which every calibration measured, times the channel's factor, which rests on
+ * all the sizes, rank counts and depths (80 comparisons on paper): the channels still differ,
+ * by what all their runs say. */
+function channelFactors(peers: readonly Calibration[]): Map<string, ChannelFactor> {
+  const factors = new Map<string, ChannelFactor>();
+  if (peers.length < 2) return factors;
+  for (const c of MESSAGE_CLASSES) {
+    const logs = new Map<string, number[]>();
+    for (const { ranks } of peers[0]?.runtime ?? [])
+      for (const thick of [false, true]) {
+        const runs = peers.flatMap((p) => {
+          const level = p.runtime.find((l) => l.ranks === ranks);
+          const part = thick ? level?.thick : level;
+          const cost = part?.classes[c];
+          if (!part || !cost) return [];
+          const depth = 'depth' in part && part.depth !== undefined ? part.depth : THIN_DEPTH;
+          return [{ channel: CHANNELS[p.datapath][c], depth, fit: cost.cpu }];
+        });
+        if (runs.length !== peers.length || new Set(runs.map((r) => r.depth)).size !== 1) continue;
+        const { means, base } = channelMeans(runs);
+        if (means.size < 2) continue;
+        for (const bytes of COMPARED_BYTES) {
+          const common = evaluate(base, bytes);
+          for (const [channel, fit] of means) {
+            const own = evaluate(fit, bytes);
+            if (own > 0 && common > 0)
+              logs.set(channel, [...(logs.get(channel) ?? []), Math.log(own / common)]);
+          }
+        }
+      }
+    for (const [channel, xs] of logs)
+      factors.set(factorKey(c, channel), { factor: Math.exp(mean(xs)), comparisons: xs.length });
+  }
+  return factors;
+}
+
+/** Each channel's mean fit among `runs`, and the class's base: the mean of those means (each
+ * channel weighs alike, however many calibrations measured it). */
+function channelMeans(runs: readonly { channel: string; fit: PiecewiseFit }[]): {
+  means: Map<string, PiecewiseFit>;
+  base: PiecewiseFit;
+} {
+  const fits = new Map<string, PiecewiseFit[]>();
+  for (const r of runs) fits.set(r.channel, [...(fits.get(r.channel) ?? []), r.fit]);
+  const means = new Map([...fits].map(([channel, f]) => [channel, meanFit(f)] as const));
+  return { means, base: meanFit([...means.values()]) };
+}
+
+function pooledOne(
+  self: Calibration,
+  peers: readonly Calibration[],
+  factors: ReadonlyMap<string, ChannelFactor>,
+): Calibration {
   if (peers.length < 2) return self;
   const same = (c: MessageClass) =>
     peers.filter((p) => CHANNELS[p.datapath][c] === CHANNELS[self.datapath][c]);
@@ -88,16 +165,19 @@ function pooledOne(self: Calibration, peers: readonly Calibration[]): Calibratio
       packSecondsPerByte: mean(peers.map((p) => p.kernel.packSecondsPerByte)),
       ...(shared ? { shared } : {}),
     },
-    runtime: self.runtime.map((level) => pooledLevel(self, level, peers)),
+    runtime: self.runtime.map((level) => pooledLevel(self, level, peers, factors)),
   };
 }
 
-/** A runtime level's costs, each class's over the peers' levels of the same rank count whose
- * runs gave it the same channel on blocks of the same depth. */
+/** A runtime level's costs, each class's over the peers' levels of the same rank count on
+ * blocks of the same depth: the CPU, the mean over every channel of the class times this
+ * channel's factor (channelFactors; the mean of the same channel's where there is none), the
+ * transient, the mean of the same channel's. */
 function pooledLevel(
   self: Calibration,
   level: RuntimeLevel,
   peers: readonly Calibration[],
+  factors: ReadonlyMap<string, ChannelFactor>,
 ): RuntimeLevel {
   const levels = peers.flatMap((p) =>
     p.runtime.filter((l) => l.ranks === level.ranks).map((l) => ({ datapath: p.datapath, l })),
@@ -110,17 +190,27 @@ function pooledLevel(
     const out: Partial<Record<MessageClass, TransportCost>> = {};
     for (const c of MESSAGE_CLASSES) {
       if (!classes[c]) continue;
-      const costs = levels.flatMap(({ datapath, l }) => {
+      const channel = CHANNELS[self.datapath][c];
+      const all = levels.flatMap(({ datapath, l }) => {
         const runs = of(l);
         const cost = runs?.classes[c];
-        return runs?.depth === depth && cost && CHANNELS[datapath][c] === CHANNELS[self.datapath][c]
-          ? [cost]
-          : [];
+        return runs?.depth === depth && cost ? [{ channel: CHANNELS[datapath][c], cost }] : [];
       });
-      out[c] = {
-        cpu: meanFit(costs.map((t) => t.cpu)),
-        transient: meanFit(costs.map((t) => t.transient)),
-      };
+      const same = all.filter((r) => r.channel === channel).map((r) => r.cost);
+      const { means, base } = channelMeans(
+        all.map((r) => ({ channel: r.channel, fit: r.cost.cpu })),
+      );
+      const factor = factors.get(factorKey(c, channel));
+      // Scaled from the base only where every channel the factors compare is here to make it.
+      const compared = [...factors.keys()].filter((k) => k.startsWith(factorKey(c, '')));
+      const complete =
+        compared.length === means.size &&
+        [...means.keys()].every((k) => factors.has(factorKey(c, k)));
+      const cpu =
+        factor && complete && means.size > 1
+          ? scaleFit(base, factor.factor)
+          : meanFit(same.map((t) => t.cpu));
+      out[c] = { cpu, transient: meanFit(same.map((t) => t.transient)) };
     }
     return out;
   };
@@ -158,6 +248,15 @@ function notesOf(all: readonly Calibration[]): string[] {
         }
       for (const [channel, datapaths] of byChannel)
         if (datapaths.length > 1) notes.push(`${c} (${channel}): mean of ${datapaths.join(', ')}`);
+      const factors = channelFactors(group);
+      const priced = [...byChannel.keys()].flatMap((channel) => {
+        const f = factors.get(factorKey(c, channel));
+        return f ? [{ channel, ...f }] : [];
+      });
+      if (priced.length > 0)
+        notes.push(
+          `${c} runtime CPU: one curve for ${priced.map((f) => f.channel).join(', ')} (the mean of their means), times each one's factor over ${priced[0]?.comparisons} comparisons: ${priced.map((f) => `${f.channel} ${f.factor.toFixed(2)}`).join(', ')}`,
+        );
     }
   }
   return notes;

@@ -16,7 +16,7 @@ import {
   runtimeAt,
   secondsPerCell,
 } from '../../../src/model/calibration.js';
-import { evaluate, fitPiecewise, meanFit } from '../../../src/model/fit.js';
+import { evaluate, fitAt, fitPiecewise, meanFit } from '../../../src/model/fit.js';
 import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
 import { poolCalibrations } from '../../../src/model/pool.js';
 import { messageTimes, predictAdvect, predictMatrix } from '../../../src/model/predict.js';
@@ -89,6 +89,36 @@ test('fit: one line where one fits; segments where the slope changes (as SMPI co
   assert.ok(two.error < 0.02, `error ${two.error}`);
   for (const p of kinked) assert.ok(Math.abs(evaluate(two, p.bytes) / p.seconds - 1) < 0.05);
   assert.throws(() => fitPiecewise([{ bytes: 8, seconds: 1e-5 }]), /two points/);
+  assert.deepEqual(two.samples, kinked);
+});
+
+test('fit at given breaks: segments where the caller knows the cost changes, not where noise puts them', () => {
+  // Two faces below 64 KiB, three above; the middle one above ran 20% low. Left free, the fit
+  // breaks past it (256 KiB) and prices 200 KiB on the small faces' line; broken at 64 KiB, the
+  // three faces above make one line.
+  const points = [
+    { bytes: 2048, seconds: 60e-6 },
+    { bytes: 64800, seconds: 105e-6 },
+    { bytes: 131072, seconds: 150e-6 * 0.8 },
+    { bytes: 524288, seconds: 772e-6 },
+    { bytes: 1048576, seconds: 1406e-6 },
+  ];
+  const free = fitPiecewise(points);
+  const fixed = fitAt(points, [65536]);
+  assert.deepEqual(
+    fixed.segments.map((s) => s.fromBytes),
+    [0, 65536],
+  );
+  assert.equal(fixed.points, 5);
+  assert.deepEqual(fixed.samples, points);
+  // below the break, the line through the two small faces
+  assert.ok(Math.abs(evaluate(fixed, 2048) - 60e-6) < 1e-12);
+  assert.ok(Math.abs(evaluate(fixed, 64800) - 105e-6) < 1e-12);
+  // above, the three faces' line: 200 KiB between the measured 128 and 512 KiB
+  const at200 = evaluate(fixed, 204800) * 1e6;
+  assert.ok(at200 > 200 && at200 < 400, `${at200} us`);
+  assert.ok(evaluate(free, 204800) * 1e6 < at200, 'the free fit priced it lower');
+  assert.throws(() => fitAt(points, [4096]), /two points or more from 0 to 4096 bytes, got 1/);
 });
 
 test('max-min sharing: a shared bottleneck splits evenly, a capped flow leaves the rest to others', () => {
@@ -422,7 +452,9 @@ test('calibrations of one machine: the parts they measured in common priced by t
   assert.deepEqual(notes, [
     "the kernel, packing and the cores' busy share: mean of iov, shm, bridged",
     'intra-vm (local): mean of iov, shm, bridged',
+    "inter-vm runtime CPU: one curve for vf, shm, bridge (the mean of their means), times each one's factor over 10 comparisons: vf 0.80, shm 0.40, bridge 1.80",
     'inter-host (vf): mean of iov, shm',
+    "inter-host runtime CPU: one curve for vf, bridge (the mean of their means), times each one's factor over 10 comparisons: vf 0.71, bridge 1.29",
   ]);
   // another machine's calibration is left as measured
   const alone = poolCalibrations(
@@ -433,6 +465,48 @@ test('calibrations of one machine: the parts they measured in common priced by t
   );
   assert.equal(alone.calibrations.get('iov')?.calibration, iov);
   assert.deepEqual(alone.notes, []);
+});
+
+test("calibrations of one machine: a channel's runtime CPU from all its runs, not its one run at a rank count", () => {
+  const cost = (us: number) => ({ cpu: line(us * 1e-6, 0), transient: line(0, 0) });
+  // vf across hosts costs 50 us at 8 and at 16 ranks; the bridge's runs gave 60 and 40: one
+  // high, one low, as runs spread. Alone at 16 ranks, the bridge looked 20% cheaper than the vf.
+  const levels = (vf: readonly number[]) =>
+    [8, 16].map((ranks, i) => ({
+      ranks,
+      depth: 4,
+      classes: { 'intra-vm': cost(10), 'inter-host': cost(vf[i] as number) },
+      utilization: 0.9,
+    }));
+  const iov = roundCalibration({ runtime: levels([50, 50]) });
+  const shm = roundCalibration({ datapath: 'shm', runtime: levels([50, 50]) });
+  const bridged = roundCalibration({ datapath: 'bridged', runtime: levels([60, 40]) });
+  const { calibrations } = poolCalibrations(
+    new Map([
+      ['iov', { calibration: iov, source: 'iov.json' }],
+      ['shm', { calibration: shm, source: 'shm.json' }],
+      ['bridged', { calibration: bridged, source: 'bridged.json' }],
+    ] as const),
+  );
+  const us = (d: 'iov' | 'bridged', level: number) =>
+    evaluate(
+      calibrations.get(d)?.calibration.runtime[level]?.classes['inter-host']?.cpu ?? line(0, 0),
+      4096,
+    ) * 1e6;
+  // Each level's curve is the mean of the two channels' (55, then 45); the bridge's factor is
+  // the geometric mean of 60/55 and 40/45, the vf's of 50/55 and 50/45.
+  const bridge = Math.sqrt((60 / 55) * (40 / 45));
+  const vf = Math.sqrt((50 / 55) * (50 / 45));
+  for (const [level, curve] of [
+    [0, 55],
+    [1, 45],
+  ] as const) {
+    assert.ok(Math.abs(us('bridged', level) - curve * bridge) < 1e-9, `bridge at level ${level}`);
+    assert.ok(Math.abs(us('iov', level) - curve * vf) < 1e-9, `vf at level ${level}`);
+  }
+  // at 16 ranks the two now differ by what both levels say (2%), not by the one run (20%)
+  assert.ok(us('bridged', 1) / us('iov', 1) > 0.97);
+  assert.ok(us('bridged', 1) < us('iov', 1));
 });
 
 test('advise: how far two calibrations priced one deployment apart, and who is within it', () => {
@@ -579,9 +653,22 @@ test('matrices: the launch/profile file checked; pml monitoring lines imported',
   assert.throws(() => parseMonitoring([]), /no pml monitoring file/);
 });
 
+const twoPoints = [
+  { bytes: 1024, seconds: 1e-6 },
+  { bytes: 2048, seconds: 2e-6 },
+];
+
 test('calibrations: checked on reading; another topology and a missing class are refused', () => {
   const cal = roundCalibration();
   assert.deepEqual(parseCalibration(JSON.parse(JSON.stringify(cal)), 'c.json'), cal);
+  // the points a fit rests on are kept with it, and read back
+  const sampled = { ...cal, kernel: { ...cal.kernel, step: fitPiecewise(twoPoints) } };
+  assert.deepEqual(parseCalibration(JSON.parse(JSON.stringify(sampled)), 'c.json'), sampled);
+  const negative = { ...fitPiecewise(twoPoints), samples: [{ bytes: -1, seconds: 1 }] };
+  assert.throws(
+    () => parseCalibration({ ...cal, kernel: { ...cal.kernel, step: negative } }, 'c.json'),
+    /c\.json: kernel\.step\.samples\.0\.bytes: /,
+  );
   assert.throws(
     () =>
       parseCalibration(
