@@ -409,9 +409,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
             '',
             advice.explanation,
             ...(advice.pooled.length > 0
-              ? [
-                  `Priced alike on every data path (calibrations pooled): ${advice.pooled.join('; ')}.`,
-                ]
+              ? [`Measured in common (calibrations pooled): ${advice.pooled.join('; ')}.`]
               : []),
           ].join('\n'),
         );
