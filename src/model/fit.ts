@@ -3,7 +3,8 @@
  * model by size range: t(m) = a + G m on each segment, least squares on relative error (so that
  * 8-byte latencies weigh as much as 4-MiB transfers). Breakpoints are chosen among powers of two
  * from 1 Ki to 16 Mi: the fewest segments (at most three) whose error is within 10% of the best
- * found, or under 3%. Pure.
+ * found, or under 3%; or, where the caller knows where the cost changes, given (fitAt). Each fit
+ * keeps its points. Pure.
  */
 
 export interface Segment {
@@ -76,6 +77,12 @@ export function evaluate(fit: PiecewiseFit, bytes: number): number {
   return s.a + s.g * bytes;
 }
 
+/** The points a fit can use (a size, a positive finite time), by size. */
+const fittable = (input: readonly Point[]): Point[] =>
+  input
+    .filter((p) => p.bytes >= 0 && p.seconds > 0 && Number.isFinite(p.seconds))
+    .sort((a, b) => a.bytes - b.bytes);
+
 /** Lines on the segments that `breaks` (ascending) make of sorted `points`. */
 function segmented(
   points: readonly Point[],
@@ -98,10 +105,7 @@ function segmented(
  * transport's threshold), not where the points' noise would put them: each segment needs two
  * points or more. */
 export function fitAt(input: readonly Point[], breaks: readonly number[]): PiecewiseFit {
-  const points = input
-    .filter((p) => p.bytes >= 0 && p.seconds > 0 && Number.isFinite(p.seconds))
-    .slice()
-    .sort((a, b) => a.bytes - b.bytes);
+  const points = fittable(input);
   const sorted = [...breaks].sort((a, b) => a - b);
   const bounds = [0, ...sorted, Number.POSITIVE_INFINITY];
   for (let i = 0; i + 1 < bounds.length; i++) {
@@ -117,10 +121,7 @@ export function fitAt(input: readonly Point[], breaks: readonly number[]): Piece
 /** The fit of `input`; each segment rests on `minPoints` points or more (2 by default; more
  * when single points are noisy). */
 export function fitPiecewise(input: readonly Point[], minPoints = 2): PiecewiseFit {
-  const points = input
-    .filter((p) => p.bytes >= 0 && p.seconds > 0 && Number.isFinite(p.seconds))
-    .slice()
-    .sort((a, b) => a.bytes - b.bytes);
+  const points = fittable(input);
   if (points.length < 2)
     throw new RangeError(`a fit needs two points or more, got ${points.length}`);
   const usable = CANDIDATES.filter(

@@ -180,18 +180,29 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
   });
 
   test('after kill -9 of up at a random moment, clean leaves nothing (10 times)', async () => {
+    // The moments are drawn within the time a whole up takes on this machine now: with a fixed
+    // window of 200-900 ms, one CI run counted all ten ups as finished before their kill.
+    const whole = testId();
+    const started = performance.now();
+    assert.equal(await exited(startUp(whole)), 0);
+    const upMs = performance.now() - started;
+    assert.equal(run('testbed', 'down', '--id', whole).status, 0);
+    assertGone(whole);
     let completed = 0;
     for (let round = 0; round < 10; round++) {
       const id = testId();
       const child = startUp(id);
-      await new Promise((resolve) => setTimeout(resolve, 200 + Math.random() * 700));
+      await new Promise((resolve) => setTimeout(resolve, upMs * (0.05 + 0.9 * Math.random())));
       child.kill('SIGKILL');
       if ((await exited(child)) === 0) completed++;
       const cleaned = run('testbed', 'clean', '--id', id);
       assert.equal(cleaned.status, 0, cleaned.stderr);
       assertGone(id);
     }
-    assert.ok(completed < 10, 'at least one up was killed half-way');
+    assert.ok(
+      completed < 10,
+      `at least one up was killed half-way (a whole up: ${upMs.toFixed(0)} ms)`,
+    );
   });
 
   test('a vm name too long for an interface name: exit 2 naming the field, nothing built', () => {
