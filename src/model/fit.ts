@@ -83,22 +83,26 @@ const fittable = (input: readonly Point[]): Point[] =>
     .filter((p) => p.bytes >= 0 && p.seconds > 0 && Number.isFinite(p.seconds))
     .sort((a, b) => a.bytes - b.bytes);
 
-/** Lines on the segments that `breaks` (ascending) make of sorted `points`. */
+/** Lines on the segments that `breaks` (ascending) make of sorted `points`, with how many
+ * points each rests on. */
 function segmented(
   points: readonly Point[],
   breaks: readonly number[],
-): { segments: Segment[]; error: number } {
+): { segments: Segment[]; error: number; counts: number[] } {
   const bounds = [0, ...breaks, Number.POSITIVE_INFINITY];
   let sse = 0;
   const segments: Segment[] = [];
+  const counts: number[] = [];
   for (let i = 0; i + 1 < bounds.length; i++) {
     const lo = bounds[i] as number;
     const hi = bounds[i + 1] as number;
-    const line = fitLine(points.filter((p) => p.bytes >= lo && p.bytes < hi));
+    const inside = points.filter((p) => p.bytes >= lo && p.bytes < hi);
+    const line = fitLine(inside);
     sse += line.sse;
     segments.push({ fromBytes: lo, a: line.a, g: line.g });
+    counts.push(inside.length);
   }
-  return { segments, error: Math.sqrt(sse / points.length) };
+  return { segments, error: Math.sqrt(sse / points.length), counts };
 }
 
 /** The fit of `input` on segments that break where the caller knows the cost changes (a
@@ -106,16 +110,19 @@ function segmented(
  * points or more. */
 export function fitAt(input: readonly Point[], breaks: readonly number[]): PiecewiseFit {
   const points = fittable(input);
-  const sorted = [...breaks].sort((a, b) => a - b);
-  const bounds = [0, ...sorted, Number.POSITIVE_INFINITY];
-  for (let i = 0; i + 1 < bounds.length; i++) {
-    const lo = bounds[i] as number;
-    const hi = bounds[i + 1] as number;
-    const n = points.filter((p) => p.bytes >= lo && p.bytes < hi).length;
-    if (n < 2)
-      throw new RangeError(`a fit needs two points or more from ${lo} to ${hi} bytes, got ${n}`);
-  }
-  return { ...segmented(points, sorted), points: points.length, samples: points };
+  const { segments, error, counts } = segmented(
+    points,
+    [...breaks].sort((a, b) => a - b),
+  );
+  counts.forEach((n, i) => {
+    if (n < 2) {
+      const to = segments[i + 1]?.fromBytes ?? Number.POSITIVE_INFINITY;
+      throw new RangeError(
+        `a fit needs two points or more from ${segments[i]?.fromBytes} to ${to} bytes, got ${n}`,
+      );
+    }
+  });
+  return { segments, error, points: points.length, samples: points };
 }
 
 /** The fit of `input`; each segment rests on `minPoints` points or more (2 by default; more
@@ -135,7 +142,10 @@ export function fitPiecewise(input: readonly Point[], minPoints = 2): PiecewiseF
     for (const b2 of usable)
       if (b2 > b1 && points.filter((p) => p.bytes >= b1 && p.bytes < b2).length >= minPoints)
         options.push([b1, b2]);
-  const candidates = options.map((breaks) => segmented(points, breaks));
+  const candidates = options.map((breaks) => {
+    const { segments, error } = segmented(points, breaks);
+    return { segments, error };
+  });
   const best = Math.min(...candidates.map((c) => c.error));
   const chosen = candidates
     .filter((c) => c.error <= Math.max(best * 1.1, 0.03))

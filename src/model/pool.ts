@@ -50,15 +50,22 @@ const mean = (xs: readonly number[]) => xs.reduce((s, x) => s + x, 0) / xs.lengt
  * share over all. */
 export function poolCalibrations(calibrations: Calibrations): Pooled {
   const all = [...calibrations.values()].map((c) => c.calibration);
+  const groups = new Map<string, { peers: Calibration[]; factors: Factors }>();
+  for (const c of all) {
+    const group = groups.get(machineOf(c));
+    if (group) group.peers.push(c);
+    else groups.set(machineOf(c), { peers: [c], factors: new Map() });
+  }
+  for (const group of groups.values()) group.factors = channelFactors(group.peers);
   const out = new Map<Datapath, { calibration: Calibration; source: string }>();
   for (const [datapath, { calibration, source }] of calibrations) {
-    const peers = all.filter((c) => machineOf(c) === machineOf(calibration));
-    out.set(datapath, {
-      calibration: pooledOne(calibration, peers, channelFactors(peers)),
-      source,
-    });
+    const { peers, factors } = groups.get(machineOf(calibration)) as {
+      peers: Calibration[];
+      factors: Factors;
+    };
+    out.set(datapath, { calibration: pooledOne(calibration, peers, factors), source });
   }
-  return { calibrations: out, notes: notesOf(all) };
+  return { calibrations: out, notes: [...groups.values()].flatMap(notesOf) };
 }
 
 /** Face sizes at which channels' runtime costs are compared: 2 KiB to 1 MiB, the span of the
@@ -73,7 +80,17 @@ interface ChannelFactor {
   readonly comparisons: number;
 }
 
-const factorKey = (c: MessageClass, channel: string) => `${c} ${channel}`;
+/** Per class with two channels or more, each channel's factor. */
+type Factors = Map<MessageClass, Map<string, ChannelFactor>>;
+
+/** A level's runs on thin blocks or on thick ones, with the depth behind their faces. */
+function part(
+  level: RuntimeLevel | undefined,
+  thick: boolean,
+): { depth: number; classes: ClassCosts } | undefined {
+  if (!level) return undefined;
+  return thick ? level.thick : { depth: level.depth ?? THIN_DEPTH, classes: level.classes };
+}
 
 /** The runtime's CPU of each class's channels, relative to each other, where calibrations give
  * the class two channels or more. A class's cost at one rank count, depth and size is measured
@@ -83,20 +100,22 @@ const factorKey = (c: MessageClass, channel: string) => `${c} ${channel}`;
  * class's curve, which every calibration measured, times the channel's factor, which rests on
  * all the sizes, rank counts and depths (80 comparisons on paper): the channels still differ,
  * by what all their runs say. */
-function channelFactors(peers: readonly Calibration[]): Map<string, ChannelFactor> {
-  const factors = new Map<string, ChannelFactor>();
+function channelFactors(peers: readonly Calibration[]): Factors {
+  const factors: Factors = new Map();
   if (peers.length < 2) return factors;
   for (const c of MESSAGE_CLASSES) {
     const logs = new Map<string, number[]>();
     for (const { ranks } of peers[0]?.runtime ?? [])
       for (const thick of [false, true]) {
         const runs = peers.flatMap((p) => {
-          const level = p.runtime.find((l) => l.ranks === ranks);
-          const part = thick ? level?.thick : level;
-          const cost = part?.classes[c];
-          if (!part || !cost) return [];
-          const depth = 'depth' in part && part.depth !== undefined ? part.depth : THIN_DEPTH;
-          return [{ channel: CHANNELS[p.datapath][c], depth, fit: cost.cpu }];
+          const runs = part(
+            p.runtime.find((l) => l.ranks === ranks),
+            thick,
+          );
+          const cost = runs?.classes[c];
+          return runs && cost
+            ? [{ channel: CHANNELS[p.datapath][c], depth: runs.depth, fit: cost.cpu }]
+            : [];
         });
         if (runs.length !== peers.length || new Set(runs.map((r) => r.depth)).size !== 1) continue;
         const { means, base } = channelMeans(runs);
@@ -110,8 +129,16 @@ function channelFactors(peers: readonly Calibration[]): Map<string, ChannelFacto
           }
         }
       }
-    for (const [channel, xs] of logs)
-      factors.set(factorKey(c, channel), { factor: Math.exp(mean(xs)), comparisons: xs.length });
+    if (logs.size > 0)
+      factors.set(
+        c,
+        new Map(
+          [...logs].map(([channel, xs]) => [
+            channel,
+            { factor: Math.exp(mean(xs)), comparisons: xs.length },
+          ]),
+        ),
+      );
   }
   return factors;
 }
@@ -131,7 +158,7 @@ function channelMeans(runs: readonly { channel: string; fit: PiecewiseFit }[]): 
 function pooledOne(
   self: Calibration,
   peers: readonly Calibration[],
-  factors: ReadonlyMap<string, ChannelFactor>,
+  factors: Factors,
 ): Calibration {
   if (peers.length < 2) return self;
   const same = (c: MessageClass) =>
@@ -177,22 +204,19 @@ function pooledLevel(
   self: Calibration,
   level: RuntimeLevel,
   peers: readonly Calibration[],
-  factors: ReadonlyMap<string, ChannelFactor>,
+  factors: Factors,
 ): RuntimeLevel {
   const levels = peers.flatMap((p) =>
     p.runtime.filter((l) => l.ranks === level.ranks).map((l) => ({ datapath: p.datapath, l })),
   );
-  const pool = (
-    classes: ClassCosts,
-    depth: number,
-    of: (l: RuntimeLevel) => { depth: number; classes: ClassCosts } | undefined,
-  ): ClassCosts => {
+  const pool = (classes: ClassCosts, thick: boolean): ClassCosts => {
+    const depth = part(level, thick)?.depth;
     const out: Partial<Record<MessageClass, TransportCost>> = {};
     for (const c of MESSAGE_CLASSES) {
       if (!classes[c]) continue;
       const channel = CHANNELS[self.datapath][c];
       const all = levels.flatMap(({ datapath, l }) => {
-        const runs = of(l);
+        const runs = part(l, thick);
         const cost = runs?.classes[c];
         return runs?.depth === depth && cost ? [{ channel: CHANNELS[datapath][c], cost }] : [];
       });
@@ -200,64 +224,50 @@ function pooledLevel(
       const { means, base } = channelMeans(
         all.map((r) => ({ channel: r.channel, fit: r.cost.cpu })),
       );
-      const factor = factors.get(factorKey(c, channel));
       // Scaled from the base only where every channel the factors compare is here to make it.
-      const compared = [...factors.keys()].filter((k) => k.startsWith(factorKey(c, '')));
+      const compared = factors.get(c);
+      const factor = compared?.get(channel);
       const complete =
-        compared.length === means.size &&
-        [...means.keys()].every((k) => factors.has(factorKey(c, k)));
+        compared?.size === means.size && [...means.keys()].every((k) => compared.has(k));
       const cpu =
-        factor && complete && means.size > 1
-          ? scaleFit(base, factor.factor)
-          : meanFit(same.map((t) => t.cpu));
+        factor && complete ? scaleFit(base, factor.factor) : meanFit(same.map((t) => t.cpu));
       out[c] = { cpu, transient: meanFit(same.map((t) => t.transient)) };
     }
     return out;
   };
-  const depth = level.depth ?? THIN_DEPTH;
   const thick = level.thick;
   return {
     ...level,
-    classes: pool(level.classes, depth, (l) => ({
-      depth: l.depth ?? THIN_DEPTH,
-      classes: l.classes,
-    })),
-    ...(thick
-      ? { thick: { ...thick, classes: pool(thick.classes, thick.depth, (l) => l.thick) } }
-      : {}),
+    classes: pool(level.classes, false),
+    ...(thick ? { thick: { ...thick, classes: pool(thick.classes, true) } } : {}),
     utilization: mean(levels.map(({ l }) => l.utilization)),
   };
 }
 
-/** One line per pooled part: which data paths' measurements it averages. */
-function notesOf(all: readonly Calibration[]): string[] {
-  const groups = new Map<string, Calibration[]>();
-  for (const c of all) groups.set(machineOf(c), [...(groups.get(machineOf(c)) ?? []), c]);
-  const notes: string[] = [];
-  for (const group of groups.values()) {
-    if (group.length < 2) continue;
-    notes.push(
-      `the kernel, packing and the cores' busy share: mean of ${group.map((c) => c.datapath).join(', ')}`,
-    );
-    for (const c of MESSAGE_CLASSES) {
-      const byChannel = new Map<string, Datapath[]>();
-      for (const p of group)
-        if (p.classes[c]) {
-          const channel = CHANNELS[p.datapath][c];
-          byChannel.set(channel, [...(byChannel.get(channel) ?? []), p.datapath]);
-        }
-      for (const [channel, datapaths] of byChannel)
-        if (datapaths.length > 1) notes.push(`${c} (${channel}): mean of ${datapaths.join(', ')}`);
-      const factors = channelFactors(group);
-      const priced = [...byChannel.keys()].flatMap((channel) => {
-        const f = factors.get(factorKey(c, channel));
-        return f ? [{ channel, ...f }] : [];
-      });
-      if (priced.length > 0)
-        notes.push(
-          `${c} runtime CPU: one curve for ${priced.map((f) => f.channel).join(', ')} (the mean of their means), times each one's factor over ${priced[0]?.comparisons} comparisons: ${priced.map((f) => `${f.channel} ${f.factor.toFixed(2)}`).join(', ')}`,
-        );
-    }
+/** One line per pooled part of a machine's calibrations: which data paths' measurements it
+ * averages, and each channel's factor. */
+function notesOf({ peers, factors }: { peers: Calibration[]; factors: Factors }): string[] {
+  if (peers.length < 2) return [];
+  const notes = [
+    `the kernel, packing and the cores' busy share: mean of ${peers.map((c) => c.datapath).join(', ')}`,
+  ];
+  for (const c of MESSAGE_CLASSES) {
+    const byChannel = new Map<string, Datapath[]>();
+    for (const p of peers)
+      if (p.classes[c]) {
+        const channel = CHANNELS[p.datapath][c];
+        byChannel.set(channel, [...(byChannel.get(channel) ?? []), p.datapath]);
+      }
+    for (const [channel, datapaths] of byChannel)
+      if (datapaths.length > 1) notes.push(`${c} (${channel}): mean of ${datapaths.join(', ')}`);
+    const priced = [...byChannel.keys()].flatMap((channel) => {
+      const f = factors.get(c)?.get(channel);
+      return f ? [{ channel, ...f }] : [];
+    });
+    if (priced.length > 0)
+      notes.push(
+        `${c} runtime CPU: one curve for ${priced.map((f) => f.channel).join(', ')} (the mean of their means), times each one's factor over ${priced[0]?.comparisons} comparisons: ${priced.map((f) => `${f.channel} ${f.factor.toFixed(2)}`).join(', ')}`,
+      );
   }
   return notes;
 }
