@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The vmpath command line: parses argv, dispatches, prints errors in one or two lines and exits
  * 2 for bad input, 1 for failures (with the stack and causes only under --debug).
