@@ -2,14 +2,17 @@
  * The error catalogue of vmpath.
  *
  * Every error the tool raises on purpose is a `VmpathError` with a `code` grouped by area
- * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_STORE_*, E_EXP_*, E_MODEL_*, E_SYS_*, E_CLI_*). Messages say what
- * went wrong, where (the field or object) and what is allowed. `kind` tells the CLI whether the
- * user can fix it by changing the input (`input`, exit 2) or something failed (`failure`, exit 1).
- * This module prints nothing and knows nothing of exit codes beyond that distinction.
+ * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_RUNTIME_*, E_TRANSPORT_*, E_STORE_*, E_EXP_*,
+ * E_MODEL_*, E_SYS_*, E_CLI_*). Messages say what went wrong, where (the field or object) and
+ * what is allowed. `kind` tells the CLI what the user can do about it: change the input
+ * (`input`, exit 2), nothing (`failure`, exit 1), or it is what they asked for: an interrupt
+ * (`interrupted`, exit 128 + the signal's number, as shells report it) or a time limit they set
+ * (`timeout`, exit 124, as timeout(1)). This module prints nothing.
  */
+import { constants } from 'node:os';
 
-/** Whether an error is the user's input (fix the command) or a failure of the run. */
-export type ErrorKind = 'input' | 'failure';
+/** What the user can do about an error (see above). */
+export type ErrorKind = 'input' | 'failure' | 'interrupted' | 'timeout';
 
 /** Error codes, grouped by area. The CLI and tests match on these, never on message text. */
 export const ErrorCodes = {
@@ -18,6 +21,7 @@ export const ErrorCodes = {
   E_SPEC_PRESET: 'input',
   E_CLI_USAGE: 'input',
   E_CLI_FILE: 'input',
+  E_CLI_INTERRUPTED: 'interrupted',
   E_TESTBED_NOT_ROOT: 'input',
   E_TESTBED_NO_TOOL: 'input',
   E_TESTBED_UNSUPPORTED: 'input',
@@ -36,6 +40,25 @@ export const ErrorCodes = {
   E_APP_MEMORY: 'input',
   E_APP_NO_TOOL: 'input',
   E_APP_FAILED: 'failure',
+  E_APP_TIMEOUT: 'timeout',
+  /** Misuse of the runtime's API (a tag or rank out of range, a bad VMPATH_* variable). */
+  E_RUNTIME_TAG: 'input',
+  E_RUNTIME_RANK: 'input',
+  E_RUNTIME_ENV: 'input',
+  /** A message larger than the receive buffer posted for it (MPI_ERR_TRUNCATE). */
+  E_RUNTIME_TRUNCATE: 'failure',
+  /** The job could not be joined: rendezvous unreachable, ranks missing in time. */
+  E_RUNTIME_JOIN: 'failure',
+  /** A peer's connection ended while it was still needed. */
+  E_RUNTIME_PEER_LOST: 'failure',
+  /** The job failed elsewhere (a rank died or aborted, the launcher ended it). */
+  E_RUNTIME_JOB_FAILED: 'failure',
+  /** finalize found messages that no receive took. */
+  E_RUNTIME_UNMATCHED: 'failure',
+  /** A peer broke the wire protocol (no greeting, wrong token, malformed frame). */
+  E_TRANSPORT_PROTOCOL: 'failure',
+  /** A send or connection on a socket that has closed. */
+  E_TRANSPORT_CLOSED: 'failure',
   E_STORE_OPEN: 'input',
   E_STORE_NEWER: 'input',
   E_STORE_UNKNOWN: 'input',
@@ -150,6 +173,39 @@ export class CommandError extends VmpathError {
   /** The first line of what the command wrote to stderr, for short messages. */
   get shortMessage(): string {
     return this.stderr.trim().split('\n')[0] ?? '';
+  }
+}
+
+/** The exit code of an interrupt by `signal` (128 + its number, as shells report it). */
+export function signalExitCode(signal: string): number {
+  return 128 + (constants.signals[signal as NodeJS.Signals] ?? 2);
+}
+
+/** The error an interrupt by `signal` (SIGINT, SIGTERM) turns into; `cause` is what the work
+ * in progress failed with when it stopped. */
+export function interrupted(signal: string, cause?: unknown): VmpathError {
+  const said = cause instanceof Error ? cause.message : '';
+  const what = said && !said.includes('interrupted') ? `: ${said}` : '';
+  return new VmpathError('E_CLI_INTERRUPTED', `interrupted by ${signal}${what}`, {
+    cause,
+    details: { signal },
+  });
+}
+
+/** The exit code of a run ended by the time limit the user set (as timeout(1) exits). */
+export const TIMEOUT_EXIT_CODE = 124;
+
+/** What a process exits with for `error`: 2 input, 1 failure, 124 timeout, 128 + N interrupted. */
+export function exitCodeOf(error: VmpathError): number {
+  switch (error.kind) {
+    case 'input':
+      return 2;
+    case 'timeout':
+      return TIMEOUT_EXIT_CODE;
+    case 'interrupted':
+      return signalExitCode(String(error.details.signal ?? 'SIGINT'));
+    default:
+      return 1;
   }
 }
 

@@ -27,7 +27,7 @@ export async function bcast<T extends ArrayBufferView>(
   let mask = 1;
   while (mask < size) {
     if (relative & mask) {
-      await comm.recv((relative - mask + root) % size, TAG.bcast, data);
+      await comm.reserved.recv((relative - mask + root) % size, TAG.bcast, data);
       break;
     }
     mask <<= 1;
@@ -36,7 +36,7 @@ export async function bcast<T extends ArrayBufferView>(
   const sends = [];
   while (mask > 0) {
     if (relative + mask < size)
-      sends.push(comm.isend(data, (relative + mask + root) % size, TAG.bcast));
+      sends.push(comm.reserved.isend(data, (relative + mask + root) % size, TAG.bcast));
     mask >>= 1;
   }
   await comm.waitAll(sends);
@@ -59,11 +59,11 @@ export async function reduce(
   let mask = 1;
   while (mask < size) {
     if (relative & mask) {
-      await comm.send(acc, (relative - mask + root) % size, TAG.reduce);
+      await comm.reserved.send(acc, (relative - mask + root) % size, TAG.reduce);
       return null;
     }
     if (relative + mask < size) {
-      await comm.recv((relative + mask + root) % size, TAG.reduce, incoming);
+      await comm.reserved.recv((relative + mask + root) % size, TAG.reduce, incoming);
       for (let i = 0; i < acc.length; i++)
         acc[i] = combine(acc[i] as number, incoming[i] as number);
     }
@@ -89,14 +89,14 @@ export async function gather(
   tag: number = TAG.gather,
 ): Promise<Buffer[] | null> {
   if (comm.rank !== root) {
-    await comm.send(data, root, tag);
+    await comm.reserved.send(data, root, tag);
     return null;
   }
   const parts: Buffer[] = [];
   const pending = [];
   for (let source = 0; source < comm.size; source++) {
     if (source === root) continue;
-    pending.push(comm.irecv(source, tag).done.then((r) => ({ source, data: r.data })));
+    pending.push(comm.reserved.irecv(source, tag).done.then((r) => ({ source, data: r.data })));
   }
   const received = await Promise.all(pending);
   for (let source = 0; source < comm.size; source++) {

@@ -5,9 +5,10 @@
  * buffer of the message's size). Counters of messages and bytes per destination and transport
  * become the job's communication matrix. Collectives are in collectives.ts, built on this.
  */
+import { VmpathError } from '../core/errors.js';
 import type { MessageHeader } from '../transport/frame.js';
-import type { StreamEndpoint } from '../transport/stream.js';
 import { ANY_SOURCE, ANY_TAG, Matcher } from './match.js';
+import { SpinPolicy } from './spin.js';
 
 export { ANY_SOURCE, ANY_TAG };
 
@@ -76,9 +77,38 @@ function request<T>(promise: Promise<T>): Request<T> {
   };
 }
 
+/** What carries a message to a peer (a transport's endpoint, transport/stream.ts). */
+export interface MessageSender {
+  send(dest: number, header: MessageHeader, payload: Buffer): Promise<void>;
+}
+
 export interface Route {
-  readonly endpoint: StreamEndpoint;
+  readonly endpoint: MessageSender;
   readonly transport: 'tcp' | 'local';
+}
+
+/** The largest user tag (MPI_TAG_UB is at least 32767; ours is 2^31 - 1). */
+export const TAG_UB = 0x7fffffff;
+/** The smallest tag at all: the runtime's own tags lie between it and ANY_TAG (exclusive). */
+const TAG_MIN = -0x80000000;
+
+/** Point-to-point operations on the runtime's own tags (below ANY_TAG), for collectives.ts:
+ * no user receive, not even one with ANY_TAG, can take these messages. */
+export interface ReservedTags {
+  isend(data: ArrayBufferView, dest: number, tag: number): Request<void>;
+  irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received>;
+  send(data: ArrayBufferView, dest: number, tag: number): Promise<void>;
+  recv(source: number, tag: number, into?: ArrayBufferView): Promise<Received>;
+}
+
+/** A promise that rejects with what `body` throws (argument errors of a promise-returning call
+ * arrive as rejections, as they would from an async function). */
+function settled<T>(body: () => Promise<T>): Promise<T> {
+  try {
+    return body();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 export class Comm {
@@ -91,19 +121,39 @@ export class Comm {
   readonly counters: PeerCounters[];
   #failure: Error | null = null;
   readonly #lost = new Map<number, Error>();
-  /** Busy-polling (see #spin): how long to keep polling without news, and the state. */
+  /** Busy-polling (see #spin): how long to keep polling without news, whether polling gets a
+   * core (spin.ts), and the state. */
   readonly #spinMs: number;
+  readonly #spinPolicy: SpinPolicy;
   #spinning = false;
   #outstanding = 0;
   #lastNews = 0;
 
+  /** The runtime's own tags (collectives.ts); not for applications. */
+  readonly reserved: ReservedTags;
+
   /** `spinUs`: while receives are outstanding, poll the sockets for up to this long since the
-   * last arrival instead of sleeping (0: never; see init.ts for the default). */
-  constructor(rank: number, size: number, routes: ReadonlyMap<number, Route>, spinUs = 0) {
+   * last arrival instead of sleeping (0: never; see init.ts for the default), while `policy`
+   * finds that polling gets the CPU it asks for. */
+  constructor(
+    rank: number,
+    size: number,
+    routes: ReadonlyMap<number, Route>,
+    spinUs = 0,
+    policy: SpinPolicy = new SpinPolicy(),
+  ) {
     this.rank = rank;
     this.size = size;
     this.#routes = routes;
+    const reservedTag = (tag: number) => this.#checkReservedTag(tag);
+    this.reserved = {
+      isend: (data, dest, tag) => this.#isend(data, dest, reservedTag(tag)),
+      irecv: (source, tag, into) => this.#irecv(source, reservedTag(tag), into),
+      send: (data, dest, tag) => settled(() => this.#isend(data, dest, reservedTag(tag)).done),
+      recv: (source, tag, into) => settled(() => this.#irecv(source, reservedTag(tag), into).done),
+    };
     this.#spinMs = spinUs / 1000;
+    this.#spinPolicy = policy;
     this.counters = Array.from({ length: size }, (_, peer) => ({
       messages: 0,
       bytes: 0,
@@ -111,10 +161,20 @@ export class Comm {
     }));
   }
 
-  /** Starts sending `data` to `dest` with `tag`; completes when the buffer may be reused. */
+  /** Starts sending `data` to `dest` with `tag` (0 to TAG_UB); completes when the buffer may be
+   * reused. A bad rank or tag throws (E_RUNTIME_RANK, E_RUNTIME_TAG). */
   isend(data: ArrayBufferView, dest: number, tag: number): Request<void> {
+    return this.#isend(data, dest, this.#checkUserTag(tag, false));
+  }
+
+  /** Starts a receive from `source` (or ANY_SOURCE) with `tag` (0 to TAG_UB, or ANY_TAG), into
+   * `into` if given. A bad rank or tag throws (E_RUNTIME_RANK, E_RUNTIME_TAG). */
+  irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
+    return this.#irecv(source, this.#checkUserTag(tag, true), into);
+  }
+
+  #isend(data: ArrayBufferView, dest: number, tag: number): Request<void> {
     this.#checkRank(dest, 'dest');
-    this.#checkTag(tag, false);
     const bytes = bytesOf(data);
     const key = `${dest}:${tag}`;
     const sequence = this.#sequence.get(key) ?? 0;
@@ -134,10 +194,8 @@ export class Comm {
     );
   }
 
-  /** Starts a receive from `source` (or ANY_SOURCE) with `tag` (or ANY_TAG), into `into` if given. */
-  irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
+  #irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
     if (source !== ANY_SOURCE) this.#checkRank(source, 'source');
-    this.#checkTag(tag, true);
     this.#outstanding++;
     const received = new Promise<Received>((resolve, reject) => {
       if (this.#failure) return reject(this.#failure);
@@ -164,15 +222,16 @@ export class Comm {
 
   /** Polls the sockets while receives are outstanding, for up to the spin time since the last
    * arrival, instead of sleeping in the kernel until data comes: a pending setImmediate makes
-   * Node's event loop poll without waiting, which saves the wake-up (about 150 us against 25 us
-   * per round trip on this machine's vms). Costs a core while it lasts, like MPI's progress
-   * loop, so the launcher turns it off when ranks outnumber cores. It pauses while a payload
-   * streams in (the data keeps the loop awake anyway, and on few cores the kernel needs the CPU
-   * to move it) and resumes when that message is complete. */
+   * Node's event loop poll without waiting, which saves the wake-up. Costs a core while it
+   * lasts, like MPI's progress loop, so it happens only while the policy finds that polling
+   * gets a core (spin.ts), and the launcher turns it off when ranks outnumber cores. It pauses
+   * while a payload streams in (the data keeps the loop awake anyway, and on few cores the
+   * kernel needs the CPU to move it) and resumes when that message is complete. */
   #spin(): void {
-    if (this.#spinMs <= 0 || this.#spinning) return;
+    if (this.#spinMs <= 0 || this.#spinning || !this.#spinPolicy.allowed()) return;
     this.#spinning = true;
     this.#lastNews = performance.now();
+    const spell = this.#spinPolicy.begin();
     const tick = () => {
       if (
         this.#outstanding === 0 ||
@@ -181,6 +240,7 @@ export class Comm {
         performance.now() - this.#lastNews > this.#spinMs
       ) {
         this.#spinning = false;
+        this.#spinPolicy.end(spell);
         return;
       }
       setImmediate(tick);
@@ -201,14 +261,15 @@ export class Comm {
   }
 
   send(data: ArrayBufferView, dest: number, tag: number): Promise<void> {
-    return this.isend(data, dest, tag).done;
+    return settled(() => this.isend(data, dest, tag).done);
   }
 
   recv(source: number, tag: number, into?: ArrayBufferView): Promise<Received> {
-    return this.irecv(source, tag, into).done;
+    return settled(() => this.irecv(source, tag, into).done);
   }
 
-  /** Sends and receives at once (no deadlock when every rank does it). */
+  /** Sends and receives at once (no deadlock when every rank does it). Both tags are checked
+   * before either operation starts. */
   async sendrecv(
     data: ArrayBufferView,
     dest: number,
@@ -217,6 +278,8 @@ export class Comm {
     recvTag: number,
     into?: ArrayBufferView,
   ): Promise<Received> {
+    this.#checkUserTag(sendTag, false);
+    this.#checkRank(dest, 'dest');
     const r = this.irecv(source, recvTag, into);
     await this.send(data, dest, sendTag);
     return r.done;
@@ -296,9 +359,7 @@ export class Comm {
       message.taker = posted;
       const into = posted.into ? bytesOf(posted.into) : null;
       if (into && into.length < header.size) {
-        message.error = new RangeError(
-          `rank ${this.rank}: receive buffer of ${into.length} bytes is too small for a message of ${header.size} bytes from rank ${header.source} with tag ${header.tag}`,
-        );
+        message.error = this.#truncated(into.length, header);
         message.target = Buffer.allocUnsafe(header.size);
       } else message.target = into ?? Buffer.allocUnsafe(header.size);
     } else message.target = Buffer.allocUnsafe(header.size);
@@ -319,11 +380,7 @@ export class Comm {
     }
     const into = posted.into ? bytesOf(posted.into) : null;
     if (into && into.length < message.size) {
-      posted.reject(
-        new RangeError(
-          `rank ${this.rank}: receive buffer of ${into.length} bytes is too small for a message of ${message.size} bytes from rank ${message.source} with tag ${message.tag}`,
-        ),
-      );
+      posted.reject(this.#truncated(into.length, message));
       return;
     }
     if (into && message.target !== into) message.target.copy(into, 0, 0, message.size);
@@ -331,25 +388,49 @@ export class Comm {
     posted.resolve({ source: message.source, tag: message.tag, size: message.size, data });
   }
 
+  #truncated(bytes: number, message: { source: number; tag: number; size: number }): Error {
+    return new VmpathError(
+      'E_RUNTIME_TRUNCATE',
+      `rank ${this.rank}: receive buffer of ${bytes} bytes is too small for a message of ${message.size} bytes from rank ${message.source} with tag ${message.tag}`,
+      { details: { field: 'into', value: bytes, allowed: `at least ${message.size} bytes` } },
+    );
+  }
+
   #checkRank(rank: number, what: string): void {
     if (!Number.isInteger(rank) || rank < 0 || rank >= this.size) {
-      throw new RangeError(
-        `${what}: got ${rank}; allowed: a rank from 0 to ${this.size - 1}${what === 'source' ? ' or ANY_SOURCE' : ''}`,
+      const allowed = `a rank from 0 to ${this.size - 1}${what === 'source' ? ' or ANY_SOURCE' : ''}`;
+      throw new VmpathError(
+        'E_RUNTIME_RANK',
+        `rank ${this.rank}: ${what}: got ${rank}; allowed: ${allowed}`,
+        { details: { field: what, value: rank, allowed } },
       );
     }
   }
 
-  /** User tags are 0..2^31-1; the runtime's own are negative (collectives.ts). */
-  #checkTag(tag: number, receiving: boolean): void {
-    if (
-      !Number.isInteger(tag) ||
-      tag > 0x7fffffff ||
-      tag < -0x80000000 ||
-      (tag === ANY_TAG && !receiving)
-    ) {
-      throw new RangeError(
-        `tag: got ${tag}; allowed: an integer from 0 to ${0x7fffffff}${receiving ? ' or ANY_TAG' : ''}`,
+  /** User tags are 0..TAG_UB (and ANY_TAG to receive); the runtime's own are below ANY_TAG. */
+  #checkUserTag(tag: number, receiving: boolean): number {
+    const ok =
+      Number.isInteger(tag) && tag <= TAG_UB && (tag >= 0 || (receiving && tag === ANY_TAG));
+    if (!ok) {
+      const allowed = `an integer from 0 to ${TAG_UB}${receiving ? ' or ANY_TAG' : ''} (negative tags are the runtime's own)`;
+      throw new VmpathError(
+        'E_RUNTIME_TAG',
+        `rank ${this.rank}: tag: got ${tag}; allowed: ${allowed}`,
+        {
+          details: { field: 'tag', value: tag, allowed },
+        },
       );
     }
+    return tag;
+  }
+
+  #checkReservedTag(tag: number): number {
+    if (!Number.isInteger(tag) || tag >= ANY_TAG || tag < TAG_MIN)
+      throw new VmpathError(
+        'E_RUNTIME_TAG',
+        `rank ${this.rank}: reserved tag: got ${tag}; allowed: an integer below ${ANY_TAG} (the runtime's own)`,
+        { details: { field: 'tag', value: tag } },
+      );
+    return tag;
   }
 }

@@ -3,5 +3,5 @@
  * 'vmpath/runtime'`). See README, "The runtime".
  */
 export { ANY_SOURCE, ANY_TAG, type Received, type Request } from './comm.js';
-export { type InitOptions, init } from './init.js';
+export { type InitOptions, init, isRuntimeError } from './init.js';
 export { type ReduceOp, World } from './world.js';

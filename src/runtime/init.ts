@@ -11,6 +11,7 @@ import { createSocket } from 'node:dgram';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { VmpathError } from '../core/errors.js';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
 import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
@@ -27,6 +28,39 @@ export interface InitOptions {
   env?: NodeJS.ProcessEnv;
   /** How long to wait for every rank to join (default 60 s). */
   timeoutMs?: number;
+  /** Whether an error of the runtime the application leaves unhandled ends the process with
+   * one line (see errorsAreFatal); default: when `env` is not given, i.e. in a rank's own
+   * process rather than in a test holding several ranks. */
+  errorsAreFatal?: boolean;
+}
+
+let fatalInstalled = false;
+
+/** An error of the runtime or its transports (E_RUNTIME_*, E_TRANSPORT_*), which the runtime
+ * reports itself when the application leaves it unhandled. */
+export function isRuntimeError(error: unknown): error is VmpathError {
+  return error instanceof VmpathError && /^E_(RUNTIME|TRANSPORT)_/.test(error.code);
+}
+
+/** MPI's default error handler (MPI_ERRORS_ARE_FATAL) for a rank's process: an error of the
+ * runtime that the application does not handle (a peer gone, the job failed elsewhere, a bad
+ * tag) ends the process with one line on stderr naming the rank and why, not a stack trace;
+ * any other uncaught error is reported with its stack, as Node does. Either way, exit code 1. */
+function errorsAreFatal(): void {
+  if (fatalInstalled) return;
+  fatalInstalled = true;
+  process.on('uncaughtException', die);
+}
+
+/** Ends this rank's process for `error` (see errorsAreFatal); silently for a failure whose
+ * reason the launcher reports itself (details.quiet). */
+function die(error: unknown): never {
+  const ours = isRuntimeError(error);
+  if (ours && error.details.quiet === true) process.exit(1);
+  const text =
+    ours || !(error instanceof Error) ? String((error as Error).message ?? error) : error.stack;
+  process.stderr.write(`${text}\n`);
+  process.exit(1);
 }
 
 function number(env: NodeJS.ProcessEnv, names: string[], what: string): number {
@@ -34,12 +68,17 @@ function number(env: NodeJS.ProcessEnv, names: string[], what: string): number {
     const text = env[name];
     if (text !== undefined && text !== '') {
       const value = Number(text);
-      if (!Number.isInteger(value) || value < 0)
-        throw new Error(`${name}: got ${JSON.stringify(text)}; allowed: a whole number`);
+      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value))
+        throw new VmpathError(
+          'E_RUNTIME_ENV',
+          `${name}: got ${JSON.stringify(text)}; allowed: a whole number`,
+          { details: { field: name, value: text } },
+        );
       return value;
     }
   }
-  throw new Error(
+  throw new VmpathError(
+    'E_RUNTIME_ENV',
     `the ${what} is unknown: set one of ${names.join(', ')} (vmpath launch, mpirun and srun do)`,
   );
 }
@@ -47,7 +86,8 @@ function number(env: NodeJS.ProcessEnv, names: string[], what: string): number {
 function required(env: NodeJS.ProcessEnv, name: string): string {
   const value = env[name];
   if (!value)
-    throw new Error(
+    throw new VmpathError(
+      'E_RUNTIME_ENV',
       `${name} is not set: start ranks with vmpath launch, or set it for mpirun/srun`,
     );
   return value;
@@ -95,7 +135,8 @@ export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism(
   if (explicit !== undefined && explicit !== '') {
     const value = Number(explicit);
     if (!Number.isFinite(value) || value < 0)
-      throw new Error(
+      throw new VmpathError(
+        'E_RUNTIME_ENV',
         `VMPATH_SPIN_US: got ${JSON.stringify(explicit)}; allowed: microseconds >= 0`,
       );
     return value;
@@ -116,13 +157,15 @@ export function transportBetween(
 /** Joins the job this process is a rank of. */
 export async function init(options: InitOptions = {}): Promise<World> {
   const env = options.env ?? process.env;
+  if (options.errorsAreFatal ?? options.env === undefined) errorsAreFatal();
   const rank = number(
     env,
     ['VMPATH_RANK', 'OMPI_COMM_WORLD_RANK', 'PMIX_RANK', 'SLURM_PROCID'],
     'rank',
   );
   const size = number(env, ['VMPATH_SIZE', 'OMPI_COMM_WORLD_SIZE', 'SLURM_NTASKS'], 'job size');
-  if (rank >= size) throw new Error(`rank ${rank} is not below the job size ${size}`);
+  if (rank >= size)
+    throw new VmpathError('E_RUNTIME_ENV', `rank ${rank} is not below the job size ${size}`);
   const token = required(env, 'VMPATH_TOKEN');
   const rendezvous = required(env, 'VMPATH_RENDEZVOUS');
   const address = env.VMPATH_ADDRESS || (await ownAddress(rendezvous));
@@ -139,7 +182,10 @@ export async function init(options: InitOptions = {}): Promise<World> {
     onPayload: (source, bytes, offset, last, inPlace) =>
       comm?.onPayload(source, bytes, offset, last, inPlace),
     onPeerLost: (peer, reason) =>
-      comm?.peerLost(peer, new Error(`rank ${peer} is gone (${reason})`)),
+      comm?.peerLost(
+        peer,
+        new VmpathError('E_RUNTIME_PEER_LOST', `rank ${rank}: rank ${peer} is gone (${reason})`),
+      ),
     onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),
   };
   const tcp = new StreamEndpoint(rank, size, token, handlers);
@@ -205,7 +251,18 @@ export async function init(options: InitOptions = {}): Promise<World> {
     }
     comm = new Comm(rank, size, routes, spinMicros(env));
     const world = comm;
-    joined.client.onFailed((reason) => world.fail(new Error(reason)));
+    const fatal = options.errorsAreFatal ?? options.env === undefined;
+    joined.client.onFailed((reason, quiet) => {
+      const error = new VmpathError(
+        'E_RUNTIME_JOB_FAILED',
+        `rank ${rank}: the job failed: ${reason}`,
+        { details: { quiet } },
+      );
+      world.fail(error);
+      // Errors are fatal: a rank that is not waiting on the runtime (computing, or awaiting
+      // something else) ends too, once the operations failed above have been reported.
+      if (fatal) setImmediate(() => die(error));
+    });
     for (const peer of table) {
       if (peer.rank >= rank) continue;
       const route = routes.get(peer.rank) as Route;

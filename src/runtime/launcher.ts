@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { exitCodeOf, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
@@ -55,8 +56,10 @@ export interface LaunchResult {
   readonly matrix: readonly MatrixEntry[];
 }
 
-/** Grace for ranks told of a failure before they are ended by PID. */
+/** Grace for ranks told of a failure before they are ended by PID; shorter when the user
+ * interrupted the job (they asked for it to stop, and nothing of it is awaited). */
 const FAILURE_GRACE_MS = 5000;
+const INTERRUPT_GRACE_MS = 1000;
 
 function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['onLine']) {
   let partial = '';
@@ -83,13 +86,15 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let failure: string | null = null;
   let exitCode = 0;
   const ranks: Started[] = [];
-  const fail = (reason: string, code: number) => {
+  /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
+   * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
+  const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
     if (failure) return;
     failure = reason;
     exitCode = code;
     options.onNotice(reason);
-    rendezvous.fail(reason);
-    const timer = setTimeout(() => endAll('SIGKILL'), FAILURE_GRACE_MS);
+    rendezvous.fail(reason, quiet);
+    const timer = setTimeout(() => endAll('SIGKILL'), graceMs);
     timer.unref();
   };
   const endAll = (signal: NodeJS.Signals) => {
@@ -105,11 +110,26 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   });
   const rendezvousPath = join(jobDir, 'rendezvous.sock');
   await rendezvous.listen({ path: rendezvousPath });
-  const onAbort = () =>
-    fail(`interrupted (${String(options.signal?.reason ?? 'signal')}); ending every rank`, 130);
+  const onAbort = () => {
+    const reason = options.signal?.reason;
+    const known = reason instanceof VmpathError;
+    fail(
+      `${known ? reason.message : `interrupted (${String(reason)})`}; ending every rank`,
+      known ? exitCodeOf(reason) : 130,
+      INTERRUPT_GRACE_MS,
+      true,
+    );
+  };
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  if (options.signal?.aborted) onAbort();
   const timer = setTimeout(
-    () => fail(`timed out after ${options.timeoutMs / 1000} s; ending every rank`, 124),
+    () =>
+      fail(
+        `timed out after ${options.timeoutMs / 1000} s; ending every rank`,
+        TIMEOUT_EXIT_CODE,
+        INTERRUPT_GRACE_MS,
+        true,
+      ),
     options.timeoutMs,
   );
   try {
@@ -143,6 +163,8 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
           },
           onStdout: (chunk) => out.push(chunk),
           onStderr: (chunk) => err.push(chunk),
+          // A Ctrl-C reaches the launcher alone, which tells the ranks and then ends them.
+          detached: true,
         },
       );
       ranks.push(started);

@@ -64,7 +64,7 @@ export function mpirunAcross(
   btl: 'tcp' | 'vader' = 'tcp',
 ): string[] {
   const first = netns[0];
-  if (first === undefined) throw new Error('mpirunAcross: no ranks');
+  if (first === undefined) throw new VmpathError('E_APP_INPUT', 'mpirunAcross: no ranks');
   const contexts = netns.flatMap((ns, i) => [
     ...(i > 0 ? [':'] : []),
     '-np',

@@ -8,6 +8,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
+import { VmpathError } from '../core/errors.js';
 import { readLines, writeLine } from './lines.js';
 
 /** What a rank tells the others about itself. */
@@ -46,7 +47,8 @@ export function parseRendezvous(
   const at = address.lastIndexOf(':');
   const port = Number(address.slice(at + 1));
   if (at <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535)
-    throw new Error(
+    throw new VmpathError(
+      'E_RUNTIME_ENV',
       `VMPATH_RENDEZVOUS: got ${JSON.stringify(address)}; allowed: unix:/path or host:port`,
     );
   return { host: address.slice(0, at), port };
@@ -97,9 +99,12 @@ export class RendezvousServer {
   }
 
   /** Tells every rank still connected that the job failed (e.g. a rank exited). */
-  fail(reason: string): void {
+  /** Tells every rank the job failed; `quiet` when whoever ends the job reports why itself
+   * (the launcher, for an interrupt or a timeout), so that the ranks need not repeat it. */
+  fail(reason: string, quiet = false): void {
     this.#failed = true;
-    for (const { socket } of this.#ranks.values()) writeLine(socket, { type: 'failed', reason });
+    for (const { socket } of this.#ranks.values())
+      writeLine(socket, { type: 'failed', reason, ...(quiet ? { quiet } : {}) });
   }
 
   close(): Promise<void> {
@@ -171,7 +176,7 @@ export class RendezvousServer {
 /** The rank side: register, get the table, then hear of failures. */
 export class RendezvousClient {
   readonly #socket: Socket;
-  #onFailed: (reason: string) => void = () => {};
+  #onFailed: (reason: string, quiet: boolean) => void = () => {};
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -219,14 +224,20 @@ export class RendezvousClient {
       const timer = setTimeout(() => {
         socket.destroy();
         reject(
-          new Error(
+          new VmpathError(
+            'E_RUNTIME_JOIN',
             `the job did not assemble within ${timeoutMs / 1000} s (rendezvous ${address})`,
           ),
         );
       }, timeoutMs);
       socket.once('error', (error) => {
         clearTimeout(timer);
-        reject(new Error(`cannot reach the rendezvous ${address}: ${error.message}`));
+        reject(
+          new VmpathError(
+            'E_RUNTIME_JOIN',
+            `cannot reach the rendezvous ${address}: ${error.message}`,
+          ),
+        );
       });
       socket.once('connect', () => {
         // With nothing listening yet, a connection to a local port in the ephemeral range can be
@@ -240,7 +251,10 @@ export class RendezvousClient {
           clearTimeout(timer);
           socket.destroy();
           reject(
-            new Error(`cannot reach the rendezvous ${address}: ECONNREFUSED (connected to itself)`),
+            new VmpathError(
+              'E_RUNTIME_JOIN',
+              `cannot reach the rendezvous ${address}: ECONNREFUSED (connected to itself)`,
+            ),
           );
           return;
         }
@@ -252,24 +266,26 @@ export class RendezvousClient {
           if (message.type === 'table') {
             clearTimeout(timer);
             resolve({ client, table: message.table as RankInfo[] });
-          } else if (message.type === 'failed') client.#onFailed(String(message.reason));
+          } else if (message.type === 'failed')
+            client.#onFailed(String(message.reason), message.quiet === true);
         },
-        (reason) => client.#onFailed(`the rendezvous sent ${reason}`),
+        (reason) => client.#onFailed(`the rendezvous sent ${reason}`, false),
       );
       socket.on('close', () => {
         clearTimeout(timer);
         reject(
-          new Error(
+          new VmpathError(
+            'E_RUNTIME_JOIN',
             `the rendezvous ${address} closed the connection (wrong token, or the job is over)`,
           ),
         );
-        client.#onFailed('the rendezvous went away');
+        client.#onFailed('the rendezvous went away', false);
       });
     });
   }
 
   /** Called when the job fails elsewhere (a rank died or aborted, the launcher went away). */
-  onFailed(handler: (reason: string) => void): void {
+  onFailed(handler: (reason: string, quiet: boolean) => void): void {
     this.#onFailed = handler;
   }
 

@@ -4,6 +4,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { VmpathError } from '../core/errors.js';
 import type { StreamEndpoint } from '../transport/stream.js';
 import * as coll from './collectives.js';
 import type { Comm, Received, Request } from './comm.js';
@@ -156,7 +157,8 @@ export class World {
       const list = unmatched
         .slice(0, 5)
         .map((m) => `from rank ${m.source} tag ${m.tag} (${m.size} bytes)`);
-      throw new Error(
+      throw new VmpathError(
+        'E_RUNTIME_UNMATCHED',
         `rank ${this.rank}: finalize with ${unmatched.length} message(s) never received: ${list.join(', ')}`,
       );
     }

@@ -17,6 +17,7 @@
  * large message is never held twice: the receiver copies each piece once, into its buffer.
  * Kinds 2 to 4 flow only on local connections with shared rings (transport/ring.ts).
  */
+import { VmpathError } from '../core/errors.js';
 
 export const HEADER_BYTES = 24;
 export const MAGIC = 0x564d;
@@ -90,8 +91,11 @@ export type FrameEvent =
     };
 
 /** A malformed header: wrong magic or version, unknown kind, oversized message. */
-export class FrameError extends Error {
-  override readonly name = 'FrameError';
+export class FrameError extends VmpathError {
+  constructor(message: string) {
+    super('E_TRANSPORT_PROTOCOL', message);
+    this.name = 'FrameError';
+  }
 }
 
 /** Turns a byte stream into headers and payload pieces. Throws FrameError on a bad header. */

@@ -10,6 +10,7 @@
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { VmpathError } from '../core/errors.js';
 import type { ChunkRecord } from './frame.js';
 
 /** Bytes of each ring: a few chunks in flight while the receiver copies out. */
@@ -90,7 +91,10 @@ export class OutRing {
   /** The receiver is done with `advance` more bytes. */
   release(advance: number): void {
     if (advance > this.#head - this.#freed)
-      throw new Error(`credit for ${advance} bytes, but only ${this.#head - this.#freed} in use`);
+      throw new VmpathError(
+        'E_TRANSPORT_PROTOCOL',
+        `credit for ${advance} bytes, but only ${this.#head - this.#freed} in use`,
+      );
     this.#freed += advance;
     while (this.#waiters[0]?.need()) this.#waiters.shift()?.resolve();
   }

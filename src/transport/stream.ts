@@ -10,6 +10,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
+import { VmpathError } from '../core/errors.js';
 import {
   encodeChunk,
   encodeCredit,
@@ -69,15 +70,15 @@ export function encodeHello(rank: number, token: string): Buffer {
  * more bytes are needed; throws on anything that is not a greeting with the right token. */
 export function decodeHello(bytes: Buffer, token: Buffer): { rank: number; length: number } | null {
   if (bytes.length >= 4 && bytes.readUInt32BE(0) !== HELLO_MAGIC)
-    throw new Error('not a vmpath greeting');
+    throw new VmpathError('E_TRANSPORT_PROTOCOL', 'not a vmpath greeting');
   if (bytes.length < HELLO_FIXED) return null;
   const tokenLength = bytes.readUInt16BE(8);
   if (tokenLength === 0 || tokenLength > MAX_TOKEN_BYTES)
-    throw new Error(`greeting token of ${tokenLength} bytes`);
+    throw new VmpathError('E_TRANSPORT_PROTOCOL', `greeting token of ${tokenLength} bytes`);
   if (bytes.length < HELLO_FIXED + tokenLength) return null;
   const offered = bytes.subarray(HELLO_FIXED, HELLO_FIXED + tokenLength);
   if (offered.length !== token.length || !timingSafeEqual(offered, token))
-    throw new Error('wrong job token');
+    throw new VmpathError('E_TRANSPORT_PROTOCOL', 'wrong job token');
   return { rank: bytes.readUInt32BE(4), length: HELLO_FIXED + tokenLength };
 }
 
@@ -191,7 +192,11 @@ export class StreamEndpoint {
         }
         socket.write(encodeHello(this.rank, this.#token.toString('utf8')));
         this.#handshake(socket, reader, (rank) => {
-          if (rank !== peer) throw new Error(`expected rank ${peer}, met rank ${rank}`);
+          if (rank !== peer)
+            throw new VmpathError(
+              'E_TRANSPORT_PROTOCOL',
+              `expected rank ${peer}, met rank ${rank}`,
+            );
           return { out, in: this.#openRing(rank) };
         }).then(
           () => {
@@ -215,7 +220,10 @@ export class StreamEndpoint {
       const timer = setTimeout(() => {
         this.#waiters.delete(check);
         reject(
-          new Error(`ranks ${missing().join(', ')} did not connect within ${timeoutMs / 1000} s`),
+          new VmpathError(
+            'E_RUNTIME_JOIN',
+            `ranks ${missing().join(', ')} did not connect within ${timeoutMs / 1000} s`,
+          ),
         );
       }, timeoutMs);
       const check = () => {
@@ -233,7 +241,8 @@ export class StreamEndpoint {
    * buffer. Messages to one peer leave in the order of the calls. */
   send(dest: number, header: MessageHeader, payload: ArrayBufferView): Promise<void> {
     const peer = this.#peers.get(dest);
-    if (!peer) return Promise.reject(new Error(`no connection to rank ${dest}`));
+    if (!peer)
+      return Promise.reject(new VmpathError('E_TRANSPORT_CLOSED', `no connection to rank ${dest}`));
     const bytes = Buffer.isBuffer(payload)
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
@@ -295,8 +304,12 @@ export class StreamEndpoint {
     socket.on('error', () => {});
     this.#handshake(socket, reader, (rank) => {
       if (rank <= this.rank || rank >= this.size)
-        throw new Error(`rank ${rank} may not connect to rank ${this.rank}`);
-      if (this.#peers.has(rank)) throw new Error(`rank ${rank} is already connected`);
+        throw new VmpathError(
+          'E_TRANSPORT_PROTOCOL',
+          `rank ${rank} may not connect to rank ${this.rank}`,
+        );
+      if (this.#peers.has(rank))
+        throw new VmpathError('E_TRANSPORT_PROTOCOL', `rank ${rank} is already connected`);
       // The peer made its ring before greeting; this rank makes its own before answering.
       const inbound = this.#openRing(rank);
       return { out: this.#createRing(rank), in: inbound };
@@ -319,7 +332,10 @@ export class StreamEndpoint {
     return new Promise((resolve, reject) => {
       let buffered = Buffer.alloc(0);
       let settled = false;
-      const timer = setTimeout(() => fail(new Error('no greeting within 10 s')), 10_000);
+      const timer = setTimeout(
+        () => fail(new VmpathError('E_TRANSPORT_PROTOCOL', 'no greeting within 10 s')),
+        10_000,
+      );
       const fail = (error: Error) => {
         if (settled) return;
         settled = true;
@@ -347,7 +363,9 @@ export class StreamEndpoint {
         );
         resolve();
       };
-      socket.once('close', () => fail(new Error('closed during the greeting')));
+      socket.once('close', () =>
+        fail(new VmpathError('E_TRANSPORT_PROTOCOL', 'closed during the greeting')),
+      );
     });
   }
 
@@ -378,12 +396,26 @@ export class StreamEndpoint {
         for (const event of decoder.push(chunk)) {
           if (event.type === 'header') {
             if (event.header.source !== rank)
-              throw new Error(`rank ${rank} sent a message claiming source ${event.header.source}`);
-            if (ringLeft > 0) throw new Error(`rank ${rank} began a message inside another`);
+              throw new VmpathError(
+                'E_TRANSPORT_PROTOCOL',
+                `rank ${rank} sent a message claiming source ${event.header.source}`,
+              );
+            if (ringLeft > 0)
+              throw new VmpathError(
+                'E_TRANSPORT_PROTOCOL',
+                `rank ${rank} began a message inside another`,
+              );
             if (!event.inline) {
-              if (!peer.in) throw new Error(`rank ${rank} sent a ring message without a ring`);
+              if (!peer.in)
+                throw new VmpathError(
+                  'E_TRANSPORT_PROTOCOL',
+                  `rank ${rank} sent a ring message without a ring`,
+                );
               if (event.header.size === 0)
-                throw new Error(`rank ${rank} sent an empty ring message`);
+                throw new VmpathError(
+                  'E_TRANSPORT_PROTOCOL',
+                  `rank ${rank} sent an empty ring message`,
+                );
               ringLeft = event.header.size;
               ringDone = 0;
             }
@@ -399,9 +431,15 @@ export class StreamEndpoint {
             const { offset, length, advance } = event.chunk;
             const ring = peer.in;
             if (!ring || length === 0 || length > ringLeft || offset + length > ring.length)
-              throw new Error(`rank ${rank} sent a chunk outside its ring or message`);
+              throw new VmpathError(
+                'E_TRANSPORT_PROTOCOL',
+                `rank ${rank} sent a chunk outside its ring or message`,
+              );
             if (advance < length || advance > ring.length)
-              throw new Error(`rank ${rank} sent a chunk advancing ${advance} bytes`);
+              throw new VmpathError(
+                'E_TRANSPORT_PROTOCOL',
+                `rank ${rank} sent a chunk advancing ${advance} bytes`,
+              );
             ringLeft -= length;
             this.#handlers.onPayload(
               rank,
@@ -413,7 +451,11 @@ export class StreamEndpoint {
             ringDone += length;
             socket.write(encodeCredit(advance));
           } else {
-            if (!peer.out) throw new Error(`rank ${rank} sent a credit without a ring`);
+            if (!peer.out)
+              throw new VmpathError(
+                'E_TRANSPORT_PROTOCOL',
+                `rank ${rank} sent a credit without a ring`,
+              );
             peer.out.release(event.advance);
           }
         }
@@ -427,7 +469,7 @@ export class StreamEndpoint {
     peer.reader.onBytes = onData;
     socket.once('close', () => {
       if (this.#peers.get(rank) === peer) this.#peers.delete(rank);
-      peer.out?.break(new Error(`connection to rank ${rank} closed`));
+      peer.out?.break(new VmpathError('E_TRANSPORT_CLOSED', `connection to rank ${rank} closed`));
       if (!this.#closing)
         this.#handlers.onPeerLost(
           rank,
@@ -455,7 +497,7 @@ async function writeRing(
   header: MessageHeader,
   bytes: Buffer,
 ): Promise<void> {
-  if (socket.destroyed) throw new Error('connection closed');
+  if (socket.destroyed) throw new VmpathError('E_TRANSPORT_CLOSED', 'connection closed');
   socket.write(encodeHeader(header, KIND_RING_MESSAGE));
   const most = Math.min(CHUNK_BYTES, ring.bytes.length / 4);
   for (let at = 0; at < bytes.length; ) {

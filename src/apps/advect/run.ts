@@ -9,7 +9,7 @@
  */
 import { totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { VmpathError } from '../../core/errors.js';
+import { TIMEOUT_EXIT_CODE, VmpathError } from '../../core/errors.js';
 import { launch, type MatrixEntry, type RankSlot } from '../../runtime/launcher.js';
 import {
   buildWithMpicc,
@@ -86,7 +86,12 @@ export async function runAdvect(
         `--serial: got --decomp ${params.decomp.join('x')}; allowed: 1x1x1 (a serial run is one block)`,
         { details: { field: '--decomp', value: params.decomp.join('x') } },
       );
-    return { result: combine('serial', params, [await solveBlock(params, 0, null)]), matrix: null };
+    const control = {
+      timeoutMs: options.timeoutMs,
+      ...(options.signal ? { signal: options.signal } : {}),
+    };
+    const block = await solveBlock(params, 0, null, control);
+    return { result: combine('serial', params, [block]), matrix: null };
   }
   if (target.kind === 'testbed' && target.placement.length !== ranksOf(params))
     throw new VmpathError(
@@ -124,9 +129,11 @@ async function runOnVmpath(
     ...(options.env ? { env: options.env } : {}),
   });
   if (launched.exitCode !== 0)
-    throw new VmpathError('E_APP_FAILED', `the advection job failed: ${launched.failure}`, {
-      details: { exitCode: launched.exitCode },
-    });
+    throw new VmpathError(
+      launched.exitCode === TIMEOUT_EXIT_CODE ? 'E_APP_TIMEOUT' : 'E_APP_FAILED',
+      `the advection job failed: ${launched.failure}`,
+      { details: { exitCode: launched.exitCode } },
+    );
   return { result: parseResult(out, 'the advection job'), matrix: launched.matrix };
 }
 
@@ -163,11 +170,21 @@ async function runOnOpenMpi(
     );
     const stop = () => started.kill('SIGTERM');
     options.signal?.addEventListener('abort', stop, { once: true });
-    const timer = setTimeout(stop, options.timeoutMs);
+    if (options.signal?.aborted) stop();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      stop();
+    }, options.timeoutMs);
     const done = await started.done.finally(() => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', stop);
     });
+    if (timedOut)
+      throw new VmpathError(
+        'E_APP_TIMEOUT',
+        `the advection job on Open MPI timed out after ${options.timeoutMs / 1000} s (--timeout); it was ended`,
+      );
     if (done.exitCode !== 0)
       throw new VmpathError(
         'E_APP_FAILED',

@@ -4,6 +4,7 @@
  * the kernel. Times computation, packing and communication apart. With no communicator the
  * block is the whole grid (the serial run).
  */
+import { VmpathError } from '../../core/errors.js';
 import { blockOf } from './decomp.js';
 import { BlockMemory } from './kernel.js';
 import type { AdvectParams, Triple } from './params.js';
@@ -41,6 +42,16 @@ export interface RankResult {
   readonly maxRssBytes: number;
 }
 
+/** What can stop a run between steps: an abort (Ctrl-C), and a time limit from its start. */
+export interface SolveControl {
+  readonly signal?: AbortSignal;
+  readonly timeoutMs?: number;
+}
+
+/** How long the steps may run without a turn of the event loop, where signals and timers wait
+ * (a serial run awaits nothing else). */
+const YIELD_EVERY_MS = 50;
+
 const seconds = (from: number) => (performance.now() - from) / 1000;
 const cpuSeconds = (used: NodeJS.CpuUsage) => (used.user + used.system) / 1e6;
 
@@ -48,6 +59,7 @@ export async function solveBlock(
   params: AdvectParams,
   rank: number,
   messenger: Messenger | null,
+  control: SolveControl = {},
 ): Promise<RankResult> {
   const { grid, velocity, dt, steps } = params;
   const block = blockOf(grid, params.decomp, rank);
@@ -121,9 +133,24 @@ export async function solveBlock(
     upwind.map(
       (d) => (messenger as Messenger).irecv(block.predecessor[d] as number, d, memory.recv[d]).done,
     );
+  let yielded = performance.now();
+  const deadline = control.timeoutMs === undefined ? Infinity : yielded + control.timeoutMs;
+  /** Lets the event loop run now and then, and stops on an abort or past the deadline. */
+  const checkpoint = async () => {
+    if (performance.now() - yielded < YIELD_EVERY_MS) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    yielded = performance.now();
+    if (control.signal?.aborted) throw control.signal.reason;
+    if (yielded > deadline)
+      throw new VmpathError(
+        'E_APP_TIMEOUT',
+        `timed out after ${(control.timeoutMs ?? 0) / 1000} s (--timeout); the run was ended`,
+      );
+  };
   const advance = async (count: number) => {
     let receives = post();
     for (let step = 0; step < count; step++) {
+      await checkpoint();
       let t = performance.now();
       for (const d of outgoing) memory.pack(d);
       packS += seconds(t);

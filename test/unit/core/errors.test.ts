@@ -11,7 +11,10 @@ test('VmpathError: code, kind by area, details, cause', () => {
   assert.equal(e.cause, cause);
   assert.deepEqual(e.details, { field: 'x' });
   for (const code of Object.keys(ErrorCodes))
-    assert.match(code, /^E_(SPEC|CLI|TESTBED|BENCH|APP|STORE|EXP|MODEL|SYS)_[A-Z_]+$/);
+    assert.match(
+      code,
+      /^E_(SPEC|CLI|TESTBED|BENCH|APP|RUNTIME|TRANSPORT|STORE|EXP|MODEL|SYS)_[A-Z_]+$/,
+    );
 });
 
 test('invalidField names the field, the value and what is allowed', () => {
