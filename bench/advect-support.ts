@@ -6,7 +6,7 @@ import { totalmem } from 'node:os';
 import type { AdvectParams } from '../src/apps/advect/params.js';
 import type { AdvectResult } from '../src/apps/advect/result.js';
 import { type Engine, type RunTarget, runAdvect } from '../src/apps/advect/run.js';
-import { env } from './support.js';
+import { env, interrupt } from './support.js';
 
 export async function runOnce(
   params: AdvectParams,
@@ -19,6 +19,7 @@ export async function runOnce(
     searchPath: env.searchPath,
     engine,
     timeoutMs: 900_000,
+    signal: interrupt,
     onLine: (line) => process.stderr.write(`${line}\n`),
   });
   return result;

@@ -11,13 +11,18 @@ import { makeParams } from '../src/apps/advect/params.js';
 import type { AdvectResult } from '../src/apps/advect/result.js';
 import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
-import { newId } from '../src/core/ids.js';
 import { place } from '../src/placement/patterns.js';
-import { down, up } from '../src/testbed/lifecycle.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
 import { runOnce } from './advect-support.js';
-import { alternate, env, requireOpenMpi, requireRoot, verdict } from './support.js';
+import {
+  alternate,
+  buildTestbed,
+  removeTestbed,
+  requireOpenMpi,
+  requireRoot,
+  verdict,
+} from './support.js';
 
 const ROUNDS = 3;
 requireRoot('advect-vs-c');
@@ -27,8 +32,7 @@ requireOpenMpi('advect-vs-c');
 const WARMUP = 16;
 const params = makeParams({ grid: [128, 128, 128], steps: 64, decomp: [1, 1, 8], warmup: WARMUP });
 const topology = resolveTopology(presetSpec('paper'), { datapath: 'iov' });
-const id = `b${newId().slice(0, 5)}`;
-await up(env, topology, id);
+const id = await buildTestbed(topology);
 const results: Record<'vmpath' | 'openmpi', AdvectResult[]> = { vmpath: [], openmpi: [] };
 let checksum = '';
 let longRatio = '';
@@ -52,7 +56,7 @@ try {
   );
   longRatio = `without warm-up: vmpath ${coldRuns.vmpath[0]?.toFixed(3)} s, Open MPI ${coldRuns.openmpi[0]?.toFixed(3)} s, ratio ${((coldRuns.vmpath[0] ?? 0) / (coldRuns.openmpi[0] ?? 1)).toFixed(3)}`;
 } finally {
-  await down(env, id);
+  await removeTestbed(id);
 }
 const med = (engine: 'vmpath' | 'openmpi', pick: (r: AdvectResult) => number) =>
   median(results[engine].map(pick));

@@ -24,18 +24,16 @@ import type { Triple } from '../src/apps/advect/params.js';
 import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
-import { newId } from '../src/core/ids.js';
 import { calibrateInTurns, measureKernel } from '../src/experiment/calibrate.js';
 import { type Checked, measureCases, regret } from '../src/experiment/validate.js';
 import { advise } from '../src/model/advise.js';
 import { type Calibration, costSummary } from '../src/model/calibration.js';
 import { evaluate } from '../src/model/fit.js';
-import { down, up } from '../src/testbed/lifecycle.js';
 import { TestbedState } from '../src/testbed/state.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
 import type { Datapath, Topology } from '../src/topology/types.js';
-import { env, requireRoot, verdict } from './support.js';
+import { buildTestbed, env, interrupt, removeTestbed, requireRoot, verdict } from './support.js';
 
 requireRoot('model-accuracy');
 
@@ -65,8 +63,7 @@ try {
   if (keepDir) mkdirSync(keepDir, { recursive: true });
   for (const datapath of DATAPATHS) {
     const topology = resolveTopology(presetSpec('paper'), { datapath, rateMbit: 0 });
-    const id = `m${newId().slice(0, 5)}`;
-    await up(env, topology, id);
+    const id = await buildTestbed(topology, 'm');
     testbeds.set(datapath, { topology, id });
   }
   const records = [...testbeds.values()].map(({ id }) => {
@@ -77,6 +74,7 @@ try {
   const names = new Map([...testbeds].map(([datapath, { id }]) => [id, datapath]));
   probe('before calibrating');
   const measured = await calibrateInTurns(env, records, {
+    signal: interrupt,
     onStep: (id, text) => process.stderr.write(`calibrate ${names.get(id)}: ${text}\n`),
   });
   measured.forEach((calibration) => {
@@ -99,6 +97,7 @@ try {
     pooled = advice.pooled;
     const problem = `${ranks} ranks ${app.grid.join('x')}x${app.steps}`;
     const rows = await measureCases(env, testbeds, app, ranked, REPEATS, {
+      signal: interrupt,
       onRun: (c, s) =>
         process.stderr.write(
           `${problem} ${c.datapath} ${c.placement}: ${(s * 1000).toFixed(1)} ms\n`,
@@ -112,7 +111,7 @@ try {
     });
   }
 } finally {
-  for (const { id } of testbeds.values()) await down(env, id);
+  for (const { id } of testbeds.values()) await removeTestbed(id);
 }
 
 for (const { problem, rows, disagreement } of checked)

@@ -14,7 +14,7 @@ import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
 import type { TestbedNode } from '../src/testbed/nodes.js';
 import type { Topology } from '../src/topology/types.js';
-import { env, requireOpenMpi, requireRoot } from './support.js';
+import { env, interrupt, requireOpenMpi, requireRoot, stopIfInterrupted } from './support.js';
 
 export { OSU_SIZES, type OsuPoint, type OsuTest } from '../src/bench/osu.js';
 
@@ -32,7 +32,10 @@ export async function medianCurves<S extends string>(
   >;
   for (let round = 0; round < rounds; round++) {
     const order = names.map((_, i) => names[(i + round) % names.length] as S);
-    for (const side of order) runs[side].push(await sides[side]());
+    for (const side of order) {
+      stopIfInterrupted();
+      runs[side].push(await sides[side]());
+    }
   }
   const out = {} as Record<S, OsuPoint[]>;
   for (const side of names) {
@@ -78,7 +81,7 @@ export const openMpi = (
   btl: 'tcp' | 'vader',
   test: OsuTest,
   sizes: readonly [number, number],
-) => openMpiOsu(env, program, a, b, btl, test, sizes);
+) => openMpiOsu(env, program, a, b, btl, test, sizes, interrupt);
 
 /** The runtime's twin as a 2-rank job between vms `a` and `b`. */
 export const vmpathOsu = (
@@ -87,7 +90,7 @@ export const vmpathOsu = (
   b: string,
   test: OsuTest,
   sizes: readonly [number, number],
-) => runtimeOsu(env, testbed, a, b, test, sizes);
+) => runtimeOsu(env, testbed, a, b, test, sizes, interrupt);
 
 /** Runs both tests on both engines, OSU_ROUNDS times each, alternately. */
 export async function osuCurves(

@@ -10,7 +10,15 @@ import { runPairs } from '../src/bench/run.js';
 import { median } from '../src/bench/stats.js';
 import type { RrParams, RrRun } from '../src/bench/types.js';
 import { formatTable } from '../src/cli/table.js';
-import { alternate, env, onPairs, plainPingPong, requireRoot, verdict } from './support.js';
+import {
+  alternate,
+  env,
+  interrupt,
+  onPairs,
+  plainPingPong,
+  requireRoot,
+  verdict,
+} from './support.js';
 
 const ROUNDS = 5;
 const params: RrParams = {
@@ -27,7 +35,12 @@ function plain(pair: Pair): Promise<number> {
 }
 
 async function ours(pair: Pair): Promise<number> {
-  const result = await runPairs(env, [pair], { tool: 'vmpath', params, policy: SINGLE_RUN });
+  const result = await runPairs(env, [pair], {
+    tool: 'vmpath',
+    params,
+    policy: SINGLE_RUN,
+    signal: interrupt,
+  });
   const run = result.pairs[0]?.runs[0] as RrRun;
   return run.latencyUs.mean;
 }

@@ -9,7 +9,6 @@
 import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
-import { newId } from '../src/core/ids.js';
 import { calibrate } from '../src/experiment/calibrate.js';
 import { measureCases } from '../src/experiment/validate.js';
 import { type Candidate, deploymentOf, NAMED_PLACEMENTS } from '../src/model/advise.js';
@@ -17,17 +16,15 @@ import { type AdvectApp, predictAdvect } from '../src/model/predict.js';
 import { asRealCluster, clusterTopology } from '../src/model/simulate.js';
 import { placeFor } from '../src/placement/mapping.js';
 import { place } from '../src/placement/patterns.js';
-import { down, up } from '../src/testbed/lifecycle.js';
 import { TestbedState } from '../src/testbed/state.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
-import { env, requireRoot, verdict } from './support.js';
+import { buildTestbed, env, interrupt, removeTestbed, requireRoot, verdict } from './support.js';
 
 requireRoot('simulate');
 
 const topology = resolveTopology(presetSpec('paper'), { datapath: 'iov', rateMbit: 0 });
-const id = `s${newId().slice(0, 5)}`;
-await up(env, topology, id);
+const id = await buildTestbed(topology, 's');
 let calibration: Awaited<ReturnType<typeof calibrate>>;
 let realS: number;
 const reference: AdvectApp = { grid: [64, 64, 64], steps: 512, decomp: [1, 1, 16] };
@@ -35,6 +32,7 @@ try {
   const record = new TestbedState(env.stateDir, id).read();
   if (!record) throw new Error(`testbed ${id} has no record`);
   calibration = await calibrate(env, record, {
+    signal: interrupt,
     onStep: (text) => process.stderr.write(`calibrate: ${text}\n`),
   });
   const placed = place(topology, 'hybrid', 16);
@@ -52,10 +50,11 @@ try {
     reference,
     [c],
     1,
+    { signal: interrupt },
   );
   realS = measured?.measuredS ?? Number.NaN;
 } finally {
-  await down(env, id);
+  await removeTestbed(id);
 }
 
 const cluster = clusterTopology(128, 8, 2, 'iov', null);

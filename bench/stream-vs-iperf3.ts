@@ -10,7 +10,7 @@ import { runPairs } from '../src/bench/run.js';
 import { median } from '../src/bench/stats.js';
 import type { StreamParams } from '../src/bench/types.js';
 import { formatTable } from '../src/cli/table.js';
-import { alternate, env, onPairs, requireRoot, verdict } from './support.js';
+import { alternate, env, interrupt, onPairs, requireRoot, verdict } from './support.js';
 
 const ROUNDS = 5;
 const params: StreamParams = {
@@ -27,7 +27,9 @@ const measured = await onPairs(['native', 'bridged', 'iov'], async (datapath, pa
   const out = await alternate(
     ROUNDS,
     ['vmpath', 'iperf3'] as const,
-    async (tool) => (await runPairs(env, [pair], { tool, params, policy: SINGLE_RUN })).total.mean,
+    async (tool) =>
+      (await runPairs(env, [pair], { tool, params, policy: SINGLE_RUN, signal: interrupt })).total
+        .mean,
   );
   return { datapath, figures: out };
 });

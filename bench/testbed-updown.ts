@@ -4,27 +4,33 @@
  * shell script of the same ip/tc commands (the floor: no Node, no ledger, no checks).
  * The two sides alternate. Target: up + down <= 3 s on the 2-core reference machine.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { formatTable } from '../src/cli/table.js';
 import { isRoot } from '../src/sys/tools.js';
 import { namespacesOf, planUp } from '../src/testbed/plan-up.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
 
+const run = promisify(execFile);
 const ROUNDS = 5;
 const TARGET_S = 3;
 const CLI = fileURLToPath(new URL('../src/cli/main.js', import.meta.url));
 const work = mkdtempSync(join(tmpdir(), 'vmpath-bench-'));
 process.on('exit', () => rmSync(work, { recursive: true, force: true }));
 
-function seconds(argv: string[], env: NodeJS.ProcessEnv = process.env): number {
+/** Runs a command to its end (without blocking the event loop, where signals wait). */
+async function seconds(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
   const begin = performance.now();
-  const result = spawnSync(argv[0] ?? '', argv.slice(1), { encoding: 'utf8', env });
-  if (result.status !== 0) throw new Error(`${argv.join(' ')} failed: ${result.stderr}`);
+  try {
+    await run(argv[0] ?? '', argv.slice(1), { encoding: 'utf8', env });
+  } catch (error) {
+    throw new Error(`${argv.join(' ')} failed: ${(error as { stderr?: string }).stderr}`);
+  }
   return (performance.now() - begin) / 1000;
 }
 
@@ -59,28 +65,55 @@ if (!isRoot()) {
 const env = { ...process.env, VMPATH_STATE_DIR: join(work, 'state') };
 const rows: (string | number)[][] = [];
 const totals: Record<'vmpath' | 'shell', number[]> = { vmpath: [], shell: [] };
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? (['vmpath', 'shell'] as const) : (['shell', 'vmpath'] as const);
-  for (const side of order) {
-    const id = `b${side[0]}${round}`;
-    let upS: number;
-    let downS: number;
-    if (side === 'vmpath') {
-      upS = seconds([process.execPath, CLI, 'testbed', 'up', '--preset', 'paper', '--id', id], env);
-      downS = seconds([process.execPath, CLI, 'testbed', 'down', '--id', id], env);
-    } else {
-      const script = shellScripts(id);
-      upS = seconds(['sh', script.up]);
-      downS = seconds(['sh', script.down]);
+// SIGINT or SIGTERM stops the bench after the command under way (which gets the signal too);
+// whatever either side left is then removed: the CLI's testbeds by their ledgers (which live in
+// `work`, removed last), the shell side's namespaces by its own down script.
+let stopped: string | null = null;
+for (const name of ['SIGINT', 'SIGTERM'] as const)
+  process.on(name, () => {
+    stopped = name;
+  });
+const shellIds: string[] = [];
+try {
+  await measure();
+} finally {
+  spawnSync(process.execPath, [CLI, 'testbed', 'clean', '--all'], { env, stdio: 'ignore' });
+  for (const id of shellIds) spawnSync('sh', [shellScripts(id).down], { stdio: 'ignore' });
+}
+if (stopped) {
+  process.stderr.write(`bench testbed-updown: stopped by ${stopped}; the testbeds were removed\n`);
+  process.exit(stopped === 'SIGINT' ? 130 : 143);
+}
+
+async function measure(): Promise<void> {
+  for (let round = 1; round <= ROUNDS; round++) {
+    const order = round % 2 ? (['vmpath', 'shell'] as const) : (['shell', 'vmpath'] as const);
+    for (const side of order) {
+      if (stopped) return;
+      const id = `b${side[0]}${round}`;
+      let upS: number;
+      let downS: number;
+      if (side === 'vmpath') {
+        upS = await seconds(
+          [process.execPath, CLI, 'testbed', 'up', '--preset', 'paper', '--id', id],
+          env,
+        );
+        downS = await seconds([process.execPath, CLI, 'testbed', 'down', '--id', id], env);
+      } else {
+        const script = shellScripts(id);
+        shellIds.push(id);
+        upS = await seconds(['sh', script.up]);
+        downS = await seconds(['sh', script.down]);
+      }
+      totals[side].push(upS + downS);
+      rows.push([
+        round,
+        side,
+        Number(upS.toFixed(3)),
+        Number(downS.toFixed(3)),
+        Number((upS + downS).toFixed(3)),
+      ]);
     }
-    totals[side].push(upS + downS);
-    rows.push([
-      round,
-      side,
-      Number(upS.toFixed(3)),
-      Number(downS.toFixed(3)),
-      Number((upS + downS).toFixed(3)),
-    ]);
   }
 }
 

@@ -5,6 +5,7 @@
 import { CommandRunner } from '../sys/runner.js';
 import type { TestbedEnv } from '../testbed/lifecycle.js';
 import type { TrafficEnv } from '../testbed/traffic.js';
+import { interruptAll } from './interrupt.js';
 
 /** Default folder for testbed records: tmpfs, emptied at boot like the namespaces themselves. */
 export const DEFAULT_STATE_DIR = '/run/vmpath';
@@ -14,13 +15,28 @@ export interface CliContext extends TestbedEnv, TrafficEnv {
   readonly err: (text: string) => void;
 }
 
+/** A writer to `stream` that goes quiet once its reader has gone (`vmpath results export |
+ * head`): that closes the pipe (EPIPE), which is no error of ours, but the work in progress
+ * stops as on SIGPIPE, cleaning up, since nobody reads what it would say. */
+function writer(stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false;
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    closed = true;
+    interruptAll('SIGPIPE');
+  });
+  return (text) => {
+    if (!closed) stream.write(text.endsWith('\n') ? text : `${text}\n`);
+  };
+}
+
 export function cliContext(): CliContext {
   return {
     runner: new CommandRunner(process.env),
     stateDir: process.env.VMPATH_STATE_DIR || DEFAULT_STATE_DIR,
     searchPath: process.env.PATH,
     execPath: process.execPath,
-    out: (text) => process.stdout.write(text.endsWith('\n') ? text : `${text}\n`),
-    err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
+    out: writer(process.stdout),
+    err: writer(process.stderr),
   };
 }

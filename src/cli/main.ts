@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { VmpathError } from '../core/errors.js';
+import { exitCodeOf, VmpathError } from '../core/errors.js';
 import { benchCommands } from './commands/bench.js';
 import { launchCommand } from './commands/launch.js';
 import { modelCommands } from './commands/model.js';
@@ -17,7 +17,8 @@ import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
 import { type CliContext, cliContext } from './context.js';
 
-/** Exit codes: 0 ok, 1 a failure, 2 bad input (usage, spec, missing tool or right). */
+/** Exit codes: 0 ok, 1 a failure, 2 bad input (usage, spec, missing tool or right); a time
+ * limit the user set exits 124, an interrupt 128 + the signal's number (core/errors.ts). */
 export const EXIT = { ok: 0, failure: 1, input: 2 } as const;
 
 function version(): string {
@@ -66,7 +67,7 @@ export function reportError(error: unknown, ctx: CliContext, debug: boolean): nu
   if (error instanceof VmpathError) {
     ctx.err(`vmpath: ${error.message}`);
     if (debug) ctx.err(describeChain(error));
-    return error.kind === 'input' ? EXIT.input : EXIT.failure;
+    return exitCodeOf(error);
   }
   ctx.err(`vmpath: unexpected error: ${error instanceof Error ? error.message : String(error)}`);
   if (debug && error instanceof Error) ctx.err(error.stack ?? '');

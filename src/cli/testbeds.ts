@@ -1,6 +1,5 @@
 /**
- * What several commands share: finding a testbed's record from --id, and turning Ctrl-C into
- * an abort so that what was built is removed.
+ * What several commands share: finding a testbed's record from --id.
  */
 import { VmpathError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
@@ -33,16 +32,4 @@ export function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord
     );
   }
   return record;
-}
-
-/** Runs `body` with an AbortSignal that SIGINT and SIGTERM trigger (instead of killing us). */
-export async function interruptible<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => controller.abort(new Error(`received ${signal}`));
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  try {
-    return await body(controller.signal);
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
 }

@@ -16,7 +16,8 @@ import {
 } from '../bench-options.js';
 import type { CliContext } from '../context.js';
 import { describeConfidence, formatBenchTable, formatPairs } from '../format-bench.js';
-import { interruptible, recordOf } from '../testbeds.js';
+import { interruptible } from '../interrupt.js';
+import { recordOf } from '../testbeds.js';
 
 /** The JSON document of a pairs run: a stable, versioned shape (README, "bench JSON"). */
 export function pairsDocument(record: TestbedRecord, result: PairsResult) {

@@ -7,8 +7,9 @@ import { parseSeconds } from '../../core/units.js';
 import { PATTERNS } from '../../placement/patterns.js';
 import { launch, type MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
+import { interruptible } from '../interrupt.js';
 import { placementOf } from '../placement-options.js';
-import { interruptible, recordOf } from '../testbeds.js';
+import { recordOf } from '../testbeds.js';
 
 /** One clause per transport: the rank pairs that used it (either direction), with the
  * messages and bytes they carried, e.g. `local: 2 pairs (0-1 2-3), 8 messages, 64 bytes`. */

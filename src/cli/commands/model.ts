@@ -34,10 +34,11 @@ import { PRESETS } from '../../topology/presets.js';
 import type { Datapath, Topology } from '../../topology/types.js';
 import type { CliContext } from '../context.js';
 import { formatValidation, ms } from '../format-model.js';
+import { interruptible } from '../interrupt.js';
 import { loadTopology } from '../load.js';
 import { wholeNumber } from '../numbers.js';
 import { formatTable } from '../table.js';
-import { interruptible, recordOf } from '../testbeds.js';
+import { recordOf } from '../testbeds.js';
 
 /** Reads and checks calibration files. */
 export function loadCalibrations(

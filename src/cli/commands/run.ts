@@ -12,10 +12,11 @@ import { parseSeconds } from '../../core/units.js';
 import { PATTERNS } from '../../placement/patterns.js';
 import type { MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
+import { interruptible } from '../interrupt.js';
 import { wholeNumber } from '../numbers.js';
 import { placementOf } from '../placement-options.js';
 import { formatTable } from '../table.js';
-import { interruptible, recordOf } from '../testbeds.js';
+import { recordOf } from '../testbeds.js';
 import { summarizeTransports } from './launch.js';
 
 interface RunFlags {

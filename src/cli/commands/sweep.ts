@@ -17,9 +17,9 @@ import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
 import type { CliContext } from '../context.js';
+import { interruptible } from '../interrupt.js';
 import { readSpecFile } from '../load.js';
 import { formatTable } from '../table.js';
-import { interruptible } from '../testbeds.js';
 
 /** The topology a spec names: a preset, or a file next to the spec. */
 export function baseTopology(

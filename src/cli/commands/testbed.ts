@@ -14,7 +14,8 @@ import { checkReachability } from '../../testbed/traffic.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
 import { formatReachability, formatStatus, formatTestbedList, summaryOf } from '../format.js';
-import { interruptible, recordOf } from '../testbeds.js';
+import { interruptible } from '../interrupt.js';
+import { recordOf } from '../testbeds.js';
 
 /** Says which processes outlive the namespaces they ran in (vmpath did not start them). */
 function warnStray(ctx: CliContext, reports: readonly RemovalReport[]): void {
