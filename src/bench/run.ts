@@ -48,18 +48,27 @@ export interface PairsOptions extends Partial<ToolOptions> {
   readonly signal?: AbortSignal;
 }
 
+/** Refuses a tool that cannot run `params`, or is not installed: call it before building
+ * anything (runPairs calls it too). */
+export function checkTool(env: BenchEnv, name: ToolName, params: TestParams): void {
+  const tool = BENCH_TOOLS[name];
+  const why = tool.unsupported(params);
+  if (why)
+    throw new VmpathError('E_BENCH_INPUT', `--tool ${name}: ${why}`, {
+      details: { field: '--tool', value: name },
+    });
+  const missing = tool.missing(env);
+  if (missing) throw new VmpathError('E_BENCH_NO_TOOL', missing, { details: { field: '--tool' } });
+}
+
 /** Runs `params` over `pairs` concurrently with `tool`. */
 export async function runPairs(
   env: BenchEnv,
   pairs: readonly Pair[],
   options: PairsOptions,
 ): Promise<PairsResult> {
+  checkTool(env, options.tool, options.params);
   const tool = BENCH_TOOLS[options.tool];
-  const why = tool.unsupported(options.params);
-  if (why)
-    throw new VmpathError('E_BENCH_INPUT', `--tool ${options.tool}: ${why}`, {
-      details: { field: '--tool', value: options.tool },
-    });
   const socketBuffers = options.socketBuffers ?? DEFAULT_BUFFERS;
   const restoreBuffers = await applyBuffers(env.runner, planBuffers(pairs, socketBuffers));
   const session = await tool

@@ -6,10 +6,11 @@
  */
 import { newId } from '../core/ids.js';
 import { down, type TestbedEnv, up } from '../testbed/lifecycle.js';
+import { checkBuildable } from '../testbed/plan-up.js';
 import { resolveTopology, type TopologyOverrides } from '../topology/resolve.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { studyPairs } from './pairs.js';
-import { type PairsOptions, type PairsResult, runPairs } from './run.js';
+import { checkTool, type PairsOptions, type PairsResult, runPairs } from './run.js';
 import type { BenchEnv } from './tools/index.js';
 import { MiB } from './types.js';
 
@@ -93,12 +94,14 @@ export async function runTable(
   overrides: TopologyOverrides,
   options: TableOptions,
 ): Promise<BenchTable> {
-  // Resolve every variant first, so a spec that cannot take one data path fails before any run.
-  const variants = TABLE_DATAPATHS.map((datapath) => ({
-    datapath,
-    topology: resolveTopology(spec, { ...overrides, datapath }),
-    id: newId(),
-  }));
+  // Check the tool and resolve every variant first, so that bad input (a test the tool lacks,
+  // a spec that cannot take one data path) fails before anything is built.
+  checkTool(env, options.tool, options.params);
+  const variants = TABLE_DATAPATHS.map((datapath) => {
+    const topology = resolveTopology(spec, { ...overrides, datapath });
+    checkBuildable(topology);
+    return { datapath, topology, id: newId() };
+  });
   const built: string[] = [];
   try {
     for (const { datapath, topology, id } of variants) {

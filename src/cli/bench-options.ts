@@ -8,7 +8,7 @@ import { type IterationPolicy, SINGLE_RUN } from '../bench/iterate.js';
 import { BENCH_TOOLS, type ToolName } from '../bench/tools/index.js';
 import type { TestParams } from '../bench/types.js';
 import { invalidField } from '../core/errors.js';
-import { parseBytes, parsePair, parseSeconds } from '../core/units.js';
+import { decimal, parseBytes, parsePair, parseSeconds } from '../core/units.js';
 
 export interface BenchFlags {
   test?: string;
@@ -78,7 +78,7 @@ export function toolName(flags: BenchFlags): ToolName {
 
 export function portOf(flags: BenchFlags): number {
   if (flags.port === undefined) return 0;
-  const port = Number(flags.port);
+  const port = decimal(flags.port);
   if (!Number.isInteger(port) || port < 1 || port > 65_000)
     throw invalidField(
       'E_CLI_USAGE',

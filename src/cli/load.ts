@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidField, VmpathError } from '../core/errors.js';
+import { parseRate } from '../core/units.js';
 import { parseSpecText } from '../topology/parse.js';
 import { presetSpec } from '../topology/presets.js';
 import { resolveTopology, type TopologyOverrides } from '../topology/resolve.js';
@@ -16,17 +17,20 @@ export interface SpecOptions {
   rate?: string;
 }
 
-/** Reads a spec file, naming the file in any error. */
-export function readSpecFile(path: string): unknown {
+/** Reads a spec file (`what` it is: a topology file, a sweep spec), naming it in any error. */
+export function readSpecFile(path: string, what = 'topology file'): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
     const why =
-      (error as NodeJS.ErrnoException).code === 'ENOENT'
+      code === 'ENOENT'
         ? 'no such file'
-        : (error as Error).message;
-    throw new VmpathError('E_CLI_FILE', `topology file ${JSON.stringify(path)}: ${why}`, {
+        : code === 'EISDIR'
+          ? 'a folder, not a file'
+          : (error as Error).message;
+    throw new VmpathError('E_CLI_FILE', `${what} ${JSON.stringify(path)}: ${why}`, {
       cause: error,
       details: { field: 'FILE', value: path },
     });
@@ -43,18 +47,7 @@ export function overridesOf(options: SpecOptions): TopologyOverrides {
     }
     overrides.datapath = options.datapath as Datapath;
   }
-  if (options.rate !== undefined) {
-    const rate = Number(options.rate);
-    if (options.rate.trim() === '' || !Number.isFinite(rate) || rate < 0 || rate > 400_000) {
-      throw invalidField(
-        'E_CLI_USAGE',
-        '--rate',
-        options.rate,
-        'a rate in Mbit/s from 0 to 400000 (0 means no shaping)',
-      );
-    }
-    overrides.rateMbit = rate;
-  }
+  if (options.rate !== undefined) overrides.rateMbit = parseRate(options.rate, '--rate');
   return overrides;
 }
 

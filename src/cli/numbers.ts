@@ -1,17 +1,16 @@
 /**
- * Whole-number options: one check and one error text for every command.
+ * Whole-number options: one check and one error text for every command (core/units.ts).
  */
-import { type ErrorCode, invalidField } from '../core/errors.js';
+import type { ErrorCode } from '../core/errors.js';
+import { parseWhole } from '../core/units.js';
 
-/** `text` as a whole number >= `min`, or an input error naming the field (exit 2). */
+/** `text` as a whole number >= `min` (and <= `max`), or an input error naming the field. */
 export function wholeNumber(
   text: string | undefined,
   field: string,
   min = 1,
   code: ErrorCode = 'E_CLI_USAGE',
+  max?: number,
 ): number {
-  const n = Number(text);
-  if (text === undefined || !Number.isInteger(n) || n < min)
-    throw invalidField(code, field, text ?? '(none)', `a whole number >= ${min}`);
-  return n;
+  return parseWhole(text, field, min, max, code);
 }

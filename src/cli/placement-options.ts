@@ -3,6 +3,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { invalidField } from '../core/errors.js';
+import { decimal } from '../core/units.js';
 import type { Traffic } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import { type Placed, place } from '../placement/patterns.js';
@@ -30,7 +31,7 @@ export function placementOf(
   flags: { n?: string; placement?: string; rankfile?: string; hostfile?: string },
   traffic?: readonly Traffic[],
 ): Placed[] {
-  const n = flags.n === undefined ? undefined : Number(flags.n);
+  const n = flags.n === undefined ? undefined : decimal(flags.n);
   if (n !== undefined && (!Number.isInteger(n) || n < 1))
     throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
   const given = (['placement', 'rankfile', 'hostfile'] as const).filter(

@@ -64,6 +64,8 @@ export const ErrorCodes = {
   E_STORE_UNKNOWN: 'input',
   E_EXP_SPEC: 'input',
   E_EXP_FAILED: 'failure',
+  /** The same sweep runs already (its testbeds would be shared). */
+  E_EXP_BUSY: 'input',
   E_MODEL_INPUT: 'input',
   E_MODEL_FAILED: 'failure',
   E_SYS_COMMAND: 'failure',

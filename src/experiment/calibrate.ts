@@ -9,7 +9,7 @@
  * and the faces' packing time per byte, in this process; and per level of core sharing, the
  * runtime's own cost and the kernel's as the ranks of those runs paid it (measureRuntime).
  */
-import { cpus } from 'node:os';
+import { cpus, release, totalmem, type } from 'node:os';
 import { linearRegression } from 'simple-statistics';
 import { BlockMemory, faceCells } from '../apps/advect/kernel.js';
 import { makeParams, type Triple } from '../apps/advect/params.js';
@@ -153,7 +153,13 @@ export async function calibrate(
       rateMbit: record.topology.hosts[0]?.uplink.rateMbit ?? null,
     },
     datapath,
-    machine: { cores: cpus().length, emulated: true },
+    machine: {
+      cores: cpus().length,
+      emulated: true,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      kernel: `${type()} ${release()}`,
+      memoryBytes: totalmem(),
+    },
     classes,
     sharing: {
       singleFlowBytesPerS: single.total.mean * MiB,

@@ -21,7 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { makeParams, parseDims, type Triple } from '../apps/advect/params.js';
+import { MAX_STEPS, makeParams, parseDims, type Triple } from '../apps/advect/params.js';
 import { ENGINES, type Engine } from '../apps/advect/run.js';
 import { invalidField, VmpathError } from '../core/errors.js';
 import { place } from '../placement/patterns.js';
@@ -29,16 +29,24 @@ import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
 
 const dims = z.string().regex(/^(\d+|N)x(\d+|N)x(\d+|N)$/, 'XxYxZ (N: the rank count)');
 
+/** A list of at least one item, each at most once (a repeat would run the same runs again
+ * under one key). */
+function list<T extends z.ZodType>(item: T) {
+  return z
+    .array(item)
+    .min(1)
+    .refine((items) => new Set(items.map((i) => JSON.stringify(i))).size === items.length, {
+      message: 'each value once',
+    });
+}
+
 const advectBlock = z.strictObject({
   grid: dims,
-  steps: z.number().int().min(1),
-  ranks: z.array(z.number().int().min(1)).min(1),
-  decomps: z.array(dims).min(1).default(['1x1xN']),
-  placements: z.array(z.string()).min(1).default(['block']),
-  engines: z
-    .array(z.enum(ENGINES as unknown as [Engine, ...Engine[]]))
-    .min(1)
-    .default(['vmpath']),
+  steps: z.number().int().min(1).max(MAX_STEPS),
+  ranks: list(z.number().int().min(1)),
+  decomps: list(dims).default(['1x1xN']),
+  placements: list(z.string()).default(['block']),
+  engines: list(z.enum(ENGINES as unknown as [Engine, ...Engine[]])).default(['vmpath']),
 });
 
 export const sweepSchema = z.strictObject({
@@ -48,17 +56,11 @@ export const sweepSchema = z.strictObject({
     .default('sweep'),
   topology: z.union([z.string(), z.strictObject({ file: z.string() })]).default('paper'),
   rateMbit: z.number().min(0).max(400_000).optional(),
-  datapaths: z.array(z.enum(DATAPATHS as [Datapath, ...Datapath[]])).min(1),
+  datapaths: list(z.enum(DATAPATHS as [Datapath, ...Datapath[]])),
   bench: z
     .strictObject({
-      tests: z
-        .array(z.enum(['stream', 'rr', 'osu']))
-        .min(1)
-        .default(['stream']),
-      tools: z
-        .array(z.enum(['vmpath', 'iperf3', 'openmpi']))
-        .min(1)
-        .default(['vmpath']),
+      tests: list(z.enum(['stream', 'rr', 'osu'])).default(['stream']),
+      tools: list(z.enum(['vmpath', 'iperf3', 'openmpi'])).default(['vmpath']),
       durationS: z.number().min(0.5).max(600).default(3),
     })
     .refine((b) => !b.tools.includes('iperf3') || Number.isInteger(b.durationS), {
@@ -194,6 +196,13 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
       }
     }
   }
+  if (spec.bench && !runs.some((r) => r.kind === 'bench'))
+    throw invalidField(
+      'E_EXP_SPEC',
+      'bench',
+      spec.bench,
+      'tests and tools with a run between them: vmpath runs stream, rr and osu; iperf3 stream; openmpi osu',
+    );
   if (runs.length === 0)
     throw invalidField('E_EXP_SPEC', 'bench/advect', '(none)', 'at least one of bench or advect');
   return runs;

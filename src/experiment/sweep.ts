@@ -6,6 +6,8 @@
  * sweep.
  */
 
+import { totalmem } from 'node:os';
+import { checkMemory } from '../apps/advect/memory.js';
 import { makeParams } from '../apps/advect/params.js';
 import { advectTraffic } from '../apps/advect/pattern.js';
 import { runAdvect } from '../apps/advect/run.js';
@@ -26,11 +28,13 @@ import { classify } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import type { Store } from '../store/db.js';
 import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
+import { checkBuildable } from '../testbed/plan-up.js';
 import { TestbedState } from '../testbed/state.js';
 import { resolveTopology } from '../topology/resolve.js';
 import type { TopologyInput } from '../topology/schema.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { captureEnvironment } from './environment.js';
+import { lockSweep } from './lock.js';
 import {
   type AdvectRun,
   type BenchRun,
@@ -165,7 +169,7 @@ async function runApp(
   run: AdvectRun,
   options: SweepOptions,
 ) {
-  const params = makeParams({ grid: run.grid, steps: run.steps, decomp: run.decomp }, run.ranks);
+  const params = advectParams(run);
   const placement = placeFor(
     topology,
     run.placement,
@@ -206,12 +210,36 @@ async function runApp(
   };
 }
 
-/** Every run of a sweep, each checked against its data path's topology: call it before
- * creating anything, so that bad input leaves nothing behind. */
-export function planSweep(spec: SweepSpec, base: TopologyInput, source: string): PlannedRun[] {
-  return spec.datapaths.flatMap((dp) =>
-    expandSweep({ ...spec, datapaths: [dp] }, sweepTopology(spec, base, dp, source)),
-  );
+/** Every run of a sweep, each checked against its data path's topology (which must be one
+ * `up` can build) and against this machine's memory: call it before creating anything, so
+ * that bad input leaves nothing behind. */
+export function planSweep(
+  spec: SweepSpec,
+  base: TopologyInput,
+  source: string,
+  machineBytes = totalmem(),
+): PlannedRun[] {
+  return spec.datapaths.flatMap((dp) => {
+    const topology = sweepTopology(spec, base, dp, source);
+    checkBuildable(topology);
+    const runs = expandSweep({ ...spec, datapaths: [dp] }, topology);
+    for (const run of runs)
+      if (run.kind === 'advect') {
+        try {
+          checkMemory(advectParams(run), machineBytes);
+        } catch (error) {
+          throw new VmpathError('E_EXP_SPEC', `${runKey(run)}: ${(error as Error).message}`, {
+            cause: error,
+          });
+        }
+      }
+    return runs;
+  });
+}
+
+/** The problem an advection run solves. */
+function advectParams(run: AdvectRun) {
+  return makeParams({ grid: run.grid, steps: run.steps, decomp: run.decomp }, run.ranks);
 }
 
 export async function runSweep(
@@ -224,6 +252,24 @@ export async function runSweep(
 ): Promise<SweepOutcome> {
   const runs = planSweep(spec, base, source);
   const hash = specHash(spec);
+  const release = lockSweep(env.stateDir, hash, spec.name);
+  try {
+    return await runLocked(env, store, spec, base, source, runs, hash, options);
+  } finally {
+    release();
+  }
+}
+
+async function runLocked(
+  env: SweepEnv,
+  store: Store,
+  spec: SweepSpec,
+  base: TopologyInput,
+  source: string,
+  runs: readonly PlannedRun[],
+  hash: string,
+  options: SweepOptions,
+): Promise<SweepOutcome> {
   const sweepId = store.sweepFor(spec.name, hash, spec);
   const done = store.doneKeys(sweepId);
   const pending = runs.filter((r) => !done.has(runKey(r)));

@@ -67,6 +67,10 @@ export interface Calibration {
     /** True when every host and vm shared that machine (the emulated testbed): ranks beyond
      * the cores then share them. */
     readonly emulated: boolean;
+    /** What the machine was, as its kernel reports it (absent in older calibrations). */
+    readonly cpu?: string;
+    readonly kernel?: string;
+    readonly memoryBytes?: number;
   };
   readonly classes: Partial<Record<MessageClass, ClassModel>>;
   readonly sharing: {
@@ -132,7 +136,13 @@ export const calibrationSchema = z.strictObject({
     rateMbit: z.number().positive().nullable(),
   }),
   datapath: z.enum(DATAPATHS as [Datapath, ...Datapath[]]),
-  machine: z.strictObject({ cores: z.number().int().min(1), emulated: z.boolean() }),
+  machine: z.strictObject({
+    cores: z.number().int().min(1),
+    emulated: z.boolean(),
+    cpu: z.string().optional(),
+    kernel: z.string().optional(),
+    memoryBytes: z.number().positive().optional(),
+  }),
   classes: z.strictObject({
     'intra-vm': classSchema.optional(),
     'inter-vm': classSchema.optional(),

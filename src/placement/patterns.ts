@@ -10,6 +10,7 @@
  * A native host offers its slots (the sum of its vms') on the host itself.
  */
 import { VmpathError } from '../core/errors.js';
+import { decimal } from '../core/units.js';
 import { slotsOf } from '../topology/query.js';
 import type { Topology } from '../topology/types.js';
 
@@ -83,7 +84,7 @@ function order(topology: Topology, pattern: string, field: string): Slot[] {
     case 'inter-node':
       return deal(hosts.map((vms) => vms.flat()));
     case 'hybrid': {
-      const k = arg === undefined ? 2 : Number(arg);
+      const k = arg === undefined ? 2 : decimal(arg);
       if (!Number.isInteger(k) || k < 1) throw unknownPattern(pattern, field);
       // vms alternating hosts; each round gives every vm its next k slots
       const vms = deal(hosts);

@@ -8,7 +8,7 @@
 import { VmpathError } from '../core/errors.js';
 import type { MessageHeader } from '../transport/frame.js';
 import { ANY_SOURCE, ANY_TAG, Matcher } from './match.js';
-import { SpinPolicy } from './spin.js';
+import type { SpinPolicy } from './spin.js';
 
 export { ANY_SOURCE, ANY_TAG };
 
@@ -121,10 +121,10 @@ export class Comm {
   readonly counters: PeerCounters[];
   #failure: Error | null = null;
   readonly #lost = new Map<number, Error>();
-  /** Busy-polling (see #spin): how long to keep polling without news, whether polling gets a
-   * core (spin.ts), and the state. */
+  /** Busy-polling (see #spin): how long to keep polling without news, whether polling keeps a
+   * core (spin.ts; none: never poll), and the state. */
   readonly #spinMs: number;
-  readonly #spinPolicy: SpinPolicy;
+  readonly #spinPolicy: SpinPolicy | null;
   #spinning = false;
   #outstanding = 0;
   #lastNews = 0;
@@ -132,15 +132,14 @@ export class Comm {
   /** The runtime's own tags (collectives.ts); not for applications. */
   readonly reserved: ReservedTags;
 
-  /** `spinUs`: while receives are outstanding, poll the sockets for up to this long since the
-   * last arrival instead of sleeping (0: never; see init.ts for the default), while `policy`
-   * finds that polling gets the CPU it asks for. */
+  /** `spin`: while receives are outstanding, poll the sockets for up to `microseconds` since
+   * the last arrival instead of sleeping (0: never; see init.ts for the default), while the
+   * policy finds that nothing else wants the core (spin.ts). Without it, never poll. */
   constructor(
     rank: number,
     size: number,
     routes: ReadonlyMap<number, Route>,
-    spinUs = 0,
-    policy: SpinPolicy = new SpinPolicy(),
+    spin?: { readonly microseconds: number; readonly policy: SpinPolicy },
   ) {
     this.rank = rank;
     this.size = size;
@@ -152,8 +151,8 @@ export class Comm {
       send: (data, dest, tag) => settled(() => this.#isend(data, dest, reservedTag(tag)).done),
       recv: (source, tag, into) => settled(() => this.#irecv(source, reservedTag(tag), into).done),
     };
-    this.#spinMs = spinUs / 1000;
-    this.#spinPolicy = policy;
+    this.#spinMs = (spin?.microseconds ?? 0) / 1000;
+    this.#spinPolicy = spin?.policy ?? null;
     this.counters = Array.from({ length: size }, (_, peer) => ({
       messages: 0,
       bytes: 0,
@@ -228,19 +227,21 @@ export class Comm {
    * while a payload streams in (the data keeps the loop awake anyway, and on few cores the
    * kernel needs the CPU to move it) and resumes when that message is complete. */
   #spin(): void {
-    if (this.#spinMs <= 0 || this.#spinning || !this.#spinPolicy.allowed()) return;
+    const policy = this.#spinPolicy;
+    if (this.#spinMs <= 0 || this.#spinning || !policy?.allowed()) return;
     this.#spinning = true;
     this.#lastNews = performance.now();
-    const spell = this.#spinPolicy.begin();
+    const spell = policy.begin();
     const tick = () => {
       if (
         this.#outstanding === 0 ||
         this.#current.size > 0 ||
         this.#failure ||
-        performance.now() - this.#lastNews > this.#spinMs
+        performance.now() - this.#lastNews > this.#spinMs ||
+        !policy.keep()
       ) {
         this.#spinning = false;
-        this.#spinPolicy.end(spell);
+        policy.end(spell);
         return;
       }
       setImmediate(tick);

@@ -1,87 +1,156 @@
 /**
  * When a rank busy-polls for its messages instead of sleeping in the kernel until data comes.
- * Polling saves the wake-up on every message (an 8-byte round trip between two vms here: 70 us
- * polling against 78 us sleeping), but only while the rank has a core to itself. On a shared
- * core it takes the time its peer, or any other process, needs to run, and every message then
- * waits for the scheduler's time slices: with one CPU-bound process beside a 2-rank ping-pong
- * on 2 cores, 7.7 ms a round trip polling against 61 us sleeping.
+ * Polling saves the wake-up on every message, but only while the rank has a core to itself. On
+ * a shared core it takes the time its peer, or any other process, needs to run, and every
+ * message then waits for the scheduler's time slices: with one CPU-bound process beside a
+ * 2-rank ping-pong on 2 cores, 7.7 ms a round trip polling against 61 us sleeping.
  *
- * So a rank polls only while polling gets the CPU it asks for. The policy measures, over spells
- * of polling, the share of the wall time the process was on a core; below MIN_SHARE something
- * else wants the cores, and the rank sleeps instead for a back-off that doubles, up to
- * MAX_BACKOFF_MS, for as long as the contention lasts (then tries again). Under lasting
- * contention it polls one window in MAX_BACKOFF_MS. Open MPI's answer to the same problem is
- * mpi_yield_when_idle (sched_yield in its progress loop, when it knows it is oversubscribed);
- * this one also sees other programs' load. The rest of the policy (never poll when the ranks
- * outnumber the cores, how long a spell lasts without news) is in init.ts and comm.ts.
- * Pure: the clock and the CPU meter are injected.
+ * So a rank polls only while nothing else wants its core, and stops as soon as something does:
+ *   - the machine's runnable threads (/proc/loadavg, this rank included) outnumber its cores:
+ *     someone waits for a core (read at the start of a spell and every CHECK_MS of it);
+ *   - the process was pre-empted during a spell (an involuntary context switch);
+ *   - over WINDOW_MS of polling, it was on a core less than MIN_SHARE of the wall time (a core
+ *     taken from outside, which the other two do not see).
+ * Then it sleeps instead, for a back-off that doubles from FIRST_BACKOFF_MS up to
+ * MAX_BACKOFF_MS for as long as the contention lasts, and tries again. Open MPI's answer to the
+ * same problem is mpi_yield_when_idle (sched_yield in its progress loop when it knows it is
+ * oversubscribed); this one also sees other programs' load. Whether a rank may poll at all (the
+ * ranks leave the cores room) is init.ts's rule; how long a spell lasts without news, comm.ts's.
+ * The policy is pure (the clock, the process's usage and the machine's load are injected);
+ * processMeter reads them from this process and /proc.
  */
+import { openSync, readSync } from 'node:fs';
 
-/** Milliseconds of wall time and of this process's CPU time, both from any fixed origin. */
-export interface SpinMeter {
-  now(): number;
-  cpu(): number;
+/** What the policy reads of the process: CPU milliseconds and involuntary context switches
+ * since any fixed origin. */
+export interface Usage {
+  readonly cpuMs: number;
+  readonly preemptions: number;
 }
 
-/** The process's own meter: performance.now() and process.cpuUsage() (user + system). */
-export const PROCESS_METER: SpinMeter = {
-  now: () => performance.now(),
-  cpu: () => {
-    const used = process.cpuUsage();
-    return (used.user + used.system) / 1000;
-  },
-};
+export interface SpinMeter {
+  /** Wall milliseconds from any fixed origin. */
+  now(): number;
+  usage(): Usage;
+  /** Threads of the machine runnable now (running or waiting for a core), or null if unknown. */
+  runnable(): number | null;
+}
 
-/** Polling is judged once its spells add up to this much wall time. */
+/** The process's own meter: performance.now(), getrusage, and /proc/loadavg read in place. */
+export function processMeter(): SpinMeter {
+  let loadavg: number | null | undefined;
+  const text = Buffer.alloc(128);
+  return {
+    now: () => performance.now(),
+    usage: () => {
+      const used = process.resourceUsage();
+      return {
+        cpuMs: (used.userCPUTime + used.systemCPUTime) / 1000,
+        preemptions: used.involuntaryContextSwitches,
+      };
+    },
+    runnable: () => {
+      try {
+        loadavg ??= openSync('/proc/loadavg', 'r');
+        if (loadavg === null) return null;
+        // "0.52 0.48 0.40 3/215 4242": the fourth field is runnable/all threads.
+        const read = readSync(loadavg, text, 0, text.length, 0);
+        const running = Number(/ (\d+)\//.exec(text.toString('latin1', 0, read))?.[1]);
+        return Number.isInteger(running) ? running : null;
+      } catch {
+        loadavg = null;
+        return null;
+      }
+    },
+  };
+}
+
+/** How often a spell reads the machine's load (each read costs about 2 us). */
+export const CHECK_MS = 0.5;
+/** Polling's share of the wall time on a core is judged once its spells add up to this. */
 export const WINDOW_MS = 20;
 /** Below this share of the wall time on a core, polling competes for the CPU. */
 export const MIN_SHARE = 0.8;
 /** The first back-off, and the longest. */
 export const FIRST_BACKOFF_MS = 50;
-export const MAX_BACKOFF_MS = 2000;
+export const MAX_BACKOFF_MS = 5000;
 
-/** A spell of polling under way: when and at what CPU time it began. */
+/** A spell of polling under way: when it began, and the process's usage then. */
 export interface Spell {
   readonly wall: number;
-  readonly cpu: number;
+  readonly usage: Usage;
 }
 
 export class SpinPolicy {
+  readonly #cores: number;
   readonly #meter: SpinMeter;
   #wall = 0;
   #cpu = 0;
   #backoffMs = FIRST_BACKOFF_MS;
   #sleepUntil = Number.NEGATIVE_INFINITY;
+  #checkedAt = Number.NEGATIVE_INFINITY;
 
-  constructor(meter: SpinMeter = PROCESS_METER) {
+  /** `cores`: the cores this machine runs threads on. */
+  constructor(cores: number, meter: SpinMeter = processMeter()) {
+    this.#cores = cores;
     this.#meter = meter;
   }
 
-  /** A spell of polling may start now (false while backing off). */
+  /** A spell of polling may start now: not backing off, and no thread waits for a core. */
   allowed(): boolean {
-    return this.#meter.now() >= this.#sleepUntil;
+    const now = this.#meter.now();
+    if (now < this.#sleepUntil) return false;
+    return this.#idleCores(now, true);
   }
 
   begin(): Spell {
-    return { wall: this.#meter.now(), cpu: this.#meter.cpu() };
+    return { wall: this.#meter.now(), usage: this.#meter.usage() };
   }
 
-  /** A spell ended: counts it, and once a window is full decides whether to back off. */
+  /** During a spell: false when it must end because a thread waits for a core (which backs
+   * off). Reads the load at most every CHECK_MS. */
+  keep(): boolean {
+    return this.#idleCores(this.#meter.now(), false);
+  }
+
+  /** A spell ended: backs off at once if the process was pre-empted during it; else counts it,
+   * and once a window is full, backs off if polling got too little of a core. */
   end(spell: Spell): void {
     const now = this.#meter.now();
+    const usage = this.#meter.usage();
+    if (usage.preemptions > spell.usage.preemptions) {
+      this.#backOff(now);
+      return;
+    }
     this.#wall += now - spell.wall;
-    this.#cpu += this.#meter.cpu() - spell.cpu;
+    this.#cpu += usage.cpuMs - spell.usage.cpuMs;
     if (this.#wall < WINDOW_MS) return;
-    if (this.#cpu / this.#wall < MIN_SHARE) {
-      this.#sleepUntil = now + this.#backoffMs;
-      this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
-    } else this.#backoffMs = FIRST_BACKOFF_MS;
-    this.#wall = 0;
-    this.#cpu = 0;
+    if (this.#cpu / this.#wall < MIN_SHARE) this.#backOff(now);
+    else {
+      this.#backoffMs = FIRST_BACKOFF_MS;
+      this.#reset();
+    }
   }
 
-  /** Whether the last full window found the cores contended (for tests and reports). */
-  get backingOff(): boolean {
-    return !this.allowed();
+  /** No thread waits for a core (this rank is one of the runnable ones); unknown counts as
+   * none. Reads now when `force`, else at most every CHECK_MS. */
+  #idleCores(now: number, force: boolean): boolean {
+    if (!force && now - this.#checkedAt < CHECK_MS) return true;
+    this.#checkedAt = now;
+    const runnable = this.#meter.runnable();
+    if (runnable === null || runnable <= this.#cores) return true;
+    this.#backOff(now);
+    return false;
+  }
+
+  #backOff(now: number): void {
+    this.#sleepUntil = now + this.#backoffMs;
+    this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
+    this.#reset();
+  }
+
+  #reset(): void {
+    this.#wall = 0;
+    this.#cpu = 0;
   }
 }

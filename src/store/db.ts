@@ -9,6 +9,8 @@
  * The schema has a version (meta.schema_version) and migrations; a file from a newer vmpath is
  * refused, untouched.
  */
+import { accessSync, constants } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmpathError } from '../core/errors.js';
 
@@ -116,7 +118,9 @@ export class Store {
     this.file = file;
   }
 
-  /** Opens (creating if need be) and migrates the database at `file`. */
+  /** Opens (creating if need be) and migrates the database at `file`. One that must exist
+   * (`create: false`, to be read) may be read-only; otherwise it must take writes, which is
+   * checked here, before the caller runs anything whose results it would then lose. */
   static open(file: string, options: { create?: boolean } = {}): Store {
     let db: Database.Database;
     try {
@@ -129,9 +133,16 @@ export class Store {
       );
     }
     try {
-      db.pragma('journal_mode = WAL');
+      const canWrite = writable(db, file);
+      if (!canWrite && options.create !== false)
+        throw new VmpathError(
+          'E_STORE_OPEN',
+          `--db: ${file} is read-only; allowed: a results database this user can write`,
+          { details: { field: '--db', value: file } },
+        );
+      if (canWrite) db.pragma('journal_mode = WAL');
       db.pragma('foreign_keys = ON');
-      migrate(db, file);
+      migrate(db, file, canWrite);
     } catch (error) {
       db.close();
       if (error instanceof VmpathError) throw error;
@@ -257,7 +268,36 @@ export class Store {
   }
 }
 
-function migrate(db: Database.Database, file: string): void {
+/** Whether the database takes writes: a write transaction begun and rolled back. A database
+ * on a read-only file system may not open at all (in WAL mode, SQLite must make its -shm file):
+ * that is read-only too. */
+function writable(db: Database.Database, file: string): boolean {
+  try {
+    db.exec('BEGIN IMMEDIATE');
+    db.exec('ROLLBACK');
+    return true;
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (code.startsWith('SQLITE_READONLY')) return false;
+    if (code.startsWith('SQLITE_CANTOPEN') && !fileWritable(file)) return false;
+    throw error;
+  }
+}
+
+function fileWritable(file: string): boolean {
+  try {
+    accessSync(file, constants.W_OK);
+    accessSync(dirname(file), constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The tables every version of the schema has. */
+const TABLES = ['meta', 'environments', 'sweeps', 'runs'] as const;
+
+function migrate(db: Database.Database, file: string, write = true): void {
   const hasMeta = db
     .prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
     .get();
@@ -281,6 +321,12 @@ function migrate(db: Database.Database, file: string): void {
       `--db: ${file} has schema version ${version}; this vmpath knows up to ${SCHEMA_VERSION}: use a newer vmpath`,
       { details: { field: '--db', value: file } },
     );
+  if (version < SCHEMA_VERSION && !write)
+    throw new VmpathError(
+      'E_STORE_OPEN',
+      `--db: ${file} has schema version ${version} and is read-only; it must be writable once to be brought to version ${SCHEMA_VERSION}`,
+      { details: { field: '--db', value: file } },
+    );
   db.transaction(() => {
     for (let v = version; v < SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v] as string);
     if (version < SCHEMA_VERSION)
@@ -288,4 +334,14 @@ function migrate(db: Database.Database, file: string): void {
         "INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ).run(String(SCHEMA_VERSION));
   })();
+  const present = new Set(
+    (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    ).map((t) => t.name),
+  );
+  const missing = TABLES.filter((t) => !present.has(t));
+  if (missing.length > 0)
+    throw new Error(
+      `its table${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ${missing.length > 1 ? 'are' : 'is'} missing`,
+    );
 }

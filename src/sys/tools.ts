@@ -2,10 +2,19 @@
  * Finding external programs and the rights to use them, before anything is created.
  */
 import { accessSync, constants, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 
-/** The absolute path of `name` on `searchPath` (a PATH value), or null. */
+/** The absolute path of `name` on `searchPath` (a PATH value), or null; a name with a slash is
+ * a path of its own, as a shell takes it. */
 export function findExecutable(name: string, searchPath: string | undefined): string | null {
+  if (name.includes('/')) {
+    try {
+      accessSync(name, constants.X_OK);
+      return statSync(name).isFile() ? resolve(name) : null;
+    } catch {
+      return null;
+    }
+  }
   for (const dir of (searchPath ?? '').split(delimiter)) {
     if (!dir) continue;
     const candidate = join(dir, name);

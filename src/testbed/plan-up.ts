@@ -139,3 +139,10 @@ export function planUp(topology: Topology, id: string): Step[] {
 export function namespacesOf(steps: readonly Step[]): string[] {
   return steps.flatMap((step) => (step.creates?.kind === 'netns' ? [step.creates.name] : []));
 }
+
+/** Checks that `topology` can be built, as `up` would before creating anything (names within
+ * the kernel's limits, data paths the hosts can take), without an id or root: for `topology
+ * validate` and for plans made long before their testbed (sweeps). Throws E_SPEC_INVALID. */
+export function checkBuildable(topology: Topology): void {
+  planUp(topology, 'z'.repeat(8));
+}

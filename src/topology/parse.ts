@@ -20,6 +20,11 @@ export function parseSpecText(text: string, source: string): unknown {
         },
       );
     }
-    throw error;
+    // Anything else the parser refuses (an alias bomb: "excessive alias count") is bad input too.
+    throw new VmpathError(
+      'E_SPEC_PARSE',
+      `${source}: not valid YAML or JSON: ${(error as Error).message.split('\n')[0]}`,
+      { cause: error, details: { field: source } },
+    );
   }
 }

@@ -373,6 +373,9 @@ export class StreamEndpoint {
     const { socket } = peer;
     this.#peers.set(rank, peer);
     socket.removeAllListeners('close');
+    // A broken connection is reported by its writes (their promises) and its close (the peer
+    // lost), never as an uncaught error event.
+    socket.on('error', () => {});
     const decoder = new FrameDecoder();
     /** Bytes of the current ring message still to come, and how many came. */
     let ringLeft = 0;
@@ -483,10 +486,25 @@ export class StreamEndpoint {
   }
 }
 
+/** Writes a message's header and payload. An empty message is its header alone: the peer has
+ * it whole once the header arrives, and may be gone (its barrier done, its sockets closed)
+ * before a write of nothing after it, which would then fail with EPIPE. */
 function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
+    const done = (error: Error | null | undefined) =>
+      error
+        ? reject(
+            new VmpathError('E_TRANSPORT_CLOSED', `connection closed: ${error.message}`, {
+              cause: error,
+            }),
+          )
+        : resolve();
+    if (bytes.length === 0) {
+      socket.write(encodeHeader(header), done);
+      return;
+    }
     socket.write(encodeHeader(header));
-    socket.write(bytes, (error) => (error ? reject(error) : resolve()));
+    socket.write(bytes, done);
   });
 }
 

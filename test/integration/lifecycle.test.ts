@@ -172,9 +172,9 @@ describe('testbed lifecycle through the CLI', { skip: SKIP_NO_ROOT }, () => {
       // An up that finished before the signal has exited already.
       const code = await exited(child);
       // Before the handler is installed (module loading), the default action ends the process
-      // before anything exists; after it, up rolls back and fails with exit 1.
+      // before anything exists; after it, up rolls back and exits 130 (128 + SIGINT).
       if (code === 0) run('testbed', 'down', '--id', id);
-      else assert.ok(code === 1 || code === null, `an interrupted up fails (exit ${code})`);
+      else assert.ok(code === 130 || code === null, `an interrupted up fails (exit ${code})`);
       assertGone(id);
     }
   });

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseCalibration } from '../../src/model/calibration.js';
@@ -18,6 +19,14 @@ import { leftovers, SKIP_NO_ROOT, tempDir, testEnv, testId } from '../support/te
 
 const env = testEnv();
 const STATE = { VMPATH_STATE_DIR: env.stateDir };
+/** The rank counts calibrate measures tiny's 4 slots at on this machine: as many ranks as cores
+ * (at least 2), doubling while below the slots, then every slot; [2, 4] on 1 or 2 cores, [4]
+ * on 4 or more. */
+const TINY_SLOTS = 4;
+const LEVELS: number[] = [];
+for (let ranks = Math.max(2, Math.min(cpus().length, TINY_SLOTS)); ranks < TINY_SLOTS; ranks *= 2)
+  LEVELS.push(ranks);
+LEVELS.push(TINY_SLOTS);
 
 describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, () => {
   const dir = tempDir('vmpath-model-');
@@ -59,7 +68,7 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
       assert.equal(bridged.datapath, 'bridged');
       assert.deepEqual(
         bridged.runtime.map((l) => l.ranks),
-        [2, 4],
+        LEVELS,
       );
       const cal = parseCalibration(JSON.parse(readFileSync(calibration, 'utf8')), calibration);
       assert.equal(cal.datapath, 'iov');
@@ -73,8 +82,8 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
       assert.ok(perCell > 1e-11 && perCell < 1e-7, `${perCell} s per cell`);
       assert.deepEqual(
         cal.runtime.map((l) => l.ranks),
-        [2, 4],
-        'as many ranks as cores, then every slot',
+        LEVELS,
+        'as many ranks as cores, then doubling, then every slot',
       );
       for (const level of cal.runtime) {
         assert.deepEqual(Object.keys(level.classes).sort(), ['inter-host', 'inter-vm', 'intra-vm']);

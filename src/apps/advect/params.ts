@@ -7,6 +7,7 @@
  * into blocks, one per rank.
  */
 import { invalidField } from '../../core/errors.js';
+import { decimal } from '../../core/units.js';
 
 export type Triple = readonly [number, number, number];
 
@@ -21,6 +22,9 @@ export interface AdvectParams {
   readonly warmup: number;
 }
 
+/** The most time steps a run may ask for (the study: 512): past it a run is a mistake. */
+export const MAX_STEPS = 1_000_000;
+
 /** The Courant number used when dt is not given. */
 export const DEFAULT_COURANT = 0.9;
 export const DEFAULT_VELOCITY: Triple = [1, 1, 1];
@@ -28,7 +32,7 @@ export const DEFAULT_VELOCITY: Triple = [1, 1, 1];
 /** Parses `AxBxC` into three whole numbers >= 1 (`field` names the option in errors). */
 export function parseDims(text: string, field: string): Triple {
   const parts = text.split('x');
-  const values = parts.map(Number);
+  const values = parts.map(decimal);
   if (parts.length !== 3 || values.some((v) => !Number.isInteger(v) || v < 1))
     throw invalidField(
       'E_APP_INPUT',
@@ -42,7 +46,7 @@ export function parseDims(text: string, field: string): Triple {
 /** Parses `a,b,c` into three positive finite numbers. */
 export function parseVelocity(text: string, field = '--velocity'): Triple {
   const parts = text.split(',');
-  const values = parts.map(Number);
+  const values = parts.map(decimal);
   if (parts.length !== 3 || values.some((v) => !Number.isFinite(v) || v <= 0))
     throw invalidField(
       'E_APP_INPUT',
@@ -72,8 +76,8 @@ export function makeParams(
 ): AdvectParams {
   const { grid, decomp, steps } = input;
   const velocity = input.velocity ?? DEFAULT_VELOCITY;
-  if (!Number.isInteger(steps) || steps < 1)
-    throw invalidField('E_APP_INPUT', '--steps', steps, 'a whole number >= 1');
+  if (!Number.isInteger(steps) || steps < 1 || steps > MAX_STEPS)
+    throw invalidField('E_APP_INPUT', '--steps', steps, `a whole number from 1 to ${MAX_STEPS}`);
   const names = ['X', 'Y', 'Z'];
   grid.forEach((cells, d) => {
     if ((decomp[d] as number) > cells)

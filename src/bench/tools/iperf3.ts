@@ -131,13 +131,14 @@ export const iperf3Tool: BenchTool = {
       return 'iperf3 takes whole seconds: --duration and the warm-up must be whole seconds';
     return null;
   },
+  missing(env) {
+    return findExecutable('iperf3', env.searchPath)
+      ? null
+      : 'iperf3 was not found on PATH; install it (Debian: apt-get install -y iperf3) or use --tool vmpath';
+  },
   async open(env, pairs, params, options) {
-    if (!findExecutable('iperf3', env.searchPath)) {
-      throw new VmpathError(
-        'E_BENCH_NO_TOOL',
-        'iperf3 was not found on PATH; install it (Debian: apt-get install -y iperf3) or use --tool vmpath',
-      );
-    }
+    const missing = this.missing(env);
+    if (missing) throw new VmpathError('E_BENCH_NO_TOOL', missing);
     const processes = new ProcessSet();
     const base = options.port || IPERF3_PORT;
     return {

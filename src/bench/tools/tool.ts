@@ -33,6 +33,8 @@ export interface BenchTool {
   readonly description: string;
   /** Why this tool cannot run `params`, or null if it can. */
   unsupported(params: TestParams): string | null;
+  /** Why this tool cannot run on this machine (not installed), or null if it can. */
+  missing(env: BenchEnv): string | null;
   open(
     env: BenchEnv,
     pairs: readonly Pair[],

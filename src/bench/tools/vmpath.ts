@@ -81,6 +81,7 @@ async function startServer(
 export const vmpathTool: BenchTool = {
   description: "vmpath's bench server and client (Node.js), one server per pair",
   unsupported: () => null,
+  missing: () => null,
   async open(env, pairs, params, options): Promise<ToolSession> {
     const processes = new ProcessSet();
     // Servers start in parallel; if any fails, every one started is ended.

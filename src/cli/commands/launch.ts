@@ -1,13 +1,13 @@
 /**
  * `vmpath launch`: run an application's ranks inside a testbed's vms.
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseSeconds } from '../../core/units.js';
 import { PATTERNS } from '../../placement/patterns.js';
 import { launch, type MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
+import { checkOutput, writeWhole } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
 import { recordOf } from '../testbeds.js';
 
@@ -63,6 +63,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
         },
       ) => {
         const record = recordOf(ctx, flags.id);
+        const matrixFile = flags.matrix && checkOutput(flags.matrix, '--matrix');
         const placement = placementOf(record.topology, flags);
         const n = placement.length;
         const timeoutMs = parseSeconds(flags.timeout, '--timeout', 86_400);
@@ -78,12 +79,11 @@ export function launchCommand(program: Command, ctx: CliContext): void {
             onNotice: (text) => ctx.err(`vmpath launch: ${text}`),
           }),
         );
-        if (flags.matrix) {
-          writeFileSync(
-            flags.matrix,
+        if (matrixFile)
+          writeWhole(
+            matrixFile,
             `${JSON.stringify({ ranks: n, placement, matrix: result.matrix }, null, 2)}\n`,
           );
-        }
         ctx.err(
           `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
         );

@@ -4,60 +4,52 @@
  * placement, ranked and explained), `vmpath simulate` (clusters past this machine) and
  * `vmpath profile` (an MPI program's communication matrix from Open MPI's pml monitoring).
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { makeParams, parseDims, type Triple } from '../../apps/advect/params.js';
+import { MAX_STEPS, makeParams, parseDims, type Triple } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { parseRate } from '../../core/units.js';
 import { calibrateInTurns } from '../../experiment/calibrate.js';
 import { measureCases } from '../../experiment/validate.js';
 import { advise, type Candidate, NAMED_PLACEMENTS, type Workload } from '../../model/advise.js';
-import {
-  type Calibration,
-  checkTopology,
-  costSummary,
-  parseCalibration,
-} from '../../model/calibration.js';
+import { type Calibration, checkTopology, costSummary } from '../../model/calibration.js';
 import { parseMatrix, parseMonitoring } from '../../model/matrix.js';
-import { type AdvectApp, type Prediction, predictAdvect } from '../../model/predict.js';
+import {
+  type AdvectApp,
+  MAX_RANK_STEPS,
+  type Prediction,
+  predictAdvect,
+} from '../../model/predict.js';
 import { MODELS } from '../../model/registry.js';
 import { asRealCluster, clusterTopology, SIMULATION_LIMITS } from '../../model/simulate.js';
 import { placeFor } from '../../placement/mapping.js';
-import { Store } from '../../store/db.js';
+import type { Store } from '../../store/db.js';
+import { findExecutable } from '../../sys/tools.js';
 import { down, up } from '../../testbed/lifecycle.js';
 import { preflight } from '../../testbed/preflight.js';
 import type { TestbedRecord } from '../../testbed/state.js';
 import { PRESETS } from '../../topology/presets.js';
+import { slotsOf } from '../../topology/query.js';
 import type { Datapath, Topology } from '../../topology/types.js';
+import {
+  EXAMPLE_DATAPATHS,
+  exampleCalibrations,
+  loadCalibrations,
+  oneCalibration,
+} from '../calibrations.js';
 import type { CliContext } from '../context.js';
 import { formatValidation, ms } from '../format-model.js';
 import { interruptible } from '../interrupt.js';
 import { loadTopology } from '../load.js';
 import { wholeNumber } from '../numbers.js';
+import { checkOutput, writeWhole } from '../outputs.js';
+import { openDb } from '../store-options.js';
 import { formatTable } from '../table.js';
 import { recordOf } from '../testbeds.js';
-
-/** Reads and checks calibration files. */
-export function loadCalibrations(
-  files: readonly string[],
-): { calibration: Calibration; source: string }[] {
-  return files.map((file) => {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new VmpathError(
-        'E_MODEL_INPUT',
-        `--calibration: got ${JSON.stringify(file)}; allowed: a JSON file written by vmpath calibrate (${(error as Error).message})`,
-        { details: { field: '--calibration', value: file }, cause: error },
-      );
-    }
-    return { calibration: parseCalibration(raw, file), source: file };
-  });
-}
 
 interface AppFlags {
   app?: string;
@@ -66,7 +58,13 @@ interface AppFlags {
   decomp?: string;
 }
 
-function advectOf(flags: AppFlags, n?: number): { grid: Triple; steps: number; decomp: Triple } {
+/** The advection problem of the options; with `exactly`, its decomposition must have `n` ranks
+ * (the cluster's slots, or -n), else `n` only stands for N in --decomp. */
+function advectOf(
+  flags: AppFlags,
+  n?: number,
+  exactly = false,
+): { grid: Triple; steps: number; decomp: Triple } {
   if ((flags.app ?? 'advect') !== 'advect')
     throw invalidField(
       'E_CLI_USAGE',
@@ -75,12 +73,32 @@ function advectOf(flags: AppFlags, n?: number): { grid: Triple; steps: number; d
       'advect (or --matrix FILE for any program)',
     );
   const grid = parseDims(flags.grid ?? '512x512x512', '--grid');
-  const steps = wholeNumber(flags.steps ?? '512', '--steps');
+  const steps = wholeNumber(flags.steps ?? '512', '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
   const decomp: Triple = flags.decomp
     ? parseDims(flags.decomp.replaceAll('N', String(n ?? 0)), '--decomp')
     : [1, 1, n ?? 16];
-  makeParams({ grid, steps, decomp }, decomp[0] * decomp[1] * decomp[2]);
+  const ranks = decomp[0] * decomp[1] * decomp[2];
+  makeParams({ grid, steps, decomp }, exactly && n !== undefined ? n : ranks);
+  if (ranks * steps > MAX_RANK_STEPS)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--steps',
+      steps,
+      `at most ${MAX_RANK_STEPS} rank-steps (${ranks} ranks x --steps) for the step-by-step model: at most ${Math.floor(MAX_RANK_STEPS / ranks)} steps here`,
+    );
   return { grid, steps, decomp };
+}
+
+/** Refuses more ranks than the topology has slots, naming the option that asked for them. */
+function fitsSlots(topology: Topology, n: number, field: string, value: string): void {
+  const slots = topology.hosts.reduce((sum, h) => sum + slotsOf(h), 0);
+  if (n > slots)
+    throw invalidField(
+      'E_CLI_USAGE',
+      field,
+      value,
+      `at most ${slots} ranks, the slots of topology ${topology.name} (this asks for ${n})`,
+    );
 }
 
 function predictionRow(p: Prediction): string[] {
@@ -157,6 +175,12 @@ const decompOption = (value?: string) => {
 };
 
 export function modelCommands(program: Command, ctx: CliContext): void {
+  const notice = (text: string) => ctx.err(`vmpath: ${text}`);
+  const examples = (datapaths: readonly Datapath[], say: (text: string) => void) => {
+    const { loaded, notice: text } = exampleCalibrations(datapaths);
+    say(text);
+    return loaded;
+  };
   program
     .command('calibrate')
     .description(
@@ -181,25 +205,24 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           `one file, with one --id (got ${ids.length}; without --output each goes to calibration-<id>.json)`,
         );
       const records = ids.map((id) => recordOf(ctx, id));
-      const calibrations = await interruptible((signal) =>
-        calibrateInTurns({ ...ctx, execPath: process.execPath }, records, {
-          signal,
-          onStep: (id, text) => ctx.err(`calibrate ${id}: ${text}`),
-        }),
-      );
+      // Where the results go is checked (and the database opened) before anything is measured.
       const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
-      calibrations.forEach((calibration, i) => {
-        writeFileSync(outputs[i] as string, `${JSON.stringify(calibration, null, 2)}\n`);
-      });
-      if (flags.db) {
-        const store = Store.open(flags.db);
-        try {
-          calibrations.forEach((calibration, i) => {
-            recordCalibration(store, calibration, (records[i] as TestbedRecord).id);
-          });
-        } finally {
-          store.close();
-        }
+      const files = outputs.map((out) => checkOutput(out, '--output'));
+      const store = flags.db ? openDb(flags.db, true) : null;
+      let calibrations: Calibration[];
+      try {
+        calibrations = await interruptible((signal) =>
+          calibrateInTurns({ ...ctx, execPath: process.execPath }, records, {
+            signal,
+            onStep: (id, text) => ctx.err(`calibrate ${id}: ${text}`),
+          }),
+        );
+        calibrations.forEach((calibration, i) => {
+          writeWhole(files[i] as string, `${JSON.stringify(calibration, null, 2)}\n`);
+          if (store) recordCalibration(store, calibration, (records[i] as TestbedRecord).id);
+        });
+      } finally {
+        store?.close();
       }
       ctx.out(
         calibrations
@@ -213,7 +236,11 @@ export function modelCommands(program: Command, ctx: CliContext): void {
   program
     .command('predict')
     .description('predict the advection time of one configuration from a calibration')
-    .requiredOption('--calibration <file>', 'a file written by vmpath calibrate')
+    .option(
+      '--calibration <file>',
+      'a file written by vmpath calibrate (default: the example of paper, --datapath)',
+    )
+    .option('--datapath <path>', 'without --calibration: the example of bridged, iov or shm')
     .addOption(appOption())
     .addOption(gridOption('512x512x512'))
     .addOption(stepsOption())
@@ -231,7 +258,8 @@ export function modelCommands(program: Command, ctx: CliContext): void {
     .action(
       (
         flags: AppFlags & {
-          calibration: string;
+          calibration?: string;
+          datapath?: string;
           placement: string;
           preset?: string;
           topology?: string;
@@ -240,13 +268,12 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           models?: boolean;
         },
       ) => {
-        const [{ calibration, source }] = loadCalibrations([flags.calibration]) as [
-          { calibration: Calibration; source: string },
-        ];
+        const { calibration, source } = oneCalibration(flags.calibration, flags.datapath, notice);
         const topology = topologyOf(flags, calibration);
         checkTopology(calibration, topology, source);
         const app = advectOf(flags);
         const n = app.decomp[0] * app.decomp[1] * app.decomp[2];
+        fitsSlots(topology, n, '--decomp', app.decomp.join('x'));
         const traffic = advectTraffic(app.grid, app.decomp, app.steps);
         const placed = placeFor(topology, flags.placement, n, traffic);
         const p = predictAdvect(calibration, app, placed, calibration.datapath, source);
@@ -280,7 +307,10 @@ export function modelCommands(program: Command, ctx: CliContext): void {
   program
     .command('advise')
     .description('rank data paths and placements by predicted time, and explain the winner')
-    .requiredOption('--calibration <files...>', 'one calibration per data path (vmpath calibrate)')
+    .option(
+      '--calibration <files...>',
+      'one calibration per data path (vmpath calibrate; default: the examples of paper)',
+    )
     .option('--preset <name>', "the topology (default: the calibrations')")
     .option('--topology <file>', 'a topology spec')
     .option('--rate <mbit>', "the uplinks' rate in Mbit/s (default: the calibration's)")
@@ -304,7 +334,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
         flags: AppFlags & {
           validate?: boolean;
           repeats: string;
-          calibration: string[];
+          calibration?: string[];
           preset?: string;
           topology?: string;
           rate?: string;
@@ -313,7 +343,9 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           json?: boolean;
         },
       ) => {
-        const loaded = loadCalibrations(flags.calibration);
+        const loaded = flags.calibration
+          ? loadCalibrations(flags.calibration)
+          : examples(EXAMPLE_DATAPATHS, notice);
         const first = loaded[0] as { calibration: Calibration; source: string };
         const base = topologyOf(flags, first.calibration);
         const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
@@ -351,8 +383,13 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           workload = { kind: 'matrix', traffic: m.matrix };
         } else {
           n = flags.n === undefined ? 16 : wholeNumber(flags.n, '-n');
-          const app = advectOf({ ...flags, decomp: flags.decomp ?? '1x1xN' }, n);
+          const app = advectOf(
+            { ...flags, decomp: flags.decomp ?? '1x1xN' },
+            n,
+            flags.n !== undefined,
+          );
           n = app.decomp[0] * app.decomp[1] * app.decomp[2];
+          fitsSlots(base, n, flags.decomp ? '--decomp' : '-n', flags.decomp ?? String(n));
           workload = {
             kind: 'advect',
             app,
@@ -420,7 +457,11 @@ export function modelCommands(program: Command, ctx: CliContext): void {
   program
     .command('simulate')
     .description('evaluate the model on a cluster larger than this machine')
-    .requiredOption('--calibration <file>', 'the calibration to extrapolate from')
+    .option(
+      '--calibration <file>',
+      'the calibration to extrapolate from (default: the example of paper, --datapath)',
+    )
+    .option('--datapath <path>', 'without --calibration: the example of bridged, iov or shm')
     .requiredOption('--hosts <H>', 'hosts')
     .requiredOption('--vms-per-host <V>', 'vms per host')
     .requiredOption('--slots <S>', 'slots (vCPUs, one rank each) per vm')
@@ -432,7 +473,8 @@ export function modelCommands(program: Command, ctx: CliContext): void {
     .option('--json', 'print JSON')
     .action(
       (flags: {
-        calibration: string;
+        calibration?: string;
+        datapath?: string;
         hosts: string;
         vmsPerHost: string;
         slots: string;
@@ -443,9 +485,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
         rate: string;
         json?: boolean;
       }) => {
-        const [{ calibration, source }] = loadCalibrations([flags.calibration]) as [
-          { calibration: Calibration; source: string },
-        ];
+        const { calibration, source } = oneCalibration(flags.calibration, flags.datapath, notice);
         const hosts = wholeNumber(flags.hosts, '--hosts');
         const vms = wholeNumber(flags.vmsPerHost, '--vms-per-host');
         const slots = wholeNumber(flags.slots, '--slots');
@@ -456,9 +496,7 @@ export function modelCommands(program: Command, ctx: CliContext): void {
             `${hosts} x ${vms} x ${slots}`,
             `at most ${SIMULATION_LIMITS.hosts} hosts and ${SIMULATION_LIMITS.ranks} ranks`,
           );
-        const rate = Number(flags.rate);
-        if (!Number.isFinite(rate) || rate < 0)
-          throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: as calibrated)');
+        const rate = parseRate(flags.rate, '--rate', 'as calibrated');
         const begin = performance.now();
         const topology = clusterTopology(
           hosts,
@@ -468,11 +506,11 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           rate > 0 ? rate : null,
         );
         const n = hosts * vms * slots;
-        const app = advectOf(flags, n);
+        const app = advectOf(flags, n, true);
         const real = asRealCluster(calibration);
         const traffic = advectTraffic(app.grid, app.decomp, 1);
         const rows = flags.placements.map((name) => {
-          const placed = placeFor(topology, name, n, traffic);
+          const placed = placeFor(topology, name, n, traffic, '--placements');
           return {
             placement: name,
             prediction: predictAdvect(real, app, placed, calibration.datapath, source),
@@ -522,33 +560,43 @@ export function modelCommands(program: Command, ctx: CliContext): void {
     .argument('<command...>', 'mpirun and its arguments (after --)')
     .action(async (command: string[], flags: { output: string }) => {
       const [mpirun, ...rest] = command;
-      if (!mpirun || !/(^|\/)mpirun$/.test(mpirun))
+      if (!mpirun || !/(^|\/)mpirun$/.test(mpirun) || rest.length === 0)
         throw invalidField(
           'E_CLI_USAGE',
           'COMMAND',
           command.join(' '),
-          'mpirun ARGS PROGRAM (Open MPI)',
+          'mpirun ARGS PROGRAM (Open MPI), after --',
         );
+      if (!findExecutable(mpirun, ctx.searchPath))
+        throw invalidField(
+          'E_APP_NO_TOOL',
+          'COMMAND',
+          mpirun,
+          'mpirun of Open MPI, on PATH (apt-get install -y openmpi-bin)',
+        );
+      const output = checkOutput(flags.output, '--output');
       const dir = mkdtempSync(join(tmpdir(), 'vmpath-profile-'));
       try {
-        const result = await ctx.runner.run(
-          {
-            argv: [
-              mpirun,
-              '--mca',
-              'pml_monitoring_enable',
-              '1',
-              '--mca',
-              'pml_monitoring_enable_output',
-              '3',
-              '--mca',
-              'pml_monitoring_filename',
-              join(dir, 'prof'),
-              ...rest,
-            ],
-            description: 'the MPI program under pml monitoring',
-          },
-          { timeoutMs: 3_600_000, allowFailure: true },
+        const result = await interruptible((signal) =>
+          ctx.runner.run(
+            {
+              argv: [
+                mpirun,
+                '--mca',
+                'pml_monitoring_enable',
+                '1',
+                '--mca',
+                'pml_monitoring_enable_output',
+                '3',
+                '--mca',
+                'pml_monitoring_filename',
+                join(dir, 'prof'),
+                ...rest,
+              ],
+              description: 'the MPI program under pml monitoring',
+            },
+            { timeoutMs: 3_600_000, allowFailure: true, signal },
+          ),
         );
         if (result.exitCode !== 0)
           throw new VmpathError(
@@ -560,8 +608,8 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           .filter((m): m is RegExpExecArray => m !== null)
           .map((m) => ({ rank: Number(m[1]), text: readFileSync(join(dir, m[0]), 'utf8') }));
         const matrix = parseMonitoring(files);
-        writeFileSync(
-          flags.output,
+        writeWhole(
+          output,
           `${JSON.stringify({ ...matrix, source: 'openmpi pml monitoring' }, null, 2)}\n`,
         );
         const bytes = matrix.matrix.reduce((s, t) => s + t.bytes, 0);

@@ -2,7 +2,6 @@
  * `vmpath placement show`: where a pattern puts the ranks of a topology, and which class the
  * application's messages fall in (the advection pipeline, by default 1x1xN).
  */
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { parseDims, type Triple } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
@@ -14,6 +13,8 @@ import { formatHostfile, formatRankfile } from '../../placement/rankfile.js';
 import { PRESETS } from '../../topology/presets.js';
 import type { CliContext } from '../context.js';
 import { loadTopology } from '../load.js';
+import { wholeNumber } from '../numbers.js';
+import { checkOutput, writeWhole } from '../outputs.js';
 import { formatTable } from '../table.js';
 
 interface ShowFlags {
@@ -50,9 +51,7 @@ export function placementCommands(program: Command, ctx: CliContext): void {
       if (!flags.preset && !flags.topology)
         throw invalidField('E_CLI_USAGE', '--preset', '(none)', 'a preset or --topology FILE');
       const topology = loadTopology(flags);
-      const n = Number(flags.n);
-      if (!Number.isInteger(n) || n < 1)
-        throw invalidField('E_CLI_USAGE', '-n', flags.n, 'a whole number of ranks');
+      const n = wholeNumber(flags.n, '-n');
       const decomp: Triple = flags.decomp ? parseDims(flags.decomp, '--decomp') : [1, 1, n];
       if (decomp[0] * decomp[1] * decomp[2] !== n)
         throw invalidField(
@@ -62,11 +61,13 @@ export function placementCommands(program: Command, ctx: CliContext): void {
           `a decomposition of the ${n} ranks`,
         );
       const grid = parseDims(flags.grid, '--grid');
+      const rankfile = flags.rankfile && checkOutput(flags.rankfile, '--rankfile');
+      const hostfile = flags.hostfile && checkOutput(flags.hostfile, '--hostfile');
       const traffic = advectTraffic(grid, decomp);
       const placed = placeFor(topology, flags.pattern, n, traffic, '--pattern');
       const classes = classify(placed, traffic);
-      if (flags.rankfile) writeFileSync(flags.rankfile, formatRankfile(placed));
-      if (flags.hostfile) writeFileSync(flags.hostfile, formatHostfile(topology));
+      if (rankfile) writeWhole(rankfile, formatRankfile(placed));
+      if (hostfile) writeWhole(hostfile, formatHostfile(topology));
       if (flags.json) {
         ctx.out(
           JSON.stringify(

@@ -5,17 +5,19 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { parseDims } from '../../apps/advect/params.js';
-import { invalidField } from '../../core/errors.js';
+import { MAX_STEPS, parseDims } from '../../apps/advect/params.js';
+import { parseRate } from '../../core/units.js';
 import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../experiment/reproduce.js';
 import { parseSweep, specHash } from '../../experiment/spec.js';
+import { planSweep } from '../../experiment/sweep.js';
 import { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
 import { preflight } from '../../testbed/preflight.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../numbers.js';
+import { checkOutputDir } from '../outputs.js';
 import { writeReport } from './report.js';
-import { sweepWithProgress } from './sweep.js';
+import { baseTopology, sweepWithProgress } from './sweep.js';
 
 interface Flags {
   quick?: boolean;
@@ -40,10 +42,11 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       const base = flags.quick ? REPRODUCE_SIZES.quick : REPRODUCE_SIZES.default;
       const grid = flags.grid ?? base.grid;
       parseDims(grid, '--grid');
-      const steps = flags.steps === undefined ? base.steps : wholeNumber(flags.steps, '--steps');
-      const rate = Number(flags.rate);
-      if (!Number.isFinite(rate) || rate < 0)
-        throw invalidField('E_CLI_USAGE', '--rate', flags.rate, 'Mbit/s >= 0 (0: unshaped)');
+      const steps =
+        flags.steps === undefined
+          ? base.steps
+          : wholeNumber(flags.steps, '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
+      const rate = parseRate(flags.rate, '--rate', 'unshaped');
       const spec = parseSweep(
         reproduceSpec({ grid, steps, benchS: base.benchS }, rate, {
           iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
@@ -51,8 +54,13 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         }),
         'reproduce',
       );
+      // Everything is checked before anything is made: rights and tools, the runs (their
+      // testbeds, their memory), the output folder.
       preflight([], ctx.searchPath, 'vmpath reproduce');
-      mkdirSync(flags.out, { recursive: true });
+      const { base: topology, source } = baseTopology(spec, null);
+      planSweep(spec, topology, source);
+      const out = checkOutputDir(flags.out, '--out');
+      mkdirSync(out, { recursive: true });
       const file = join(flags.out, 'results.db');
       const store = Store.open(file);
       try {

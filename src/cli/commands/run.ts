@@ -3,12 +3,12 @@
  * on a testbed per a placement, on the vmpath runtime or on Open MPI (the C twin).
  */
 import type { Command } from 'commander';
-import { makeParams, parseDims, parseVelocity } from '../../apps/advect/params.js';
+import { MAX_STEPS, makeParams, parseDims, parseVelocity } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import type { AdvectResult } from '../../apps/advect/result.js';
 import { ENGINES, type Engine, type RunTarget, ranksOf, runAdvect } from '../../apps/advect/run.js';
 import { invalidField } from '../../core/errors.js';
-import { parseSeconds } from '../../core/units.js';
+import { decimal, parseSeconds } from '../../core/units.js';
 import { PATTERNS } from '../../placement/patterns.js';
 import type { MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
@@ -104,7 +104,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
       const decomp = parseDims(flags.decomp, '--decomp');
       const params = makeParams({
         grid: parseDims(flags.grid, '--grid'),
-        steps: wholeNumber(flags.steps, '--steps', 1, 'E_APP_INPUT'),
+        steps: wholeNumber(flags.steps, '--steps', 1, 'E_APP_INPUT', MAX_STEPS),
         decomp,
         velocity: parseVelocity(flags.velocity ?? '1,1,1'),
         ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
@@ -164,7 +164,7 @@ export function runCommands(program: Command, ctx: CliContext): void {
 }
 
 function parseNumber(text: string, field: string): number {
-  const value = Number(text);
+  const value = decimal(text);
   if (!Number.isFinite(value) || value <= 0)
     throw invalidField('E_APP_INPUT', field, text, 'a number > 0');
   return value;

@@ -4,7 +4,7 @@
 import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { invalidField, VmpathError } from '../../core/errors.js';
+import { invalidField } from '../../core/errors.js';
 import { parseSweep, runKey, type SweepSpec } from '../../experiment/spec.js';
 import {
   planSweep,
@@ -12,13 +12,14 @@ import {
   type SweepOutcome,
   type SweepProgress,
 } from '../../experiment/sweep.js';
-import { type RunRecord, Store } from '../../store/db.js';
+import type { RunRecord, Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
 import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { readSpecFile } from '../load.js';
+import { openDb, runOf, sweepOf } from '../store-options.js';
 import { formatTable } from '../table.js';
 
 /** The topology a spec names: a preset, or a file next to the spec. */
@@ -75,11 +76,6 @@ export async function sweepWithProgress(
   }
 }
 
-function openDb(file: string | undefined, create: boolean): Store {
-  if (!file) throw invalidField('E_CLI_USAGE', '--db', '(none)', 'a results database file');
-  return Store.open(file, { create });
-}
-
 function row(r: RunRecord): (string | number)[] {
   const s = r.summary ?? {};
   const figure =
@@ -128,7 +124,7 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
     .argument('<spec>', 'YAML or JSON sweep spec')
     .requiredOption('--db <file>', 'the results database (SQLite; created if missing)')
     .action(async (file: string, flags: { db: string }) => {
-      const spec = parseSweep(readSpecFile(file), file);
+      const spec = parseSweep(readSpecFile(file, 'sweep spec'), file);
       const { base, source } = baseTopology(spec, file);
       planSweep(spec, base, source); // bad input stops here, before the database is touched
       preflight([], ctx.searchPath, 'a sweep');
@@ -154,13 +150,17 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
     .action((flags: { db: string; sweep?: string; json?: boolean }) => {
       const store = openDb(flags.db, false);
       try {
-        const sweepId = flags.sweep === undefined ? undefined : Number(flags.sweep);
+        const sweepId = sweepOf(store, flags.sweep);
         const runs = store.runs(sweepId === undefined ? {} : { sweepId });
         if (flags.json) {
-          ctx.out(JSON.stringify({ sweeps: store.sweeps(), runs }, null, 2));
+          const sweeps = store.sweeps().filter((s) => sweepId === undefined || s.id === sweepId);
+          ctx.out(JSON.stringify({ sweeps, runs }, null, 2));
           return;
         }
-        const sweeps = store.sweeps().map((s) => [s.id, s.name, s.runs, s.failed, s.createdAt]);
+        const sweeps = store
+          .sweeps()
+          .filter((s) => sweepId === undefined || s.id === sweepId)
+          .map((s) => [s.id, s.name, s.runs, s.failed, s.createdAt]);
         ctx.out(formatTable(['sweep', 'name', 'runs', 'failed', 'created'], sweeps));
         ctx.out(`\n${formatTable(['run', 'sweep', 'key', 'status', 'result'], runs.map(row))}`);
       } finally {
@@ -176,12 +176,7 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
     .action((id: string, flags: { db: string; json?: boolean }) => {
       const store = openDb(flags.db, false);
       try {
-        const run = store.run(Number(id));
-        if (!run)
-          throw new VmpathError(
-            'E_STORE_UNKNOWN',
-            `run: got ${JSON.stringify(id)}; allowed: a run id of ${flags.db} (vmpath results list)`,
-          );
+        const run = runOf(store, id);
         const environment = store.environment(run.environmentId);
         if (flags.json) {
           ctx.out(JSON.stringify({ ...run, environment }, null, 2));
@@ -203,16 +198,18 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
     });
   results
     .command('export')
-    .description('every run as CSV (one row per run) or JSON')
+    .description('every run (of one sweep, with --sweep) as CSV (one row per run) or JSON')
     .requiredOption('--db <file>', 'the results database')
+    .option('--sweep <id>', 'only this sweep')
     .option('--csv', 'CSV (the default)')
     .option('--json', 'JSON, with raw samples')
-    .action((flags: { db: string; csv?: boolean; json?: boolean }) => {
+    .action((flags: { db: string; sweep?: string; csv?: boolean; json?: boolean }) => {
       if (flags.csv && flags.json)
         throw invalidField('E_CLI_USAGE', '--json', true, 'one of --csv or --json');
       const store = openDb(flags.db, false);
       try {
-        const runs = store.runs();
+        const sweepId = sweepOf(store, flags.sweep);
+        const runs = store.runs(sweepId === undefined ? {} : { sweepId });
         ctx.out(flags.json ? JSON.stringify(runs, null, 2) : csv(flatRuns(runs)));
       } finally {
         store.close();

@@ -3,6 +3,7 @@
  */
 import type { Command } from 'commander';
 import { VmpathError } from '../../core/errors.js';
+import { checkBuildable } from '../../testbed/plan-up.js';
 import { PRESETS } from '../../topology/presets.js';
 import { resolveTopology } from '../../topology/resolve.js';
 import type { CliContext } from '../context.js';
@@ -17,10 +18,13 @@ export function topologyCommands(program: Command, ctx: CliContext): void {
 
   topology
     .command('validate')
-    .description('check a topology file; exit 0 if valid, 2 naming every bad field if not')
+    .description(
+      'check a topology file as testbed up would; exit 0 if valid, 2 naming every bad field if not',
+    )
     .argument('<file>', 'YAML or JSON topology spec')
     .action((file: string) => {
       const resolved = resolveTopology(readSpecFile(file), {}, file);
+      checkBuildable(resolved);
       const vms = resolved.hosts.reduce((n, h) => n + h.vms.length, 0);
       ctx.out(`${file}: valid (${resolved.hosts.length} hosts, ${vms} vms)`);
     });

@@ -59,8 +59,10 @@ test('a ring hands out room as credits return, never wraps a chunk, and fails wa
   await assert.rejects(stuck, /connection closed/);
 });
 
-test('ranks busy-poll unless they outnumber the cores; VMPATH_SPIN_US decides when set', () => {
-  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 2), DEFAULT_SPIN_US);
+test('ranks busy-poll while they leave the cores room (a core for the emulated network); VMPATH_SPIN_US decides when set', () => {
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 2), 0);
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 3), DEFAULT_SPIN_US);
+  assert.equal(spinMicros({ OMPI_COMM_WORLD_LOCAL_SIZE: '2' }, 2), DEFAULT_SPIN_US);
   assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '16' }, 2), 0);
   assert.equal(spinMicros({ OMPI_COMM_WORLD_LOCAL_SIZE: '3' }, 2), 0);
   assert.equal(spinMicros({}, 2), DEFAULT_SPIN_US);

@@ -1,10 +1,12 @@
 /**
- * The busy-polling policy (src/runtime/spin.ts) on a scripted clock and CPU meter: polling that
- * gets its core goes on; polling that does not backs off, longer each time, and comes back.
+ * The busy-polling policy (src/runtime/spin.ts) on a scripted clock, usage and load: polling
+ * that keeps its core goes on; polling while threads wait for a core, or pre-empted, or with too
+ * little of a core, backs off, longer each time, and comes back.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
+  CHECK_MS,
   FIRST_BACKOFF_MS,
   MAX_BACKOFF_MS,
   MIN_SHARE,
@@ -12,23 +14,36 @@ import {
   WINDOW_MS,
 } from '../../../src/runtime/spin.js';
 
-/** A meter the test moves: `run(wallMs, share)` passes wall time, of which `share` on a core. */
+const CORES = 2;
+
+/** A meter the test moves: `run(ms, share)` passes wall time, `share` of it on a core;
+ * `runnable` is the machine's runnable threads (this rank included). */
 function scripted() {
-  const state = { wall: 0, cpu: 0 };
+  const state = { wall: 0, cpu: 0, preemptions: 0, runnable: 1 as number | null };
   return {
-    meter: { now: () => state.wall, cpu: () => state.cpu },
-    run(wallMs: number, share: number) {
-      state.wall += wallMs;
-      state.cpu += wallMs * share;
+    state,
+    meter: {
+      now: () => state.wall,
+      usage: () => ({ cpuMs: state.cpu, preemptions: state.preemptions }),
+      runnable: () => state.runnable,
     },
-    wait(wallMs: number) {
-      state.wall += wallMs;
+    run(ms: number, share: number) {
+      state.wall += ms;
+      state.cpu += ms * share;
+    },
+    preempt() {
+      state.preemptions++;
+    },
+    wait(ms: number) {
+      state.wall += ms;
     },
   };
 }
 
-/** Spells of `spellMs` at `share` until a window is full. */
-function fillWindow(policy: SpinPolicy, clock: ReturnType<typeof scripted>, share: number) {
+type Clock = ReturnType<typeof scripted>;
+
+/** Spells of 1 ms at `share` until a window is full. */
+function fillWindow(policy: SpinPolicy, clock: Clock, share: number): void {
   for (let spent = 0; spent < WINDOW_MS; spent += 1) {
     const spell = policy.begin();
     clock.run(1, share);
@@ -36,20 +51,22 @@ function fillWindow(policy: SpinPolicy, clock: ReturnType<typeof scripted>, shar
   }
 }
 
-test('polling that has its core goes on', () => {
+test('polling that keeps its core goes on', () => {
   const clock = scripted();
-  const policy = new SpinPolicy(clock.meter);
+  const policy = new SpinPolicy(CORES, clock.meter);
   for (let i = 0; i < 10; i++) fillWindow(policy, clock, 0.97);
   assert.equal(policy.allowed(), true);
 });
 
-test('polling that shares its core backs off, twice as long each time, up to the maximum', () => {
+test('one pre-emption during a spell backs off at once; the back-off doubles up to its cap', () => {
   const clock = scripted();
-  const policy = new SpinPolicy(clock.meter);
-  const share = MIN_SHARE - 0.15; // three runnable processes on two cores: about 0.67
+  const policy = new SpinPolicy(CORES, clock.meter);
   let expected = FIRST_BACKOFF_MS;
-  for (let round = 0; round < 8; round++) {
-    fillWindow(policy, clock, share);
+  for (let round = 0; round < 10; round++) {
+    const spell = policy.begin();
+    clock.run(0.1, 1);
+    clock.preempt();
+    policy.end(spell);
     assert.equal(policy.allowed(), false, `round ${round}: backing off`);
     clock.wait(expected - 1);
     assert.equal(policy.allowed(), false, `round ${round}: still within ${expected} ms`);
@@ -60,21 +77,45 @@ test('polling that shares its core backs off, twice as long each time, up to the
   assert.equal(expected, MAX_BACKOFF_MS, 'the back-off reached its cap');
 });
 
-test('a window without contention resets the back-off; short spells are judged together', () => {
+test('too little of a core over a window backs off; a good window resets the back-off', () => {
   const clock = scripted();
-  const policy = new SpinPolicy(clock.meter);
-  fillWindow(policy, clock, 0.5);
+  const policy = new SpinPolicy(CORES, clock.meter);
+  const share = MIN_SHARE - 0.15; // three runnable processes on two cores: about 0.67
+  fillWindow(policy, clock, share);
+  assert.equal(policy.allowed(), false);
   clock.wait(FIRST_BACKOFF_MS);
-  fillWindow(policy, clock, 0.5);
-  clock.wait(2 * FIRST_BACKOFF_MS);
+  fillWindow(policy, clock, share);
+  clock.wait(FIRST_BACKOFF_MS);
+  assert.equal(policy.allowed(), false, 'the second back-off is twice as long');
+  clock.wait(FIRST_BACKOFF_MS);
   fillWindow(policy, clock, 1);
   assert.equal(policy.allowed(), true);
-  fillWindow(policy, clock, 0.5);
+  fillWindow(policy, clock, share);
   clock.wait(FIRST_BACKOFF_MS);
   assert.equal(policy.allowed(), true, 'back to the first back-off');
-  // Less than a window of contended polling decides nothing yet.
+  // Less than a window of contended polling, without a pre-emption, decides nothing yet.
   const spell = policy.begin();
   clock.run(WINDOW_MS / 2, 0.1);
   policy.end(spell);
   assert.equal(policy.allowed(), true);
+});
+
+test('threads waiting for a core stop polling: before a spell, and during one within CHECK_MS', () => {
+  const clock = scripted();
+  const policy = new SpinPolicy(CORES, clock.meter);
+  clock.state.runnable = CORES;
+  assert.equal(policy.allowed(), true, 'as many runnable threads as cores: nobody waits');
+  const spell = policy.begin();
+  clock.state.runnable = CORES + 1;
+  clock.run(CHECK_MS / 2, 1);
+  assert.equal(policy.keep(), true, 'not read again yet');
+  clock.run(CHECK_MS, 1);
+  assert.equal(policy.keep(), false, 'a thread waits: the spell ends');
+  policy.end(spell);
+  assert.equal(policy.allowed(), false, 'and polling backs off');
+  clock.wait(FIRST_BACKOFF_MS);
+  assert.equal(policy.allowed(), false, 'still loaded: the next back-off begins');
+  clock.state.runnable = null;
+  clock.wait(2 * FIRST_BACKOFF_MS);
+  assert.equal(policy.allowed(), true, 'an unknown load does not stop polling');
 });
