@@ -3,12 +3,14 @@
  * (bridged, unshaped), two workloads: the 8-byte OSU latency across hosts (2 ranks, node1 and
  * node5; half the round trip, mean of 2000 exchanges) and the 16-rank advection pipeline
  * (96^3, 1x1x16, hybrid placement, 96 steps after 16 warm-up steps: wall time). Each runs with
- * the default polling policy and with VMPATH_SPIN_US=0 (never polling), on a quiet machine and
- * beside a competing CPU-bound process (one busy loop, started by the bench and ended by PID).
- * In every (workload, load) case the two policies alternate, ROUNDS times each; medians, and
- * the min-max of the runs. Target: in each of the four cases the default is at most 1.1x the
- * time without polling. Also printed: each workload's slowdown under the competitor (issue:
- * latency at most 5x, the application at most 1.5x, a later target).
+ * the default polling policy, with polling for up to 5 ms whatever the core count
+ * (VMPATH_SPIN_US=5000: the back-off of src/runtime/spin.ts alone decides; by default ranks
+ * that leave no core spare do not poll at all, which on 2 cores is every job here), and with
+ * VMPATH_SPIN_US=0 (never polling), on a quiet machine and beside a competing CPU-bound
+ * process (one busy loop, started by the bench and ended by PID). In every (workload, load)
+ * case the three alternate in rotating order, ROUNDS times each; medians, and the min-max of
+ * the runs. Target: in each of the four cases, the default and polling are each at most 1.1x
+ * the time without polling. Also printed: each workload's slowdown under the competitor.
  */
 import { fileURLToPath } from 'node:url';
 import { makeParams } from '../src/apps/advect/params.js';
@@ -34,7 +36,12 @@ import {
 requireRoot('contention');
 const ROUNDS = Number(process.env.ROUNDS ?? 7);
 const OSU = fileURLToPath(new URL('../src/bench/osu-rank.js', import.meta.url));
-const POLICIES = { default: {}, 'no polling': { VMPATH_SPIN_US: '0' } } as const;
+const POLICIES = {
+  default: {},
+  'polling 5 ms': { VMPATH_SPIN_US: '5000' },
+  'no polling': { VMPATH_SPIN_US: '0' },
+} as const;
+const SIDES = Object.keys(POLICIES) as Policy[];
 type Policy = keyof typeof POLICIES;
 type Workload = 'latency 8 B (us)' | 'advect 16 ranks (s)';
 const topology = resolveTopology(presetSpec('paper'), { datapath: 'bridged', rateMbit: 0 });
@@ -98,9 +105,13 @@ try {
         ['advect 16 ranks (s)', advect],
       ] as const) {
         const key = `${workload}|${loaded}`;
-        const runs: Record<Policy, number[]> = { default: [], 'no polling': [] };
+        const runs: Record<Policy, number[]> = {
+          default: [],
+          'polling 5 ms': [],
+          'no polling': [],
+        };
         for (let round = 0; round < ROUNDS; round++) {
-          const order: Policy[] = round % 2 ? ['no polling', 'default'] : ['default', 'no polling'];
+          const order = SIDES.map((_, i) => SIDES[(i + round) % SIDES.length] as Policy);
           for (const policy of order) {
             stopIfInterrupted();
             const value = await measure(id, { ...POLICIES[policy] });
@@ -127,20 +138,22 @@ const ratios: number[] = [];
 for (const workload of ['latency 8 B (us)', 'advect 16 ranks (s)'] as Workload[])
   for (const loaded of [false, true]) {
     const runs = figures.get(`${workload}|${loaded}`) as Record<Policy, number[]>;
-    const ratio = median(runs.default) / median(runs['no polling']);
-    ratios.push(ratio);
+    const none = median(runs['no polling']);
+    const byDefault = median(runs.default) / none;
+    const polling = median(runs['polling 5 ms']) / none;
+    ratios.push(byDefault, polling);
     rows.push([
       workload,
       loaded ? 'one busy loop' : 'quiet',
-      median(runs.default).toFixed(3),
-      span(runs.default),
-      median(runs['no polling']).toFixed(3),
-      span(runs['no polling']),
-      ratio.toFixed(3),
+      `${median(runs.default).toFixed(3)} (${span(runs.default)})`,
+      `${median(runs['polling 5 ms']).toFixed(3)} (${span(runs['polling 5 ms'])})`,
+      `${none.toFixed(3)} (${span(runs['no polling'])})`,
+      byDefault.toFixed(3),
+      polling.toFixed(3),
     ]);
   }
 process.stdout.write(
-  `${formatTable(['workload', 'competitor', 'default', 'range', 'no polling', 'range', 'default/no polling'], rows)}\n\n`,
+  `${formatTable(['workload', 'competitor', 'default (range)', 'polling 5 ms (range)', 'no polling (range)', 'default/none', 'polling/none'], rows)}\n\n`,
 );
 for (const workload of ['latency 8 B (us)', 'advect 16 ranks (s)'] as Workload[]) {
   const quiet = figures.get(`${workload}|false`) as Record<Policy, number[]>;
@@ -153,5 +166,5 @@ process.stdout.write(
   `paper, bridged, unshaped; ${ROUNDS} alternating runs per policy and case; medians and min-max\n`,
 );
 process.stdout.write(
-  `${verdict('contention', 'default_over_nopoll_max', Math.max(...ratios), '<=', 1.1)}\n`,
+  `${verdict('contention', 'over_nopoll_max', Math.max(...ratios), '<=', 1.1)}\n`,
 );

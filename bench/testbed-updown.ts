@@ -65,19 +65,25 @@ if (!isRoot()) {
 const env = { ...process.env, VMPATH_STATE_DIR: join(work, 'state') };
 const rows: (string | number)[][] = [];
 const totals: Record<'vmpath' | 'shell', number[]> = { vmpath: [], shell: [] };
-// SIGINT or SIGTERM stops the bench after the command under way (which gets the signal too);
-// whatever either side left is then removed: the CLI's testbeds by their ledgers (which live in
-// `work`, removed last), the shell side's namespaces by its own down script.
+// SIGINT or SIGTERM stops the bench after the command under way (a Ctrl-C at the terminal
+// reaches that command too); whatever either side left is then removed: the CLI's testbeds by
+// id and ledger (which live in `work`, removed last), the shell side's by its down script.
 let stopped: string | null = null;
 for (const name of ['SIGINT', 'SIGTERM'] as const)
   process.on(name, () => {
     stopped = name;
   });
 const shellIds: string[] = [];
+const vmpathIds: string[] = [];
 try {
   await measure();
+} catch (error) {
+  // A Ctrl-C at the terminal reaches the CLI under way too, which then fails: that is the stop.
+  if (!stopped) throw error;
 } finally {
-  spawnSync(process.execPath, [CLI, 'testbed', 'clean', '--all'], { env, stdio: 'ignore' });
+  // Only what this bench built: its own testbeds by id, its shell side's namespaces.
+  for (const id of vmpathIds)
+    spawnSync(process.execPath, [CLI, 'testbed', 'clean', '--id', id], { env, stdio: 'ignore' });
   for (const id of shellIds) spawnSync('sh', [shellScripts(id).down], { stdio: 'ignore' });
 }
 if (stopped) {

@@ -2,6 +2,7 @@
  * What commands get from the process: the runner, where state lives, PATH, output streams.
  * The only module besides main.ts that reads process.env.
  */
+import { signalExitCode } from '../core/errors.js';
 import { CommandRunner } from '../sys/runner.js';
 import type { TestbedEnv } from '../testbed/lifecycle.js';
 import type { TrafficEnv } from '../testbed/traffic.js';
@@ -23,6 +24,8 @@ function writer(stream: NodeJS.WriteStream): (text: string) => void {
   stream.on('error', (error: NodeJS.ErrnoException) => {
     if (error.code !== 'EPIPE') throw error;
     closed = true;
+    // As a shell reports a writer ended by SIGPIPE, unless the command says otherwise.
+    process.exitCode ??= signalExitCode('SIGPIPE');
     interruptAll('SIGPIPE');
   });
   return (text) => {

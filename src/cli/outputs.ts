@@ -7,13 +7,15 @@ import {
   accessSync,
   constants,
   existsSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { invalidField } from '../core/errors.js';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { invalidField, VmpathError } from '../core/errors.js';
 
 function writableDir(dir: string): boolean {
   try {
@@ -61,13 +63,47 @@ export function checkOutputDir(out: string, field: string): string {
   return dir;
 }
 
-/** Writes `text` to `file` whole: into a partial file beside it, then renamed. */
+/** Writes `text` to `file` whole: into a partial file beside it, then renamed over it. A link
+ * is written through (its target replaced); a device or a pipe (/dev/stdout) is written to. */
 export function writeWhole(file: string, text: string): void {
-  const partial = `${file}.${process.pid}.partial`;
+  let target = file;
+  try {
+    target = realpathSync(file);
+  } catch {
+    // not there yet
+  }
+  if (existsSync(target) && !statSync(target).isFile()) {
+    writeFileSync(target, text);
+    return;
+  }
+  const partial = `${target}.${process.pid}.partial`;
   try {
     writeFileSync(partial, text);
-    renameSync(partial, file);
+    renameSync(partial, target);
   } finally {
     rmSync(partial, { force: true });
+  }
+}
+
+/** Writes a result that took long to get (a calibration, a job's matrix): whole, and if that
+ * fails (a full disk, a folder gone meanwhile), into the temporary folder instead, so that it
+ * is not lost; the error says where it went. */
+export function writeResult(file: string, text: string, what: string): void {
+  try {
+    writeWhole(file, text);
+  } catch (error) {
+    const rescue = join(tmpdir(), `vmpath-${what}-${process.pid}-${Date.now()}.json`);
+    let saved = `it could not be saved elsewhere either`;
+    try {
+      writeFileSync(rescue, text);
+      saved = `it is saved in ${rescue}`;
+    } catch {
+      // nothing more to try
+    }
+    throw new VmpathError(
+      'E_CLI_WRITE',
+      `${what}: could not write ${file} (${(error as Error).message}); ${saved}`,
+      { cause: error, details: { field: file } },
+    );
   }
 }

@@ -21,6 +21,8 @@ export const ErrorCodes = {
   E_SPEC_PRESET: 'input',
   E_CLI_USAGE: 'input',
   E_CLI_FILE: 'input',
+  /** A result could not be written where asked (it is saved elsewhere, as the message says). */
+  E_CLI_WRITE: 'failure',
   E_CLI_INTERRUPTED: 'interrupted',
   E_TESTBED_NOT_ROOT: 'input',
   E_TESTBED_NO_TOOL: 'input',

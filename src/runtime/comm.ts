@@ -197,24 +197,42 @@ export class Comm {
     if (source !== ANY_SOURCE) this.#checkRank(source, 'source');
     this.#outstanding++;
     const received = new Promise<Received>((resolve, reject) => {
-      if (this.#failure) return reject(this.#failure);
-      const posted: Posted = { source, tag, into, resolve, reject };
+      // Settled once, counted at once: a receive just completed is not outstanding any more
+      // when the next thing (polling, say) asks.
+      let open = true;
+      const settle = () => {
+        if (open) this.#outstanding--;
+        open = false;
+      };
+      if (this.#failure) {
+        settle();
+        return reject(this.#failure);
+      }
+      const posted: Posted = {
+        source,
+        tag,
+        into,
+        resolve: (r) => {
+          settle();
+          resolve(r);
+        },
+        reject: (e) => {
+          settle();
+          reject(e);
+        },
+      };
       const message = this.#matcher.post(posted);
       if (!message) {
         const lost = this.#lost.get(source);
         if (lost) {
           this.#matcher.cancel(posted);
-          reject(lost);
+          posted.reject(lost);
         }
         return;
       }
       if (message.complete) this.#complete(message, posted);
       else message.taker = posted;
     });
-    const settle = () => {
-      this.#outstanding--;
-    };
-    received.then(settle, settle);
     this.#spin();
     return request(received);
   }
@@ -222,8 +240,9 @@ export class Comm {
   /** Polls the sockets while receives are outstanding, for up to the spin time since the last
    * arrival, instead of sleeping in the kernel until data comes: a pending setImmediate makes
    * Node's event loop poll without waiting, which saves the wake-up. Costs a core while it
-   * lasts, like MPI's progress loop, so it happens only while the policy finds that polling
-   * gets a core (spin.ts), and the launcher turns it off when ranks outnumber cores. It pauses
+   * lasts, like MPI's progress loop, so it happens only when init.ts's rule allows it (the
+   * ranks leave the cores room) and while the policy finds that nothing else wants the core
+   * (spin.ts). It pauses
    * while a payload streams in (the data keeps the loop awake anyway, and on few cores the
    * kernel needs the CPU to move it) and resumes when that message is complete. */
   #spin(): void {

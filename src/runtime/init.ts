@@ -12,9 +12,11 @@ import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
+import { decimal } from '../core/units.js';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
 import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
+import { processMeter } from './meter.js';
 import {
   parseRendezvous,
   type RankInfo,
@@ -122,7 +124,7 @@ export function ringPrefix(token: string): string {
   return join(SHM_DIR, `vmpath-${jobKey(token)}`);
 }
 
-/** Default busy-polling time (microseconds) when ranks do not outnumber this machine's cores. */
+/** Default busy-polling time in microseconds since the last arrival (see spinMicros). */
 export const DEFAULT_SPIN_US = 5000;
 /** Attempts of rank 0 to listen at a rendezvous port in use (50 ms apart), under an external
  * launcher. */
@@ -140,7 +142,7 @@ const LISTEN_TRIES = 40;
 export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {
-    const value = Number(explicit);
+    const value = decimal(explicit);
     if (!Number.isFinite(value) || value < 0)
       throw new VmpathError(
         'E_RUNTIME_ENV',
@@ -165,7 +167,8 @@ export function transportBetween(
 /** Joins the job this process is a rank of. */
 export async function init(options: InitOptions = {}): Promise<World> {
   const env = options.env ?? process.env;
-  if (options.errorsAreFatal ?? options.env === undefined) errorsAreFatal();
+  const fatal = options.errorsAreFatal ?? options.env === undefined;
+  if (fatal) errorsAreFatal();
   const rank = number(
     env,
     ['VMPATH_RANK', 'OMPI_COMM_WORLD_RANK', 'PMIX_RANK', 'SLURM_PROCID'],
@@ -259,10 +262,9 @@ export async function init(options: InitOptions = {}): Promise<World> {
     }
     comm = new Comm(rank, size, routes, {
       microseconds: spinMicros(env),
-      policy: new SpinPolicy(availableParallelism()),
+      policy: new SpinPolicy(availableParallelism(), processMeter()),
     });
     const world = comm;
-    const fatal = options.errorsAreFatal ?? options.env === undefined;
     joined.client.onFailed((reason, quiet) => {
       const error = new VmpathError(
         'E_RUNTIME_JOB_FAILED',

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { exitCodeOf, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
+import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
@@ -163,8 +163,6 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
           },
           onStdout: (chunk) => out.push(chunk),
           onStderr: (chunk) => err.push(chunk),
-          // A Ctrl-C reaches the launcher alone, which tells the ranks and then ends them.
-          detached: true,
         },
       );
       ranks.push(started);
@@ -172,7 +170,16 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
         (result) => {
           out.flush();
           err.flush();
-          if (result.exitCode !== 0) {
+          if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') {
+            // A Ctrl-C at the terminal reaches the ranks (in vmpath's process group) as it
+            // reaches the launcher: the job was interrupted, whichever hears of it first.
+            fail(
+              `interrupted by ${result.signal} (rank ${placed.rank} on ${placed.vm}); ending every rank`,
+              signalExitCode(result.signal),
+              INTERRUPT_GRACE_MS,
+              true,
+            );
+          } else if (result.exitCode !== 0) {
             const how =
               result.exitCode === null
                 ? `was killed by ${result.signal}`

@@ -85,3 +85,62 @@ export function mpirunAcross(
     ...contexts,
   ]);
 }
+
+/** mpirun options (Open MPI 4.1) followed by a value; --mca and --gmca take two. Any other
+ * option is taken as a flag. */
+const MPIRUN_VALUES = new Set([
+  '-np',
+  '--np',
+  '-n',
+  '-c',
+  '-N',
+  '--npernode',
+  '--npersocket',
+  '-H',
+  '-host',
+  '--host',
+  '-hostfile',
+  '--hostfile',
+  '-machinefile',
+  '--machinefile',
+  '--default-hostfile',
+  '-x',
+  '-am',
+  '--am',
+  '--map-by',
+  '--rank-by',
+  '--bind-to',
+  '-rf',
+  '--rankfile',
+  '-wd',
+  '-wdir',
+  '--wdir',
+  '--path',
+  '--prefix',
+  '--preload-files',
+  '--output-filename',
+  '--timeout',
+  '--cpus-per-proc',
+  '--cpus-per-rank',
+  '--stdin',
+  '--report-uri',
+  '--ompi-server',
+  '--launch-agent',
+  '--personality',
+  '--tune',
+  '--app',
+]);
+const MPIRUN_PAIRS = new Set(['--mca', '-mca', '--gmca', '-gmca']);
+
+/** The program in mpirun's arguments (the first word that is not an option or an option's
+ * value), or null when there is none; an appfile (--app) names its programs itself. */
+export function mpirunProgram(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--app') return args[i + 1] ?? null;
+    if (MPIRUN_PAIRS.has(arg)) i += 2;
+    else if (MPIRUN_VALUES.has(arg)) i += 1;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return null;
+}

@@ -98,8 +98,8 @@ export class RendezvousServer {
     });
   }
 
-  /** Tells every rank still connected that the job failed (e.g. a rank exited). */
-  /** Tells every rank the job failed; `quiet` when whoever ends the job reports why itself
+  /** Tells every rank still connected that the job failed (a rank exited, say); `quiet` when
+   * whoever ends the job reports why itself
    * (the launcher, for an interrupt or a timeout), so that the ranks need not repeat it. */
   fail(reason: string, quiet = false): void {
     this.#failed = true;

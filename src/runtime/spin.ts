@@ -16,11 +16,9 @@
  * same problem is mpi_yield_when_idle (sched_yield in its progress loop when it knows it is
  * oversubscribed); this one also sees other programs' load. Whether a rank may poll at all (the
  * ranks leave the cores room) is init.ts's rule; how long a spell lasts without news, comm.ts's.
- * The policy is pure (the clock, the process's usage and the machine's load are injected);
- * processMeter reads them from this process and /proc.
+ * Pure: the clock, the process's usage and the machine's load are injected (meter.ts reads
+ * them from this process and /proc).
  */
-import { openSync, readSync } from 'node:fs';
-
 /** What the policy reads of the process: CPU milliseconds and involuntary context switches
  * since any fixed origin. */
 export interface Usage {
@@ -34,35 +32,6 @@ export interface SpinMeter {
   usage(): Usage;
   /** Threads of the machine runnable now (running or waiting for a core), or null if unknown. */
   runnable(): number | null;
-}
-
-/** The process's own meter: performance.now(), getrusage, and /proc/loadavg read in place. */
-export function processMeter(): SpinMeter {
-  let loadavg: number | null | undefined;
-  const text = Buffer.alloc(128);
-  return {
-    now: () => performance.now(),
-    usage: () => {
-      const used = process.resourceUsage();
-      return {
-        cpuMs: (used.userCPUTime + used.systemCPUTime) / 1000,
-        preemptions: used.involuntaryContextSwitches,
-      };
-    },
-    runnable: () => {
-      try {
-        loadavg ??= openSync('/proc/loadavg', 'r');
-        if (loadavg === null) return null;
-        // "0.52 0.48 0.40 3/215 4242": the fourth field is runnable/all threads.
-        const read = readSync(loadavg, text, 0, text.length, 0);
-        const running = Number(/ (\d+)\//.exec(text.toString('latin1', 0, read))?.[1]);
-        return Number.isInteger(running) ? running : null;
-      } catch {
-        loadavg = null;
-        return null;
-      }
-    },
-  };
 }
 
 /** How often a spell reads the machine's load (each read costs about 2 us). */
@@ -91,16 +60,16 @@ export class SpinPolicy {
   #checkedAt = Number.NEGATIVE_INFINITY;
 
   /** `cores`: the cores this machine runs threads on. */
-  constructor(cores: number, meter: SpinMeter = processMeter()) {
+  constructor(cores: number, meter: SpinMeter) {
     this.#cores = cores;
     this.#meter = meter;
   }
 
-  /** A spell of polling may start now: not backing off, and no thread waits for a core. */
+  /** A spell of polling may start now: not backing off, and no thread waits for a core (as
+   * read within the last CHECK_MS). */
   allowed(): boolean {
     const now = this.#meter.now();
-    if (now < this.#sleepUntil) return false;
-    return this.#idleCores(now, true);
+    return now >= this.#sleepUntil && this.#idleCores(now);
   }
 
   begin(): Spell {
@@ -110,13 +79,14 @@ export class SpinPolicy {
   /** During a spell: false when it must end because a thread waits for a core (which backs
    * off). Reads the load at most every CHECK_MS. */
   keep(): boolean {
-    return this.#idleCores(this.#meter.now(), false);
+    return this.#idleCores(this.#meter.now());
   }
 
   /** A spell ended: backs off at once if the process was pre-empted during it; else counts it,
    * and once a window is full, backs off if polling got too little of a core. */
   end(spell: Spell): void {
     const now = this.#meter.now();
+    if (now < this.#sleepUntil) return; // keep() ended it and backed off already
     const usage = this.#meter.usage();
     if (usage.preemptions > spell.usage.preemptions) {
       this.#backOff(now);
@@ -133,9 +103,9 @@ export class SpinPolicy {
   }
 
   /** No thread waits for a core (this rank is one of the runnable ones); unknown counts as
-   * none. Reads now when `force`, else at most every CHECK_MS. */
-  #idleCores(now: number, force: boolean): boolean {
-    if (!force && now - this.#checkedAt < CHECK_MS) return true;
+   * none. The load is read at most every CHECK_MS. */
+  #idleCores(now: number): boolean {
+    if (now - this.#checkedAt < CHECK_MS) return true;
     this.#checkedAt = now;
     const runnable = this.#meter.runnable();
     if (runnable === null || runnable <= this.#cores) return true;

@@ -140,6 +140,8 @@ export class World {
     if (this.#finalized) return;
     await this.barrier();
     this.#finalized = true;
+    // This rank's part is done: a rank failing from now on ends the job without ending it.
+    this.#rendezvous.onFailed(() => {});
     const unmatched = this.#comm.unmatched;
     if (this.#matrixDir) {
       writeFileSync(

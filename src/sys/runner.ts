@@ -50,9 +50,6 @@ export interface StartOptions {
   onStderr?: (chunk: string) => void;
   /** Variables added to the runner's environment for this process only. */
   env?: Readonly<Record<string, string>>;
-  /** Starts it in a process group of its own, so that a Ctrl-C at the terminal reaches only
-   * vmpath, which then ends it in order (the ranks of a job), rather than every process. */
-  detached?: boolean;
 }
 
 /** Runs commands. One instance per CLI invocation; tests may wrap it to record what ran. */
@@ -103,7 +100,6 @@ export class CommandRunner {
     const child = spawn(file, args, {
       env: options.env ? { ...this.#env, ...options.env } : this.#env,
       stdio: stdio === 'inherit' ? 'inherit' : ['pipe', 'pipe', 'pipe'],
-      ...(options.detached ? { detached: true } : {}),
     });
     let stdout = '';
     let stderr = '';

@@ -33,13 +33,15 @@ describe('busy-polling under a competing load', { skip: SKIP_NO_ROOT }, () => {
             '2',
             '--placement',
             'cyclic',
+            '--timeout',
+            '60',
             '--',
             process.execPath,
             PINGPONG,
           ],
           { VMPATH_STATE_DIR: env.stateDir, PINGPONG_MS: '2000', ...extra },
         );
-        assert.equal(result.status, 0, result.stderr);
+        assert.equal(result.status, 0, `exit ${result.status}: ${result.stderr}${result.stdout}`);
         const line = /\[0\] (\{.*\})/.exec(result.stdout)?.[1] ?? '{}';
         return (JSON.parse(line) as { roundTrips: number }).roundTrips;
       };

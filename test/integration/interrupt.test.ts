@@ -10,6 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import Database from 'better-sqlite3';
 import { listNetns } from '../../src/testbed/state.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
@@ -20,8 +21,7 @@ import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, withTestbed } from '../support/
 const env = testEnv();
 const STATE = { VMPATH_STATE_DIR: env.stateDir };
 const RING = join(ROOT, 'test/fixtures/apps/ring.mjs');
-/** Longer than any of these commands takes to stop here (tens of milliseconds), shorter than
- * the grace after which ranks would be killed (launcher.ts). */
+/** Far longer than any of these commands takes to stop here (tens of milliseconds). */
 const STOP_MS = 3000;
 
 interface Running {
@@ -92,6 +92,34 @@ describe('stopping on a signal', { skip: SKIP_NO_ROOT }, () => {
       assert.match(job.stderr, /interrupted by SIGINT; ending every rank/);
       assert.doesNotMatch(job.stderr, /\[\d\] /, 'the ranks say nothing more');
       noStack(job.stderr);
+      assert.deepEqual(namespacesOf(id, tiny).flatMap(pidsIn), [], 'no rank left');
+
+      // A Ctrl-C at a terminal goes to the whole process group: the ranks hear it too.
+      const group = spawn(
+        process.execPath,
+        [CLI, 'launch', '--id', id, '-n', '4', '--', process.execPath, RING],
+        {
+          env: { ...process.env, ...STATE, HANG_AFTER: '1' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
+        },
+      );
+      let groupOut = '';
+      let groupErr = '';
+      group.stdout.setEncoding('utf8').on('data', (c: string) => {
+        groupOut += c;
+      });
+      group.stderr.setEncoding('utf8').on('data', (c: string) => {
+        groupErr += c;
+      });
+      const groupClosed = new Promise<number | null>((r) => group.once('close', r));
+      await until('the ranks', () => (groupOut.match(/ ok /g) ?? []).length === 4);
+      const began = performance.now();
+      process.kill(-(group.pid as number), 'SIGINT');
+      assert.equal(await groupClosed, 130, groupErr);
+      assert.ok(performance.now() - began < STOP_MS);
+      assert.match(groupErr, /interrupted by SIGINT/);
+      noStack(groupErr);
       assert.deepEqual(namespacesOf(id, tiny).flatMap(pidsIn), [], 'no rank left');
 
       const run = start([
@@ -192,11 +220,12 @@ describe('stopping on a signal', { skip: SKIP_NO_ROOT }, () => {
       [],
       'its testbed removed',
     );
-    assert.deepEqual(
-      readdirSync(env.stateDir).filter((f) => f.startsWith('sweep-')),
-      [],
-      'its lock released',
-    );
+    const locks = new Database(join(env.stateDir, 'sweeps.lock'), { readonly: true });
+    try {
+      assert.deepEqual(locks.prepare('SELECT * FROM locks').all(), [], 'its lock released');
+    } finally {
+      locks.close();
+    }
     const resumed = vmpath(['sweep', 'run', spec, '--db', db], STATE, 300_000);
     assert.equal(resumed.status, 0, resumed.stderr);
     assert.match(resumed.stdout, /sweep twice: 4 runs; [1-9] were already done/);

@@ -7,7 +7,7 @@ import { PATTERNS } from '../../placement/patterns.js';
 import { launch, type MatrixEntry } from '../../runtime/launcher.js';
 import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
-import { checkOutput, writeWhole } from '../outputs.js';
+import { checkOutput, writeResult } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
 import { recordOf } from '../testbeds.js';
 
@@ -80,9 +80,10 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           }),
         );
         if (matrixFile)
-          writeWhole(
+          writeResult(
             matrixFile,
             `${JSON.stringify({ ranks: n, placement, matrix: result.matrix }, null, 2)}\n`,
+            'matrix',
           );
         ctx.err(
           `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,

@@ -27,6 +27,7 @@ import {
 import { MODELS } from '../../model/registry.js';
 import { asRealCluster, clusterTopology, SIMULATION_LIMITS } from '../../model/simulate.js';
 import { placeFor } from '../../placement/mapping.js';
+import { mpirunProgram } from '../../runtime/openmpi.js';
 import type { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
 import { down, up } from '../../testbed/lifecycle.js';
@@ -46,7 +47,7 @@ import { formatValidation, ms } from '../format-model.js';
 import { interruptible } from '../interrupt.js';
 import { loadTopology } from '../load.js';
 import { wholeNumber } from '../numbers.js';
-import { checkOutput, writeWhole } from '../outputs.js';
+import { checkOutput, writeResult } from '../outputs.js';
 import { openDb } from '../store-options.js';
 import { formatTable } from '../table.js';
 import { recordOf } from '../testbeds.js';
@@ -204,33 +205,41 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           flags.output,
           `one file, with one --id (got ${ids.length}; without --output each goes to calibration-<id>.json)`,
         );
-      const records = ids.map((id) => recordOf(ctx, id));
       // Where the results go is checked (and the database opened) before anything is measured.
-      const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
-      const files = outputs.map((out) => checkOutput(out, '--output'));
+      if (flags.output !== undefined) checkOutput(flags.output, '--output');
       const store = flags.db ? openDb(flags.db, true) : null;
-      let calibrations: Calibration[];
       try {
-        calibrations = await interruptible((signal) =>
+        const records = ids.map((id) => recordOf(ctx, id));
+        const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
+        const files = outputs.map((out) => checkOutput(out, '--output'));
+        const calibrations = await interruptible((signal) =>
           calibrateInTurns({ ...ctx, execPath: process.execPath }, records, {
             signal,
             onStep: (id, text) => ctx.err(`calibrate ${id}: ${text}`),
           }),
         );
         calibrations.forEach((calibration, i) => {
-          writeWhole(files[i] as string, `${JSON.stringify(calibration, null, 2)}\n`);
+          writeResult(
+            files[i] as string,
+            `${JSON.stringify(calibration, null, 2)}\n`,
+            'calibration',
+          );
           if (store) recordCalibration(store, calibration, (records[i] as TestbedRecord).id);
         });
+        ctx.out(
+          calibrations
+            .map((calibration, i) =>
+              formatCalibration(
+                calibration,
+                (records[i] as TestbedRecord).id,
+                outputs[i] as string,
+              ),
+            )
+            .join('\n'),
+        );
       } finally {
         store?.close();
       }
-      ctx.out(
-        calibrations
-          .map((calibration, i) =>
-            formatCalibration(calibration, (records[i] as TestbedRecord).id, outputs[i] as string),
-          )
-          .join('\n'),
-      );
     });
 
   program
@@ -560,13 +569,14 @@ export function modelCommands(program: Command, ctx: CliContext): void {
     .argument('<command...>', 'mpirun and its arguments (after --)')
     .action(async (command: string[], flags: { output: string }) => {
       const [mpirun, ...rest] = command;
-      if (!mpirun || !/(^|\/)mpirun$/.test(mpirun) || rest.length === 0)
+      if (!mpirun || !/(^|\/)mpirun$/.test(mpirun) || mpirunProgram(rest) === null)
         throw invalidField(
           'E_CLI_USAGE',
           'COMMAND',
           command.join(' '),
           'mpirun ARGS PROGRAM (Open MPI), after --',
         );
+      const output = checkOutput(flags.output, '--output');
       if (!findExecutable(mpirun, ctx.searchPath))
         throw invalidField(
           'E_APP_NO_TOOL',
@@ -574,7 +584,6 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           mpirun,
           'mpirun of Open MPI, on PATH (apt-get install -y openmpi-bin)',
         );
-      const output = checkOutput(flags.output, '--output');
       const dir = mkdtempSync(join(tmpdir(), 'vmpath-profile-'));
       try {
         const result = await interruptible((signal) =>
@@ -608,9 +617,10 @@ export function modelCommands(program: Command, ctx: CliContext): void {
           .filter((m): m is RegExpExecArray => m !== null)
           .map((m) => ({ rank: Number(m[1]), text: readFileSync(join(dir, m[0]), 'utf8') }));
         const matrix = parseMonitoring(files);
-        writeWhole(
+        writeResult(
           output,
           `${JSON.stringify({ ...matrix, source: 'openmpi pml monitoring' }, null, 2)}\n`,
+          'matrix',
         );
         const bytes = matrix.matrix.reduce((s, t) => s + t.bytes, 0);
         const messages = matrix.matrix.reduce((s, t) => s + t.messages, 0);

@@ -5,11 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { vmpath } from '../../support/cli.js';
 import { CLI } from '../../support/paths.js';
 
-const LONG = ['run', 'advect', '--serial', '--grid', '8x8x8', '--steps', '1000000'];
+/** Minutes of work on any machine (32^3 cells a step, a million steps). */
+const LONG = ['run', 'advect', '--serial', '--grid', '32x32x32', '--steps', '1000000'];
+
+/** CPU seconds a process has used (Linux /proc; clock ticks of 1/100 s). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
 
 for (const [signal, code] of [
   ['SIGINT', 130],
@@ -22,8 +34,10 @@ for (const [signal, code] of [
       said += c;
     });
     const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
-    // Let it start computing (the CLI loads, parses, begins the steps).
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Let it start computing: past loading and parsing, its handler is in place.
+    const deadline = Date.now() + 30_000;
+    while (cpuSeconds(child.pid ?? 0) < 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     const begin = performance.now();
     child.kill(signal);
     assert.equal(await closed, code, said);

@@ -8,10 +8,12 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasCode } from '../../../src/core/errors.js';
 import { ANY_SOURCE, ANY_TAG, Comm, type Route, TAG_UB } from '../../../src/runtime/comm.js';
+import { SpinPolicy } from '../../../src/runtime/spin.js';
 import type { MessageHeader } from '../../../src/transport/frame.js';
 
-/** `size` communicators whose sends reach each other through setImmediate. */
-function job(size: number): Comm[] {
+/** `size` communicators whose sends reach each other through setImmediate; `spin` gives each
+ * a polling policy. */
+function job(size: number, spin?: () => ConstructorParameters<typeof Comm>[3]): Comm[] {
   const comms: Comm[] = [];
   for (let rank = 0; rank < size; rank++) {
     const routes = new Map<number, Route>();
@@ -34,7 +36,7 @@ function job(size: number): Comm[] {
         },
       });
     }
-    comms.push(new Comm(rank, size, routes));
+    comms.push(new Comm(rank, size, routes, spin?.()));
   }
   return comms;
 }
@@ -158,4 +160,37 @@ test('counters: messages and bytes per destination, self included', async () => 
     { messages: 1, bytes: 3, transport: 'self' },
     { messages: 1, bytes: 16, transport: 'tcp' },
   ]);
+});
+
+test('a receive polls while the policy allows it, and not while a thread waits for a core', async () => {
+  const counts = { usage: 0, runnable: 0 };
+  let runnable = 1;
+  const meter = {
+    now: () => performance.now(),
+    usage: () => {
+      counts.usage++;
+      return { cpuMs: 0, preemptions: 0 };
+    },
+    runnable: () => {
+      counts.runnable++;
+      return runnable;
+    },
+  };
+  const [a, b] = job(2, () => ({ microseconds: 5000, policy: new SpinPolicy(2, meter) })) as [
+    Comm,
+    Comm,
+  ];
+  const got = b.recv(0, 0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.ok(counts.usage >= 1, 'a spell of polling began');
+  await a.send(Buffer.from('x'), 1, 0);
+  assert.equal((await got).data.toString(), 'x');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  const before = counts.usage;
+  runnable = 3; // more runnable threads than the policy's 2 cores
+  const late = b.recv(0, 1);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(counts.usage, before, 'no spell while a thread waits for a core');
+  await a.send(Buffer.from('y'), 1, 1);
+  assert.equal((await late).data.toString(), 'y', 'the message still arrives, sleeping');
 });

@@ -119,3 +119,17 @@ test('threads waiting for a core stop polling: before a spell, and during one wi
   clock.wait(2 * FIRST_BACKOFF_MS);
   assert.equal(policy.allowed(), true, 'an unknown load does not stop polling');
 });
+
+test('a spell that keep() ended backs off once, not again when it ends pre-empted', () => {
+  const clock = scripted();
+  const policy = new SpinPolicy(CORES, clock.meter);
+  const spell = policy.begin();
+  clock.state.runnable = CORES + 1;
+  clock.run(CHECK_MS, 1);
+  clock.preempt();
+  assert.equal(policy.keep(), false);
+  policy.end(spell);
+  clock.state.runnable = CORES;
+  clock.wait(FIRST_BACKOFF_MS);
+  assert.equal(policy.allowed(), true, 'one back-off of FIRST_BACKOFF_MS, not two');
+});
