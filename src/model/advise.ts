@@ -5,9 +5,10 @@
 import { MESSAGE_CLASSES, type MessageClass, type Traffic } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import type { Placed } from '../placement/patterns.js';
+import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import type { Calibration } from './calibration.js';
-import { type Calibrations, CHANNELS, poolCalibrations } from './pool.js';
+import { type Calibrations, poolCalibrations } from './pool.js';
 import { type AdvectApp, type Prediction, predictAdvect, predictMatrix } from './predict.js';
 
 export const NAMED_PLACEMENTS = ['intra-node', 'inter-node', 'hybrid'] as const;
@@ -36,7 +37,7 @@ export function deploymentOf(
   byClass: Readonly<Record<MessageClass, { readonly messages: number }>>,
 ): string {
   const channels = MESSAGE_CLASSES.filter((c) => byClass[c].messages > 0).map(
-    (c) => `${c}:${CHANNELS[datapath][c]}`,
+    (c) => `${c}:${DATAPATH_RECORDS[datapath].channels[c]}`,
   );
   return `${placed.map((p) => p.vm).join(',')} ${channels.join(',')}`;
 }

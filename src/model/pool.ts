@@ -12,6 +12,7 @@
  * from all its runs (channelFactors), not from its one run at the size and rank count asked. Pure.
  */
 import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
+import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath } from '../topology/types.js';
 import {
   type Calibration,
@@ -22,15 +23,6 @@ import {
   type TransportCost,
 } from './calibration.js';
 import { evaluate, meanFit, type PiecewiseFit, scaleFit } from './fit.js';
-
-/** The channel a data path gives a class of messages: `shm` is iov across hosts plus shared
- * memory between co-located vms; ranks of one vm always talk over the local transport. */
-export const CHANNELS: Readonly<Record<Datapath, Readonly<Record<MessageClass, string>>>> = {
-  native: { 'intra-vm': 'local', 'inter-vm': 'native', 'inter-host': 'native' },
-  bridged: { 'intra-vm': 'local', 'inter-vm': 'bridge', 'inter-host': 'bridge' },
-  iov: { 'intra-vm': 'local', 'inter-vm': 'vf', 'inter-host': 'vf' },
-  shm: { 'intra-vm': 'local', 'inter-vm': 'shm', 'inter-host': 'vf' },
-};
 
 export type Calibrations = ReadonlyMap<Datapath, { calibration: Calibration; source: string }>;
 
@@ -114,7 +106,13 @@ function channelFactors(peers: readonly Calibration[]): Factors {
           );
           const cost = runs?.classes[c];
           return runs && cost
-            ? [{ channel: CHANNELS[p.datapath][c], depth: runs.depth, fit: cost.cpu }]
+            ? [
+                {
+                  channel: DATAPATH_RECORDS[p.datapath].channels[c],
+                  depth: runs.depth,
+                  fit: cost.cpu,
+                },
+              ]
             : [];
         });
         if (runs.length !== peers.length || new Set(runs.map((r) => r.depth)).size !== 1) continue;
@@ -162,7 +160,10 @@ function pooledOne(
 ): Calibration {
   if (peers.length < 2) return self;
   const same = (c: MessageClass) =>
-    peers.filter((p) => CHANNELS[p.datapath][c] === CHANNELS[self.datapath][c]);
+    peers.filter(
+      (p) =>
+        DATAPATH_RECORDS[p.datapath].channels[c] === DATAPATH_RECORDS[self.datapath].channels[c],
+    );
   const classes: Partial<Record<MessageClass, ClassModel>> = {};
   for (const c of MESSAGE_CLASSES) {
     if (!self.classes[c]) continue;
@@ -214,11 +215,13 @@ function pooledLevel(
     const out: Partial<Record<MessageClass, TransportCost>> = {};
     for (const c of MESSAGE_CLASSES) {
       if (!classes[c]) continue;
-      const channel = CHANNELS[self.datapath][c];
+      const channel = DATAPATH_RECORDS[self.datapath].channels[c];
       const all = levels.flatMap(({ datapath, l }) => {
         const runs = part(l, thick);
         const cost = runs?.classes[c];
-        return runs?.depth === depth && cost ? [{ channel: CHANNELS[datapath][c], cost }] : [];
+        return runs?.depth === depth && cost
+          ? [{ channel: DATAPATH_RECORDS[datapath].channels[c], cost }]
+          : [];
       });
       const same = all.filter((r) => r.channel === channel).map((r) => r.cost);
       const { means, base } = channelMeans(
@@ -255,7 +258,7 @@ function notesOf({ peers, factors }: { peers: Calibration[]; factors: Factors })
     const byChannel = new Map<string, Datapath[]>();
     for (const p of peers)
       if (p.classes[c]) {
-        const channel = CHANNELS[p.datapath][c];
+        const channel = DATAPATH_RECORDS[p.datapath].channels[c];
         byChannel.set(channel, [...(byChannel.get(channel) ?? []), p.datapath]);
       }
     for (const [channel, datapaths] of byChannel)

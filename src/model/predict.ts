@@ -26,6 +26,7 @@ import type { Triple } from '../apps/advect/params.js';
 import { advectTraffic } from '../apps/advect/pattern.js';
 import { classOf, MESSAGE_CLASSES, type MessageClass, type Traffic } from '../placement/classes.js';
 import type { Placed } from '../placement/patterns.js';
+import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath } from '../topology/types.js';
 import { type Calibration, classModel, runtimeAt, secondsPerCell } from './calibration.js';
 import { type Segment, segmentAt } from './fit.js';
@@ -39,16 +40,7 @@ export interface Message {
 
 /** The shared resources a message between `a` and `b` crosses on `datapath`. */
 export function resourcesOf(datapath: Datapath, a: Placed, b: Placed): string[] {
-  const c = classOf(a, b);
-  if (c === 'intra-vm') return [];
-  if (c === 'inter-vm') {
-    if (datapath === 'bridged') return [`bridge:${a.host}`];
-    if (datapath === 'iov') return [`nic:${a.host}`];
-    return []; // shm: host memory; native has no inter-vm messages
-  }
-  const out = [`up:${a.host}:out`, `up:${b.host}:in`];
-  if (datapath === 'bridged') out.push(`bridge:${a.host}`, `bridge:${b.host}`);
-  return out;
+  return DATAPATH_RECORDS[datapath].resources(classOf(a, b), { from: a.host, to: b.host });
 }
 
 function capacities(calibration: Calibration, placement: readonly Placed[]): Map<string, number> {

@@ -2,10 +2,10 @@
  * Message classes: given where ranks run and what they send each other, which messages stay in
  * a vm, which cross between vms of one host, which cross hosts. Pure.
  */
+import { MESSAGE_CLASSES, type MessageClass } from '../topology/types.js';
 import type { Placed } from './patterns.js';
 
-export type MessageClass = 'intra-vm' | 'inter-vm' | 'inter-host';
-export const MESSAGE_CLASSES: readonly MessageClass[] = ['intra-vm', 'inter-vm', 'inter-host'];
+export { MESSAGE_CLASSES, type MessageClass };
 
 /** What one rank sends another: a communication matrix entry (the runtime's, or a pattern's). */
 export interface Traffic {
@@ -24,7 +24,10 @@ export interface Classified {
   readonly interHostByteShare: number;
 }
 
-export function classOf(a: Placed, b: Placed): MessageClass {
+export function classOf(
+  a: Pick<Placed, 'vm' | 'host'>,
+  b: Pick<Placed, 'vm' | 'host'>,
+): MessageClass {
   if (a.vm === b.vm) return 'intra-vm';
   return a.host === b.host ? 'inter-vm' : 'inter-host';
 }

@@ -6,6 +6,8 @@
  * the minimum to the maximum over repeats; captions say how many runs a chart rests on.
  */
 import type { TopLevelSpec } from 'vega-lite';
+import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
+import type { Datapath } from '../topology/types.js';
 import {
   type Figure2,
   type Figure3,
@@ -33,16 +35,10 @@ const CONFIG = {
   header: { labelFontSize: 12, titleFontSize: 12 },
   view: { stroke: '#ddd' },
 };
-const PALETTE: Record<string, string> = {
-  native: '#4c78a8',
-  bridged: '#e45756',
-  iov: '#54a24b',
-  shm: '#b279a2',
-};
 /** One colour per data path, the same in every chart, for the data paths present. */
 function datapathColors(present: Iterable<string>) {
   const domain = [...new Set(present)];
-  return { domain, range: domain.map((d) => PALETTE[d] ?? '#999') };
+  return { domain, range: domain.map((d) => DATAPATH_RECORDS[d as Datapath]?.colour ?? '#999') };
 }
 const runsText = (n: number) => `${n} run${n === 1 ? '' : 's'}`;
 const SPREAD_NOTE = 'whiskers span the minimum to the maximum over repeats';

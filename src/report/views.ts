@@ -13,6 +13,7 @@
  */
 import { linearRegression } from 'simple-statistics';
 import type { RunRecord, SweepRecord } from '../store/db.js';
+import { DATAPATHS } from '../topology/types.js';
 
 export interface Spread {
   readonly mean: number;
@@ -42,7 +43,6 @@ export interface ReportInput {
   readonly generatedAt: string;
 }
 
-const DATAPATH_ORDER = ['native', 'bridged', 'iov', 'shm'];
 const PLACEMENT_ORDER = ['inter-node', 'intra-node', 'hybrid', 'block', 'cyclic'];
 
 /** Sorts by a preferred order, unknown names last in alphabetical order. */
@@ -53,7 +53,7 @@ export function byOrder(order: readonly string[]) {
   };
   return (a: string, b: string) => rank(a) - rank(b) || a.localeCompare(b);
 }
-export const datapathOrder = byOrder(DATAPATH_ORDER);
+export const datapathOrder = byOrder(DATAPATHS);
 export const placementOrder = byOrder(PLACEMENT_ORDER);
 
 const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);

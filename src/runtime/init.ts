@@ -13,6 +13,9 @@ import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
 import { decimal } from '../core/units.js';
+import { classOf } from '../placement/classes.js';
+import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
+import { DATAPATHS, type Datapath } from '../topology/types.js';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
 import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
@@ -96,6 +99,19 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** The data path of this rank's vm (VMPATH_DATAPATH, set by vmpath launch; native without). */
+function datapathOf(env: NodeJS.ProcessEnv): Datapath {
+  const text = env.VMPATH_DATAPATH;
+  if (text === undefined || text === '') return 'native';
+  if (!(DATAPATHS as readonly string[]).includes(text))
+    throw new VmpathError(
+      'E_RUNTIME_ENV',
+      `VMPATH_DATAPATH: got ${JSON.stringify(text)}; allowed: ${DATAPATHS.join(', ')}`,
+      { details: { field: 'VMPATH_DATAPATH', value: text } },
+    );
+  return text as Datapath;
+}
+
 /** The address this machine (or namespace) uses towards the rendezvous: the kernel's route
  * choice, read from a connected UDP socket (no packet is sent). Interface lists are not used:
  * they hide a link whose carrier the kernel has not yet reported, right after it came up. */
@@ -155,13 +171,17 @@ export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism(
   return local > cores ? 0 : DEFAULT_SPIN_US;
 }
 
-/** Which transport two ranks use: local inside one vm, and between shm vms of one host. */
+/** Which transport two ranks use: the local one where both ends' data paths give their class
+ * of messages a memory channel (inside one vm; between co-located shm vms), tcp otherwise. */
 export function transportBetween(
-  a: Pick<RankInfo, 'vm' | 'host' | 'shm'>,
-  b: Pick<RankInfo, 'vm' | 'host' | 'shm'>,
+  a: Pick<RankInfo, 'vm' | 'host' | 'datapath'>,
+  b: Pick<RankInfo, 'vm' | 'host' | 'datapath'>,
 ): 'local' | 'tcp' {
-  if (a.vm === b.vm) return 'local';
-  return a.shm && b.shm && a.host === b.host ? 'local' : 'tcp';
+  const messageClass = classOf(a, b);
+  const ends = [a, b].map((end) =>
+    transportOf(DATAPATH_RECORDS[end.datapath].channels[messageClass]),
+  );
+  return ends.every((t) => t === 'local') ? 'local' : 'tcp';
 }
 
 /** Joins the job this process is a rank of. */
@@ -216,7 +236,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
       rank,
       vm,
       host,
-      shm: env.VMPATH_DATAPATH === 'shm',
+      datapath: datapathOf(env),
       tcp:
         tcpAddress.kind === 'tcp'
           ? { host: tcpAddress.host, port: tcpAddress.port }

@@ -9,6 +9,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { VmpathError } from '../core/errors.js';
+import type { Datapath } from '../topology/types.js';
 import { readLines, writeLine } from './lines.js';
 
 /** What a rank tells the others about itself. */
@@ -16,10 +17,10 @@ export interface RankInfo {
   readonly rank: number;
   /** The vm (or native host) it runs in: ranks of one vm talk over the local transport. */
   readonly vm: string;
-  /** The host of that vm, and whether the vm has the shm data path: ranks of shm vms on one
-   * host talk over the local transport too. */
+  /** The host of that vm, and the vm's data path: whose channel between co-located vms decides
+   * whether they talk over the local transport too (shm). */
   readonly host: string;
-  readonly shm: boolean;
+  readonly datapath: Datapath;
   readonly tcp: { readonly host: string; readonly port: number };
   readonly local: { readonly path: string };
 }

@@ -1,7 +1,13 @@
 /**
  * The emulated cluster: plans (pure) and the code that applies them, status, traffic checks.
  */
-export { DATAPATH_PLANNERS } from './datapaths/index.js';
+export {
+  type Channel,
+  DATAPATH_RECORDS,
+  type DatapathRecord,
+  datapathRecord,
+  transportOf,
+} from './datapaths/index.js';
 export { inspectNetns } from './inspect.js';
 export { clean, down, type RemovalReport, type TestbedEnv, up } from './lifecycle.js';
 export * from './names.js';

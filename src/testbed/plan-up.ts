@@ -3,8 +3,8 @@
  * host's data path, then shaping. Pure: `planUp` returns steps; `apply.ts` runs them.
  */
 import { vmsOf } from '../topology/query.js';
-import { type Topology, usesVf } from '../topology/types.js';
-import { DATAPATH_PLANNERS, hostDatapath } from './datapaths/index.js';
+import type { Topology } from '../topology/types.js';
+import { datapathRecord, hostDatapath } from './datapaths/index.js';
 import { BRIDGE, hostNetns, switchNetns, switchPort, UPLINK, vmNetns } from './names.js';
 import { addBridge, ip, linkUp, type PlanContext, type Step } from './plan.js';
 import { planShaping } from './shaping.js';
@@ -97,7 +97,7 @@ export function planWire(ctx: PlanContext): Step[] {
       },
       ip(swNs, ['link', 'set', 'dev', port, 'master', BRIDGE], `${port} joins the switch`),
     );
-    if (host.iov.mode === 'vepa' && usesVf(hostDatapath(host))) {
+    if (host.iov.mode === 'vepa' && datapathRecord(hostDatapath(host)).usesVf) {
       steps.push(
         ip(
           swNs,
@@ -130,7 +130,7 @@ export function planLinkShaping(ctx: PlanContext): Step[] {
 export function planUp(topology: Topology, id: string): Step[] {
   const ctx: PlanContext = { id, topology };
   const datapaths = topology.hosts.flatMap((host, h) =>
-    DATAPATH_PLANNERS[hostDatapath(host)].plan(host, hostNetns(id, host.name), ctx, h),
+    datapathRecord(hostDatapath(host)).plan(host, hostNetns(id, host.name), ctx, h),
   );
   return [...planNamespaces(ctx), ...planWire(ctx), ...planLinkShaping(ctx), ...datapaths];
 }

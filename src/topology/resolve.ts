@@ -6,7 +6,17 @@ import type { z } from 'zod';
 import { invalidField, showValue, VmpathError } from '../core/errors.js';
 import { BENCHMARK_RANGE, cidrWithin, hostAddress, parseCidr, usableAddresses } from './address.js';
 import { type TopologyInput, topologySchema } from './schema.js';
-import { type Datapath, type Host, type IovMode, type Topology, usesVf, type Vm } from './types.js';
+import {
+  ATTACHMENT,
+  type Attachment,
+  DATAPATHS,
+  type Datapath,
+  type Host,
+  type IovMode,
+  type Topology,
+  usesVf,
+  type Vm,
+} from './types.js';
 
 /** Overrides applied on top of a spec, as the CLI's --datapath and --rate options ask. */
 export interface TopologyOverrides {
@@ -105,23 +115,21 @@ function checkNames(input: TopologyInput, switchName: string | null): void {
   });
 }
 
-/** Checks what one host's vms may combine, and the VF budget of its uplink. */
+/** The data paths that attach one way, e.g. `iov/shm`. */
+const attaching = (way: Attachment) => DATAPATHS.filter((d) => ATTACHMENT[d] === way).join('/');
+
+/** Checks that one host's vms attach to its uplink one way, and the VF budget of its uplink. */
 function checkHostDatapaths(host: Host, h: number): void {
   const kinds = new Set(host.vms.map((vm) => vm.datapath));
-  if (kinds.has('native') && kinds.size > 1) {
+  const ways = new Set(host.vms.map((vm) => ATTACHMENT[vm.datapath]));
+  if (ways.size > 1) {
     throw invalidField(
       'E_SPEC_INVALID',
       `hosts[${h}].vms[].datapath`,
       [...kinds].join('+'),
-      'native on every vm of a host or on none (native means the ranks run on the host itself)',
-    );
-  }
-  if (kinds.has('bridged') && (kinds.has('iov') || kinds.has('shm'))) {
-    throw invalidField(
-      'E_SPEC_INVALID',
-      `hosts[${h}].vms[].datapath`,
-      [...kinds].join('+'),
-      'bridged on every vm of a host, or iov/shm on every vm: the emulated uplink is either a bridge port or the lower device of macvlan VFs',
+      ways.has('host')
+        ? `${attaching('host')} on every vm of a host or on none (${attaching('host')} means the ranks run on the host itself)`
+        : `${attaching('bridge')} on every vm of a host, or ${attaching('vf')} on every vm: the emulated uplink is either a bridge port or the lower device of macvlan VFs`,
     );
   }
   const vfs = host.vms.filter((vm) => usesVf(vm.datapath)).length;

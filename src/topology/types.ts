@@ -10,10 +10,27 @@
 export type Datapath = 'native' | 'bridged' | 'iov' | 'shm';
 export const DATAPATHS: readonly Datapath[] = ['native', 'bridged', 'iov', 'shm'];
 
+/** How a data path's vms reach the uplink: they are the host itself (native), ports of the
+ * host's bridge, or owners of virtual functions on it. A spec is checked against this (a host's
+ * vms attach one way; VFs are counted); everything else a data path is and does is its record
+ * in src/testbed/datapaths/. */
+export type Attachment = 'host' | 'bridge' | 'vf';
+export const ATTACHMENT: Readonly<Record<Datapath, Attachment>> = {
+  native: 'host',
+  bridged: 'bridge',
+  iov: 'vf',
+  shm: 'vf',
+};
+
 /** Data paths whose vms attach to the uplink with a macvlan VF. */
 export function usesVf(datapath: Datapath): boolean {
-  return datapath === 'iov' || datapath === 'shm';
+  return ATTACHMENT[datapath] === 'vf';
 }
+
+/** Where a message goes, by where its two ranks run: inside one vm, between vms of one host,
+ * across hosts. Placement decides the class; the data path decides how each class travels. */
+export type MessageClass = 'intra-vm' | 'inter-vm' | 'inter-host';
+export const MESSAGE_CLASSES: readonly MessageClass[] = ['intra-vm', 'inter-vm', 'inter-host'];
 
 /** The embedded switch of an SR-IOV NIC: `veb` switches vm-to-vm frames inside the NIC, `vepa`
  * sends them to the external switch and back (802.1Qbg). Emulated with macvlan modes. */

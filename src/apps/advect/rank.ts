@@ -6,7 +6,6 @@
  * error of its own ends the rank with one line naming it (the launcher then ends the job); the
  * runtime reports its own errors.
  */
-import { VmpathError } from '../../core/errors.js';
 import { init, isRuntimeError } from '../../runtime/index.js';
 import { makeParams, parseDims, parseVelocity } from './params.js';
 import { combine, RESULT_PREFIX } from './result.js';

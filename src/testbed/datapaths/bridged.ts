@@ -5,9 +5,21 @@
 import type { Host } from '../../topology/types.js';
 import { BRIDGE, UPLINK, VM_IF, vmNetns, vmPort } from '../names.js';
 import { addAddress, addBridge, ip, linkUp, type PlanContext, type Step } from '../plan.js';
+import { type DatapathRecord, uplinks } from './record.js';
 
-export const bridged = {
+export const bridged: DatapathRecord = {
+  name: 'bridged',
   description: 'software bridge in the host (Xen Dom0 analog): vm veth -> host bridge -> uplink',
+  channels: { 'intra-vm': 'local', 'inter-vm': 'bridge', 'inter-host': 'bridge' },
+  usesVf: false,
+  // Every frame crosses its host's bridge; between vms of one host, that bridge alone.
+  resources: (messageClass, ends) =>
+    messageClass === 'intra-vm'
+      ? []
+      : messageClass === 'inter-vm'
+        ? [`bridge:${ends.from}`]
+        : [...uplinks(ends), `bridge:${ends.from}`, `bridge:${ends.to}`],
+  colour: '#e45756',
   plan(host: Host, hostNs: string, ctx: PlanContext, h: number): Step[] {
     const steps: Step[] = [
       ...addBridge(hostNs, BRIDGE, `host bridge of ${host.name}`),

@@ -7,13 +7,25 @@
 import type { Host } from '../../topology/types.js';
 import { UPLINK, VM_IF, vmNetns } from '../names.js';
 import { addAddress, ip, linkUp, type PlanContext, type Step } from '../plan.js';
+import { type DatapathRecord, uplinks } from './record.js';
 
 /** macvlan mode for each embedded-switch mode. */
 export const MACVLAN_MODE = { veb: 'bridge', vepa: 'vepa' } as const;
 
-export const iov = {
+export const iov: DatapathRecord = {
+  name: 'iov',
   description:
     'direct path (SR-IOV analog): a macvlan VF per vm on the uplink, veb or vepa switching',
+  channels: { 'intra-vm': 'local', 'inter-vm': 'vf', 'inter-host': 'vf' },
+  usesVf: true,
+  // Between vms of one host, frames cross the NIC's embedded switch.
+  resources: (messageClass, ends) =>
+    messageClass === 'intra-vm'
+      ? []
+      : messageClass === 'inter-vm'
+        ? [`nic:${ends.from}`]
+        : uplinks(ends),
+  colour: '#54a24b',
   plan(host: Host, hostNs: string, ctx: PlanContext): Step[] {
     const steps: Step[] = [linkUp(hostNs, UPLINK)];
     for (const vm of host.vms) {

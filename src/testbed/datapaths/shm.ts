@@ -7,11 +7,18 @@
 import type { Host } from '../../topology/types.js';
 import type { PlanContext, Step } from '../plan.js';
 import { iov } from './iov.js';
+import { type DatapathRecord, uplinks } from './record.js';
 
-export const shm = {
+export const shm: DatapathRecord = {
+  name: 'shm',
   description:
     'iov VFs to the wire plus shared-memory channels between co-located vms (runtime local transport)',
-  plan(host: Host, hostNs: string, ctx: PlanContext): Step[] {
-    return iov.plan(host, hostNs, ctx);
+  channels: { 'intra-vm': 'local', 'inter-vm': 'shm', 'inter-host': 'vf' },
+  usesVf: true,
+  // Between vms of one host, host memory: nothing the network shares.
+  resources: (messageClass, ends) => (messageClass === 'inter-host' ? uplinks(ends) : []),
+  colour: '#b279a2',
+  plan(host: Host, hostNs: string, ctx: PlanContext, h: number): Step[] {
+    return iov.plan(host, hostNs, ctx, h);
   },
 };

@@ -9,7 +9,11 @@ import { OutRing } from '../../../src/transport/ring.js';
 import { tempDir } from '../../support/temp.js';
 
 test('local inside a vm and between shm vms of one host; tcp otherwise', () => {
-  const at = (vm: string, host: string, shm: boolean) => ({ vm, host, shm });
+  const at = (vm: string, host: string, shm: boolean) => ({
+    vm,
+    host,
+    datapath: shm ? ('shm' as const) : ('iov' as const),
+  });
   assert.equal(transportBetween(at('a', 'h0', false), at('a', 'h0', false)), 'local');
   assert.equal(transportBetween(at('a', 'h0', false), at('b', 'h0', false)), 'tcp');
   assert.equal(transportBetween(at('a', 'h0', true), at('b', 'h0', true)), 'local');
