@@ -5,13 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { exitCodeOf, VmpathError } from '../core/errors.js';
+import { adviseCommand } from './commands/advise.js';
 import { benchCommands } from './commands/bench.js';
+import { calibrateCommand } from './commands/calibrate.js';
 import { launchCommand } from './commands/launch.js';
-import { modelCommands } from './commands/model.js';
 import { placementCommands } from './commands/placement.js';
+import { predictCommand } from './commands/predict.js';
+import { profileCommand } from './commands/profile.js';
 import { reportCommand } from './commands/report.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { runCommands } from './commands/run.js';
+import { simulateCommand } from './commands/simulate.js';
 import { sweepCommands } from './commands/sweep.js';
 import { testbedCommands } from './commands/testbed.js';
 import { topologyCommands } from './commands/topology.js';
@@ -50,7 +54,11 @@ export function buildProgram(ctx: CliContext): Command {
   sweepCommands(program, ctx);
   reproduceCommand(program, ctx);
   reportCommand(program, ctx);
-  modelCommands(program, ctx);
+  calibrateCommand(program, ctx);
+  predictCommand(program, ctx);
+  adviseCommand(program, ctx);
+  simulateCommand(program, ctx);
+  profileCommand(program, ctx);
   for (const command of program.commands)
     command.exitOverride().showHelpAfterError('(run with --help for usage)');
   return program;

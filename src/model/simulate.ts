@@ -1,10 +1,13 @@
 /**
  * Clusters past this machine: a topology of H hosts x V vms x S slots built as data (no
  * addresses, nothing to emulate), and the calibration read as a real cluster's, where every
- * rank has a core of its own. Pure.
+ * rank has a core of its own; the app's prediction on each placement of one. Pure.
  */
+import { advectTraffic } from '../apps/advect/pattern.js';
+import { placeFor } from '../placement/mapping.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import type { Calibration } from './calibration.js';
+import { type AdvectApp, type Prediction, predictAdvect } from './predict.js';
 
 export const SIMULATION_LIMITS = { hosts: 16384, ranks: 262144 } as const;
 
@@ -39,4 +42,37 @@ export function clusterTopology(
 /** The calibration as a real cluster's: one core per rank. */
 export function asRealCluster(calibration: Calibration): Calibration {
   return { ...calibration, machine: { ...calibration.machine, emulated: false } };
+}
+
+export interface Cluster {
+  readonly hosts: number;
+  readonly vmsPerHost: number;
+  readonly slots: number;
+  /** The uplinks' rate, Mbit/s (null: as calibrated). */
+  readonly rateMbit: number | null;
+}
+
+/** The advection app's predicted time under each placement on a cluster of the calibration's
+ * data path, every rank on a core of its own. */
+export function simulateCluster(
+  { calibration, source }: { calibration: Calibration; source: string },
+  cluster: Cluster,
+  app: AdvectApp,
+  placements: readonly string[],
+): { placement: string; prediction: Prediction }[] {
+  const { hosts, vmsPerHost, slots, rateMbit } = cluster;
+  const topology = clusterTopology(hosts, vmsPerHost, slots, calibration.datapath, rateMbit);
+  const n = hosts * vmsPerHost * slots;
+  const real = asRealCluster(calibration);
+  const traffic = advectTraffic(app.grid, app.decomp, 1);
+  return placements.map((name) => ({
+    placement: name,
+    prediction: predictAdvect(
+      real,
+      app,
+      placeFor(topology, name, n, traffic, '--placements'),
+      calibration.datapath,
+      source,
+    ),
+  }));
 }

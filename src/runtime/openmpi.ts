@@ -144,3 +144,29 @@ export function mpirunProgram(args: readonly string[]): string | null {
   }
   return null;
 }
+
+/** A user's mpirun command line with Open MPI's pml monitoring on (vmpath profile): each rank
+ * writes what it sent to whom to `<dir>/prof.<rank>.prof` when the program ends. */
+export function monitoredMpirun(mpirun: string, args: readonly string[], dir: string): string[] {
+  return [
+    mpirun,
+    '--mca',
+    'pml_monitoring_enable',
+    '1',
+    '--mca',
+    'pml_monitoring_enable_output',
+    '3',
+    '--mca',
+    'pml_monitoring_filename',
+    join(dir, 'prof'),
+    ...args,
+  ];
+}
+
+/** The ranks' files among a folder's names, as monitoredMpirun has them written. */
+export function monitoringFiles(names: readonly string[]): { rank: number; name: string }[] {
+  return names
+    .map((name) => /^prof\.(\d+)\.prof$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ rank: Number(m[1]), name: m[0] }));
+}

@@ -25,6 +25,15 @@ export interface AdvectParams {
 /** The most time steps a run may ask for (the study: 512): past it a run is a mistake. */
 export const MAX_STEPS = 1_000_000;
 
+/** The problem the model's commands assume when not told (the study's: 512^3 cells, 512 steps,
+ * 16 ranks in slabs), and the larger one `vmpath simulate` extrapolates to by default. */
+export const ADVECT_DEFAULTS = {
+  grid: '512x512x512',
+  steps: '512',
+  decomp: '1x1x16',
+  simulateGrid: '1024x1024x2048',
+} as const;
+
 /** The Courant number used when dt is not given. */
 export const DEFAULT_COURANT = 0.9;
 export const DEFAULT_VELOCITY: Triple = [1, 1, 1];

@@ -3,7 +3,7 @@
  * application's messages fall in (the advection pipeline, by default 1x1xN).
  */
 import type { Command } from 'commander';
-import { parseDims, type Triple } from '../../apps/advect/params.js';
+import { ADVECT_DEFAULTS, parseDims, type Triple } from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import { invalidField } from '../../core/errors.js';
 import { classify, MESSAGE_CLASSES } from '../../placement/classes.js';
@@ -43,7 +43,7 @@ export function placementCommands(program: Command, ctx: CliContext): void {
     .requiredOption('--pattern <pattern>', `${Object.keys(PATTERNS).join(', ')}, optimized`)
     .requiredOption('-n <ranks>', 'number of ranks')
     .option('--decomp <PxQxR>', 'the advection decomposition (default 1x1xN, the pipeline)')
-    .option('--grid <XxYxZ>', 'the advection grid, for bytes', '512x512x512')
+    .option('--grid <XxYxZ>', 'the advection grid, for bytes', ADVECT_DEFAULTS.grid)
     .option('--rankfile <file>', 'also write the placement as an Open MPI rankfile')
     .option('--hostfile <file>', 'also write the topology as an Open MPI hostfile')
     .option('--json', 'print JSON')

@@ -18,9 +18,9 @@ import {
 } from '../../../src/model/calibration.js';
 import { evaluate, fitAt, fitPiecewise, meanFit } from '../../../src/model/fit.js';
 import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
+import { MODEL_PARTS as MODELS } from '../../../src/model/parts.js';
 import { poolCalibrations } from '../../../src/model/pool.js';
 import { messageTimes, predictAdvect, predictMatrix } from '../../../src/model/predict.js';
-import { MODELS } from '../../../src/model/registry.js';
 import { maxMinRates } from '../../../src/model/sharing.js';
 import { classify } from '../../../src/placement/classes.js';
 import { cutWeights, optimizedPlacement } from '../../../src/placement/mapping.js';

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { mpirunProgram } from '../../../src/runtime/openmpi.js';
+import { monitoredMpirun, monitoringFiles, mpirunProgram } from '../../../src/runtime/openmpi.js';
 
 test('the program is the first word that is neither an option nor an option value', () => {
   assert.equal(mpirunProgram(['-np', '4', './a.out', '-n', '3']), './a.out');
@@ -14,4 +14,15 @@ test('the program is the first word that is neither an option nor an option valu
   assert.equal(mpirunProgram(['-np', '2']), null);
   assert.equal(mpirunProgram(['--mca', 'btl', 'self', '--tag-output']), null);
   assert.equal(mpirunProgram([]), null);
+});
+
+test('profile: the user mpirun line gains pml monitoring into a folder; rank files are found by name', () => {
+  const argv = monitoredMpirun('/usr/bin/mpirun', ['-n', '4', './a.out'], '/tmp/p');
+  assert.deepEqual(argv.slice(-4), ['/tmp/p/prof', '-n', '4', './a.out']);
+  assert.equal(argv[0], '/usr/bin/mpirun');
+  assert.ok(argv.includes('pml_monitoring_enable'));
+  assert.deepEqual(monitoringFiles(['prof.1.prof', 'x', 'prof.0.prof', 'prof.a.prof']), [
+    { rank: 1, name: 'prof.1.prof' },
+    { rank: 0, name: 'prof.0.prof' },
+  ]);
 });

@@ -1,14 +1,15 @@
 /**
- * The models vmpath's predictions rest on, named, each with a one-line description and its
- * source. `vmpath predict --models` prints them. Pure.
+ * The parts vmpath's model is made of, named, each with a one-line description and its source:
+ * a catalogue for people (`vmpath predict --models` prints it), not a registry that selects
+ * implementations. Pure.
  */
-export interface ModelEntry {
+export interface ModelPart {
   readonly name: string;
   readonly description: string;
   readonly source: string;
 }
 
-export const MODELS: readonly ModelEntry[] = [
+export const MODEL_PARTS: readonly ModelPart[] = [
   {
     name: 'loggp-piecewise',
     description:
