@@ -56,6 +56,7 @@ const checked: { problem: string; rows: Checked[]; disagreement?: number }[] = [
 let pooled: readonly string[] = [];
 // The machine's speed as the bench goes: the kernel alone on 1 Mi cells, in this process.
 const speed: [string, number][] = [];
+let calibrationS = Number.NaN;
 const probe = (when: string) => {
   speed.push([when, evaluate(measureKernel().step, 2 ** 20) / 2 ** 20]);
 };
@@ -73,6 +74,7 @@ try {
   });
   const names = new Map([...testbeds].map(([datapath, { id }]) => [id, datapath]));
   probe('before calibrating');
+  const calibrating = performance.now();
   const measured = await calibrateInTurns(env, records, {
     signal: interrupt,
     onStep: (id, text) => process.stderr.write(`calibrate ${names.get(id)}: ${text}\n`),
@@ -82,6 +84,7 @@ try {
     writeFileSync(source, JSON.stringify(calibration));
     calibrations.set(calibration.datapath, { calibration, source });
   });
+  calibrationS = (performance.now() - calibrating) / 1000;
   probe('after calibrating');
   // The advisor's own candidates: every data path with the named placements and the optimized.
   const { topology } = testbeds.get(DATAPATHS[0] as Datapath) as { topology: Topology };
@@ -127,6 +130,9 @@ for (const [datapath, { calibration: c }] of calibrations)
       )}; ${c.sharing.pairs} pairs share ${(c.sharing.aggregateBytesPerS / 2 ** 20).toFixed(0)} MiB/s\n`,
   );
 if (pooled.length > 0) process.stdout.write(`pooled: ${pooled.join('; ')}\n`);
+process.stdout.write(
+  `calibrated ${DATAPATHS.join(', ')} in turns in ${calibrationS.toFixed(0)} s (${(calibrationS / 60).toFixed(1)} min)\n`,
+);
 process.stdout.write(
   `machine: the kernel alone on 1 Mi cells ${speed.map(([when, s]) => `${(s * 1e9).toFixed(2)} ns a cell ${when}`).join(', ')}\n`,
 );

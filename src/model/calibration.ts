@@ -13,87 +13,103 @@ import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
 import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
 import { evaluate, type PiecewiseFit } from './fit.js';
 
-export const CALIBRATION_VERSION = 1;
+/** The format's version: 2 made a level's thick runs, its thin depth and the kernel under
+ * sharing required, and dropped fields no model read (a cost's `step`, a level's `mixing`). */
+export const CALIBRATION_VERSION = 2;
 
-export interface ClassModel {
-  /** One-way seconds of one message against bytes (half a ping-pong round trip). */
-  readonly latency: PiecewiseFit;
-  /** Seconds per message when a window of messages streams. */
-  readonly stream: PiecewiseFit;
-}
-
-/** What the runtime costs beyond the kernel and packing, against the face size. */
-export interface TransportCost {
-  /** CPU seconds per rank and step (one message out, one in). */
-  readonly cpu: PiecewiseFit;
-  /** Seconds a run takes beyond its steady steps (the first steps after a pause). */
-  readonly transient: PiecewiseFit;
-}
-
-/** The runtime's cost per class (the layout of the runs: every neighbour in the same vm, in
- * another vm of the host, on another host), on the testbed's data path. */
-export type ClassCosts = Partial<Record<MessageClass, TransportCost>>;
-
-/** Cells along the pipeline of each rank's block in the thin runs of calibrations without
- * `depth` (the first ones). */
+/** Cells along the pipeline behind each face in the thin runtime runs. */
 export const THIN_DEPTH = 4;
 
-export interface RuntimeLevel {
-  readonly ranks: number;
-  /** Measured on thin blocks: `depth` cells behind each face (THIN_DEPTH when absent). */
-  readonly classes: ClassCosts;
-  readonly depth?: number;
-  /** Measured on thick blocks, `depth` cells behind each face: the kernel between two messages
-   * leaves the faces, the buffers and the runtime's own data out of the caches, and a message
-   * costs more (absent in older calibrations: every block costs as a thin one). */
-  readonly thick?: { readonly depth: number; readonly classes: ClassCosts };
+const point = z.strictObject({ bytes: z.number().min(0), seconds: z.number().min(0) });
+const fit = z.strictObject({
+  segments: z
+    .array(
+      z.strictObject({ fromBytes: z.number().min(0), a: z.number().min(0), g: z.number().min(0) }),
+    )
+    .min(1)
+    .readonly(),
+  error: z.number().min(0),
+  points: z.number().int().min(2),
+  samples: z.array(point).readonly().optional(),
+});
+/** One-way seconds of one message against bytes (half a ping-pong round trip), and seconds per
+ * message when a window of messages streams. */
+const classSchema = z.strictObject({ latency: fit, stream: fit });
+/** What the runtime costs beyond the kernel and packing, against the face size: CPU seconds
+ * per rank and step (one message out, one in), and seconds a run takes beyond its steady steps
+ * (the first steps after a pause). */
+const cost = z.strictObject({ cpu: fit, transient: fit });
+/** The runtime's cost per class (the layout of the runs: every neighbour in the same vm, in
+ * another vm of the host, on another host), on the testbed's data path. */
+const classCosts = z.strictObject({
+  'intra-vm': cost.optional(),
+  'inter-vm': cost.optional(),
+  'inter-host': cost.optional(),
+});
+const level = z.strictObject({
+  ranks: z.number().int().min(1),
+  /** Measured on thin blocks: `depth` cells behind each face. */
+  classes: classCosts,
+  depth: z.number().int().min(1),
+  /** Measured on thick blocks: the kernel between two messages leaves the faces, the buffers
+   * and the runtime's own data out of the caches, and a message costs more. */
+  thick: z.strictObject({ depth: z.number().int().min(1), classes: classCosts }),
   /** Busy share of the machine's cores while the ranks run. */
-  readonly utilization: number;
-}
+  utilization: z.number().gt(0).max(1),
+});
 
-export interface Calibration {
-  readonly version: typeof CALIBRATION_VERSION;
-  readonly topology: {
-    readonly name: string;
+export const calibrationSchema = z.strictObject({
+  version: z.literal(CALIBRATION_VERSION),
+  topology: z.strictObject({
+    name: z.string(),
     /** The shape: each host's vms' slots, and the uplink rate. */
-    readonly fingerprint: string;
+    fingerprint: z.string(),
     /** The uplinks' shaped rate when calibrated (null: unshaped). */
-    readonly rateMbit: number | null;
-  };
-  readonly datapath: Datapath;
-  readonly machine: {
+    rateMbit: z.number().positive().nullable(),
+  }),
+  datapath: z.enum(DATAPATHS as [Datapath, ...Datapath[]]),
+  machine: z.strictObject({
     /** Cores of the machine the measurements ran on. */
-    readonly cores: number;
-    /** True when every host and vm shared that machine (the emulated testbed): ranks beyond
-     * the cores then share them. */
-    readonly emulated: boolean;
-    /** What the machine was, as its kernel reports it (absent in older calibrations). */
-    readonly cpu?: string;
-    readonly kernel?: string;
-    readonly memoryBytes?: number;
-  };
-  readonly classes: Partial<Record<MessageClass, ClassModel>>;
-  readonly sharing: {
+    cores: z.number().int().min(1),
+    /** True when every host and vm shared that machine (the emulated testbed): ranks beyond the
+     * cores then share them. */
+    emulated: z.boolean(),
+    /** What the machine was, as its kernel reports it. */
+    cpu: z.string(),
+    kernel: z.string(),
+    memoryBytes: z.number().positive(),
+  }),
+  classes: z.strictObject({
+    'intra-vm': classSchema.optional(),
+    'inter-vm': classSchema.optional(),
+    'inter-host': classSchema.optional(),
+  }),
+  sharing: z.strictObject({
     /** Bytes per second of one stream across hosts alone, and of all concurrent pairs. */
-    readonly singleFlowBytesPerS: number;
-    readonly aggregateBytesPerS: number;
-    readonly pairs: number;
-  };
-  readonly kernel: {
+    singleFlowBytesPerS: z.number().positive(),
+    aggregateBytesPerS: z.number().positive(),
+    pairs: z.number().int().min(1),
+  }),
+  kernel: z.strictObject({
     /** Seconds of one step of a block against its cells (caches make it non-linear). */
-    readonly step: PiecewiseFit;
-    readonly packSecondsPerByte: number;
-    /** CPU seconds of one step against cells when `ranks` ranks share the cores (the caches
-     * are everyone's then), as the ranks of the runtime runs paid it, by ranks, ascending;
-     * levels with more ranks than cores only. Absent in older calibrations. */
-    readonly shared?: readonly { readonly ranks: number; readonly step: PiecewiseFit }[];
-  };
+    step: fit,
+    packSecondsPerByte: z.number().min(0),
+    /** CPU seconds of one step against cells when `ranks` ranks share the cores (the caches are
+     * everyone's then), as the ranks of the runtime runs paid it, by ranks, ascending; levels
+     * with more ranks than cores only. */
+    shared: z.array(z.strictObject({ ranks: z.number().int().min(2), step: fit })).readonly(),
+  }),
   /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
-   * loop, system calls, waking up, copying the faces), at two levels of core sharing: as many
-   * ranks as cores, and every slot of the testbed busy (by ranks, ascending). */
-  readonly runtime: readonly RuntimeLevel[];
-  readonly measuredAt: string;
-}
+   * loop, system calls, waking up, copying the faces), per level of core sharing, by ranks. */
+  runtime: z.array(level).min(1).readonly(),
+  measuredAt: z.string(),
+});
+
+export type Calibration = z.infer<typeof calibrationSchema>;
+export type ClassModel = z.infer<typeof classSchema>;
+export type TransportCost = z.infer<typeof cost>;
+export type ClassCosts = z.infer<typeof classCosts>;
+export type RuntimeLevel = z.infer<typeof level>;
 
 /** The shape of a topology: what a calibration must match to be used on it. */
 export function fingerprint(topology: Topology): string {
@@ -102,79 +118,15 @@ export function fingerprint(topology: Topology): string {
     .join('|');
 }
 
-const fit = z.strictObject({
-  segments: z
-    .array(
-      z.strictObject({
-        fromBytes: z.number().min(0),
-        a: z.number().min(0),
-        g: z.number().min(0),
-      }),
-    )
-    .min(1),
-  error: z.number().min(0),
-  points: z.number().int().min(2),
-  samples: z
-    .array(z.strictObject({ bytes: z.number().min(0), seconds: z.number().min(0) }))
-    .optional(),
-});
-const classSchema = z.strictObject({ latency: fit, stream: fit });
-// `step` (wall time per pipeline step) and a level's `mixing` were written by calibrations
-// before the machine's time was priced from the ranks' CPU; they are read and not used.
-const cost = z.strictObject({ cpu: fit, transient: fit, step: fit.optional() });
-const classCosts = z.strictObject({
-  'intra-vm': cost.optional(),
-  'inter-vm': cost.optional(),
-  'inter-host': cost.optional(),
-});
-
-export const calibrationSchema = z.strictObject({
-  version: z.literal(CALIBRATION_VERSION),
-  topology: z.strictObject({
-    name: z.string(),
-    fingerprint: z.string(),
-    rateMbit: z.number().positive().nullable(),
-  }),
-  datapath: z.enum(DATAPATHS as [Datapath, ...Datapath[]]),
-  machine: z.strictObject({
-    cores: z.number().int().min(1),
-    emulated: z.boolean(),
-    cpu: z.string().optional(),
-    kernel: z.string().optional(),
-    memoryBytes: z.number().positive().optional(),
-  }),
-  classes: z.strictObject({
-    'intra-vm': classSchema.optional(),
-    'inter-vm': classSchema.optional(),
-    'inter-host': classSchema.optional(),
-  }),
-  sharing: z.strictObject({
-    singleFlowBytesPerS: z.number().positive(),
-    aggregateBytesPerS: z.number().positive(),
-    pairs: z.number().int().min(1),
-  }),
-  kernel: z.strictObject({
-    step: fit,
-    packSecondsPerByte: z.number().min(0),
-    shared: z.array(z.strictObject({ ranks: z.number().int().min(2), step: fit })).optional(),
-  }),
-  runtime: z
-    .array(
-      z.strictObject({
-        ranks: z.number().int().min(1),
-        classes: classCosts,
-        depth: z.number().int().min(1).optional(),
-        thick: z.strictObject({ depth: z.number().int().min(1), classes: classCosts }).optional(),
-        utilization: z.number().gt(0).max(1),
-        mixing: z.number().positive().optional(),
-      }),
-    )
-    .min(1),
-  measuredAt: z.string(),
-});
-
 /** Checks a parsed calibration document; errors name the file, the field and what is allowed. */
 export function parseCalibration(raw: unknown, source: string): Calibration {
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version !== CALIBRATION_VERSION)
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `${source}: version: got ${version}; allowed: ${CALIBRATION_VERSION} (the format this vmpath writes: run vmpath calibrate again)`,
+      { details: { field: 'version', value: source } },
+    );
   const result = calibrationSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0] as z.core.$ZodIssue;
@@ -185,7 +137,7 @@ export function parseCalibration(raw: unknown, source: string): Calibration {
       { details: { field, value: source } },
     );
   }
-  return result.data as Calibration;
+  return result.data;
 }
 
 /** Refuses a calibration measured on a topology of another shape. */
@@ -230,8 +182,7 @@ export function levelCost(
 ): number {
   const thin = evaluate(costOf(level.classes, c, level.ranks)[part], bytes);
   const thick = level.thick;
-  if (!thick) return thin;
-  const thinDepth = level.depth ?? THIN_DEPTH;
+  const thinDepth = level.depth;
   const depth = cells / Math.max(1, bytes / 8);
   const w = Math.min(
     1,
@@ -291,7 +242,7 @@ export function costSummary(calibration: Calibration): string {
       (l) =>
         `${l.ranks} ranks: ${Object.entries(l.classes)
           .map(([c, t]) => {
-            const thick = l.thick?.classes[c as MessageClass];
+            const thick = l.thick.classes[c as MessageClass];
             const us = (fit: PiecewiseFit) => (evaluate(fit, 65536) * 1e6).toFixed(0);
             return `${c} ${us(t.cpu)}${thick ? ` (thick blocks ${us(thick.cpu)})` : ''} us, ${(evaluate(t.transient, 65536) * 1e3).toFixed(1)} ms per run`;
           })
@@ -318,7 +269,7 @@ export function cellSeconds(
   ranks: number,
 ): number {
   const alone = evaluate(kernel.step, cells) / cells;
-  const levels = kernel.shared ?? [];
+  const levels = kernel.shared;
   const last = levels[levels.length - 1];
   if (!machine.emulated || ranks <= machine.cores || !last) return alone;
   const at = (l: { step: PiecewiseFit }) => evaluate(l.step, cells) / cells;

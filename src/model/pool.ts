@@ -14,13 +14,12 @@
 import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
 import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath } from '../topology/types.js';
-import {
-  type Calibration,
-  type ClassCosts,
-  type ClassModel,
-  type RuntimeLevel,
-  THIN_DEPTH,
-  type TransportCost,
+import type {
+  Calibration,
+  ClassCosts,
+  ClassModel,
+  RuntimeLevel,
+  TransportCost,
 } from './calibration.js';
 import { evaluate, meanFit, type PiecewiseFit, scaleFit } from './fit.js';
 
@@ -81,7 +80,7 @@ function part(
   thick: boolean,
 ): { depth: number; classes: ClassCosts } | undefined {
   if (!level) return undefined;
-  return thick ? level.thick : { depth: level.depth ?? THIN_DEPTH, classes: level.classes };
+  return thick ? level.thick : { depth: level.depth, classes: level.classes };
 }
 
 /** The runtime's CPU of each class's channels, relative to each other, where calibrations give
@@ -174,10 +173,10 @@ function pooledOne(
     };
   }
   const flows = same('inter-host');
-  const shared = self.kernel.shared?.map((level) => ({
+  const shared = self.kernel.shared.map((level) => ({
     ranks: level.ranks,
     step: meanFit(
-      peers.flatMap((p) => p.kernel.shared?.find((l) => l.ranks === level.ranks)?.step ?? []),
+      peers.flatMap((p) => p.kernel.shared.find((l) => l.ranks === level.ranks)?.step ?? []),
     ),
   }));
   return {
@@ -191,7 +190,7 @@ function pooledOne(
     kernel: {
       step: meanFit(peers.map((p) => p.kernel.step)),
       packSecondsPerByte: mean(peers.map((p) => p.kernel.packSecondsPerByte)),
-      ...(shared ? { shared } : {}),
+      shared,
     },
     runtime: self.runtime.map((level) => pooledLevel(self, level, peers, factors)),
   };
@@ -238,11 +237,10 @@ function pooledLevel(
     }
     return out;
   };
-  const thick = level.thick;
   return {
     ...level,
     classes: pool(level.classes, false),
-    ...(thick ? { thick: { ...thick, classes: pool(thick.classes, true) } } : {}),
+    thick: { ...level.thick, classes: pool(level.thick.classes, true) },
     utilization: mean(levels.map(({ l }) => l.utilization)),
   };
 }

@@ -141,3 +141,23 @@ export function paramsArgv(p: AdvectParams): string[] {
     String(p.warmup),
   ];
 }
+
+/** Separates the problems of a series in the ranks' arguments (seriesArgv). */
+export const SERIES_SEPARATOR = '--then';
+
+/** The command-line form of problems solved one after the other by one job's ranks. */
+export function seriesArgv(problems: readonly AdvectParams[]): string[] {
+  return problems.flatMap((p, i) =>
+    i === 0 ? paramsArgv(p) : [SERIES_SEPARATOR, ...paramsArgv(p)],
+  );
+}
+
+/** The problems' arguments of a series, one list each. */
+export function splitSeries(args: readonly string[]): string[][] {
+  const out: string[][] = [[]];
+  for (const arg of args) {
+    if (arg === SERIES_SEPARATOR) out.push([]);
+    else (out[out.length - 1] as string[]).push(arg);
+  }
+  return out;
+}

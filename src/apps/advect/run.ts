@@ -21,7 +21,7 @@ import type { CommandRunner } from '../../sys/runner.js';
 import { findNode } from '../../testbed/nodes.js';
 import type { Topology } from '../../topology/types.js';
 import { checkMemory } from './memory.js';
-import { type AdvectParams, paramsArgv } from './params.js';
+import { type AdvectParams, paramsArgv, seriesArgv } from './params.js';
 import { type AdvectResult, combine, RESULT_PREFIX } from './result.js';
 import { solveBlock } from './solve.js';
 
@@ -67,10 +67,17 @@ export function ranksOf(params: AdvectParams): number {
   return params.decomp[0] * params.decomp[1] * params.decomp[2];
 }
 
-function parseResult(stdout: string, what: string): AdvectResult {
-  const line = stdout.split('\n').find((l) => l.startsWith(RESULT_PREFIX));
-  if (!line) throw new VmpathError('E_APP_FAILED', `${what} ended without a result line`);
-  return JSON.parse(line.slice(RESULT_PREFIX.length)) as AdvectResult;
+/** The first `count` result lines of a job's output. */
+function parseResults(stdout: string, what: string, count = 1): AdvectResult[] {
+  const lines = stdout.split('\n').filter((l) => l.startsWith(RESULT_PREFIX));
+  if (lines.length < count)
+    throw new VmpathError(
+      'E_APP_FAILED',
+      `${what} ended with ${lines.length} result line${lines.length === 1 ? '' : 's'} of ${count}`,
+    );
+  return lines
+    .slice(0, count)
+    .map((l) => JSON.parse(l.slice(RESULT_PREFIX.length)) as AdvectResult);
 }
 
 export async function runAdvect(
@@ -98,16 +105,35 @@ export async function runAdvect(
       'E_APP_INPUT',
       `--decomp ${params.decomp.join('x')} needs ${ranksOf(params)} ranks; the placement has ${target.placement.length}`,
     );
-  return options.engine === 'vmpath'
-    ? runOnVmpath(params, target, options)
-    : runOnOpenMpi(params, target, options);
+  if (options.engine === 'openmpi') return runOnOpenMpi(params, target, options);
+  const { results, matrix } = await runOnVmpath([params], target, options);
+  return { result: results[0] as AdvectResult, matrix };
+}
+
+/** Problems of one rank count solved one after the other by one job of vmpath ranks (the
+ * launch paid once): one result each, in order, and the job's communication matrix. */
+export async function runAdvectSeries(
+  problems: readonly AdvectParams[],
+  target: Exclude<RunTarget, { kind: 'serial' }>,
+  options: Omit<RunOptions, 'engine'>,
+): Promise<{ results: AdvectResult[]; matrix: readonly MatrixEntry[] | null }> {
+  const first = problems[0];
+  if (!first || problems.some((p) => ranksOf(p) !== ranksOf(first)))
+    throw new RangeError('a series is one or more problems of one rank count');
+  for (const p of problems) checkMemory(p, totalmem());
+  if (target.kind === 'testbed' && target.placement.length !== ranksOf(first))
+    throw new RangeError(
+      `the placement has ${target.placement.length} ranks, the problems ${ranksOf(first)}`,
+    );
+  return runOnVmpath(problems, target, options);
 }
 
 async function runOnVmpath(
-  params: AdvectParams,
+  problems: readonly AdvectParams[],
   target: Exclude<RunTarget, { kind: 'serial' }>,
-  options: RunOptions,
-): Promise<RunOutcome> {
+  options: Omit<RunOptions, 'engine'>,
+): Promise<{ results: AdvectResult[]; matrix: readonly MatrixEntry[] | null }> {
+  const params = problems[0] as AdvectParams;
   let out = '';
   const placement =
     target.kind === 'testbed'
@@ -117,7 +143,7 @@ async function runOnVmpath(
     topology: target.kind === 'testbed' ? target.topology : null,
     id: target.kind === 'testbed' ? target.id : 'local',
     placement,
-    argv: [options.execPath, RANK, ...paramsArgv(params)],
+    argv: [options.execPath, RANK, ...seriesArgv(problems)],
     timeoutMs: options.timeoutMs,
     ...(options.signal ? { signal: options.signal } : {}),
     onLine: (line, stream) => {
@@ -134,7 +160,10 @@ async function runOnVmpath(
       `the advection job failed: ${launched.failure}`,
       { details: { exitCode: launched.exitCode } },
     );
-  return { result: parseResult(out, 'the advection job'), matrix: launched.matrix };
+  return {
+    results: parseResults(out, 'the advection job', problems.length),
+    matrix: launched.matrix,
+  };
 }
 
 async function runOnOpenMpi(
@@ -190,7 +219,7 @@ async function runOnOpenMpi(
         'E_APP_FAILED',
         `the advection job on Open MPI failed (mpirun exit ${done.exitCode ?? done.signal}): ${done.stderr.trim().split('\n').slice(-3).join(' | ')}`,
       );
-    return { result: parseResult(out, 'mpirun'), matrix: null };
+    return { result: parseResults(out, 'mpirun')[0] as AdvectResult, matrix: null };
   } finally {
     remove();
   }

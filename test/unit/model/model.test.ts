@@ -8,13 +8,16 @@ import { advectTraffic } from '../../../src/apps/advect/pattern.js';
 import { regret, sameDeployments } from '../../../src/experiment/validate.js';
 import { advise, deploymentOf, explain } from '../../../src/model/advise.js';
 import {
+  CALIBRATION_VERSION,
   type Calibration,
   checkTopology,
   fingerprint,
   levelCost,
   parseCalibration,
+  type RuntimeLevel,
   runtimeAt,
   secondsPerCell,
+  THIN_DEPTH,
 } from '../../../src/model/calibration.js';
 import { evaluate, fitAt, fitPiecewise, meanFit } from '../../../src/model/fit.js';
 import { parseMatrix, parseMonitoring } from '../../../src/model/matrix.js';
@@ -39,28 +42,48 @@ const line = (a: number, g: number) => ({
 /** A calibration with round numbers: 10 us + 1 GB/s across hosts, 5 us + 4 GB/s between vms,
  * 1 us + 8 GB/s inside a vm; 1 GB/s shared per uplink; 1 ns per cell, no packing, no runtime
  * cost of its own. */
-export function roundCalibration(overrides: Partial<Calibration> = {}): Calibration {
+type Loose<T, K extends keyof T> = Omit<T, K> & Partial<Pick<T, K>>;
+type LooseLevel = Loose<RuntimeLevel, 'depth' | 'thick'>;
+type Overrides = Omit<Partial<Calibration>, 'runtime' | 'kernel' | 'machine'> & {
+  runtime?: readonly LooseLevel[];
+  kernel?: Loose<Calibration['kernel'], 'shared'>;
+  machine?: Loose<Calibration['machine'], 'cpu' | 'kernel' | 'memoryBytes'>;
+};
+const MACHINE = { cpu: 'a test machine', kernel: 'Linux', memoryBytes: 2 ** 34 };
+
+/** A level as calibrate writes it: thin runs 4 deep and thick ones (here costing as thin ones,
+ * unless given). */
+const full = (level: LooseLevel): RuntimeLevel => ({
+  depth: THIN_DEPTH,
+  thick: { depth: 24, classes: level.classes },
+  ...level,
+});
+
+export function roundCalibration(overrides: Overrides = {}): Calibration {
+  const { runtime, kernel, machine, ...rest } = overrides;
   return {
-    version: 1,
+    version: CALIBRATION_VERSION,
     topology: { name: 'paper', fingerprint: fingerprint(paper), rateMbit: 10000 },
     datapath: 'iov',
-    machine: { cores: 16, emulated: false },
+    machine: { ...MACHINE, cores: 16, emulated: false, ...machine },
     classes: {
       'intra-vm': { latency: line(1e-6, 1 / 8e9), stream: line(0.5e-6, 1 / 8e9) },
       'inter-vm': { latency: line(5e-6, 1 / 4e9), stream: line(2e-6, 1 / 4e9) },
       'inter-host': { latency: line(10e-6, 1 / 1e9), stream: line(4e-6, 1 / 1e9) },
     },
     sharing: { singleFlowBytesPerS: 1e9, aggregateBytesPerS: 1e9, pairs: 4 },
-    kernel: { step: line(0, 1e-9), packSecondsPerByte: 0 },
-    runtime: [
-      {
-        ranks: 16,
-        classes: { 'inter-host': { cpu: line(0, 0), transient: line(0, 0) } },
-        utilization: 1,
-      },
-    ],
+    kernel: { step: line(0, 1e-9), packSecondsPerByte: 0, shared: [], ...kernel },
+    runtime: (
+      runtime ?? [
+        {
+          ranks: 16,
+          classes: { 'inter-host': { cpu: line(0, 0), transient: line(0, 0) } },
+          utilization: 1,
+        },
+      ]
+    ).map(full),
     measuredAt: '2026-11-26T00:00:00Z',
-    ...overrides,
+    ...rest,
   };
 }
 
@@ -252,9 +275,6 @@ test('a message costs between the thin and the thick runs by the depth of the bl
   assert.equal(levelCost(level, 'inter-host', 'cpu', 8192, 1000 * 1024), 5e-4, 'thicker: thick');
   // the same block behind a face 4 times larger is 4 times thinner
   assert.ok(Math.abs(levelCost(level, 'inter-host', 'cpu', 4 * 8192, 64 * 1024) - 3e-4) < 1e-15);
-  // levels of older calibrations (no thick runs) cost as thin blocks
-  const { thick: _thick, ...old } = level;
-  assert.equal(levelCost(old, 'inter-host', 'cpu', 8192, 1000 * 1024), 1e-4);
   // the predictions follow: the same faces on thicker blocks cost the runtime more
   const cal = roundCalibration({ machine: { cores: 2, emulated: true }, runtime: [level] });
   const at = runtimeAt(cal, 8);
@@ -452,15 +472,21 @@ test('calibrations of one machine: the parts they measured in common priced by t
   assert.deepEqual(notes, [
     "the kernel, packing and the cores' busy share: mean of iov, shm, bridged",
     'intra-vm (local): mean of iov, shm, bridged',
-    "inter-vm runtime CPU: one curve for vf, shm, bridge (the mean of their means), times each one's factor over 10 comparisons: vf 0.80, shm 0.40, bridge 1.80",
+    "inter-vm runtime CPU: one curve for vf, shm, bridge (the mean of their means), times each one's factor over 20 comparisons: vf 0.80, shm 0.40, bridge 1.80",
     'inter-host (vf): mean of iov, shm',
-    "inter-host runtime CPU: one curve for vf, bridge (the mean of their means), times each one's factor over 10 comparisons: vf 0.71, bridge 1.29",
+    "inter-host runtime CPU: one curve for vf, bridge (the mean of their means), times each one's factor over 20 comparisons: vf 0.71, bridge 1.29",
   ]);
   // another machine's calibration is left as measured
   const alone = poolCalibrations(
     new Map([
       ['iov', { calibration: iov, source: 'iov.json' }],
-      ['shm', { calibration: { ...shm, machine: { cores: 2, emulated: true } }, source: 's' }],
+      [
+        'shm',
+        {
+          calibration: { ...shm, machine: { ...shm.machine, cores: 2, emulated: true } },
+          source: 's',
+        },
+      ],
     ] as const),
   );
   assert.equal(alone.calibrations.get('iov')?.calibration, iov);
@@ -678,11 +704,18 @@ test('calibrations: checked on reading; another topology and a missing class are
     /c\.json: kernel\.packSecondsPerByte: /,
   );
   assert.throws(() => parseCalibration({ ...cal, version: 9 }, 'c.json'), /c\.json: version: /);
-  // earlier calibrations (wall time per pipeline step, a mixed-classes factor) still load
+  // calibrations of the first format are refused with what to do; their fields are unknown
+  assert.throws(
+    () => parseCalibration({ ...cal, version: 1 }, 'old.json'),
+    /old\.json: version: got 1; allowed: 2 .*run vmpath calibrate/,
+  );
   const level = cal.runtime[0] as Calibration['runtime'][number];
   const cost = level.classes['inter-host'];
-  const older = { ...level, mixing: 1.2, classes: { 'inter-host': { ...cost, step: line(0, 0) } } };
-  assert.equal(parseCalibration({ ...cal, runtime: [older] }, 'c.json').runtime.length, 1);
+  const older = { ...level, classes: { 'inter-host': { ...cost, step: line(0, 0) } } };
+  assert.throws(
+    () => parseCalibration({ ...cal, runtime: [older] }, 'c.json'),
+    /c\.json: runtime\.0\.classes\.inter-host: Unrecognized key: "step"/,
+  );
   const tiny = resolveTopology(presetSpec('tiny'), { datapath: 'iov' });
   assert.throws(
     () => checkTopology(cal, tiny, 'c.json'),
