@@ -64,6 +64,8 @@ export const ErrorCodes = {
   E_STORE_OPEN: 'input',
   E_STORE_NEWER: 'input',
   E_STORE_UNKNOWN: 'input',
+  /** A stored run whose parts do not match its kind's schema (experiment/records.ts). */
+  E_STORE_RECORD: 'input',
   E_EXP_SPEC: 'input',
   E_EXP_FAILED: 'failure',
   /** The same sweep runs already (its testbeds would be shared). */

@@ -13,6 +13,7 @@
  * findings() is pure: records in, lines out.
  */
 import type { RunRecord } from '../store/db.js';
+import { doneRuns, type TypedRun, typedRun } from './records.js';
 import type { SweepSpec } from './spec.js';
 
 export interface ReproduceSize {
@@ -77,7 +78,6 @@ export function reproduceSpec(
   };
 }
 
-const num = (v: unknown) => (typeof v === 'number' ? v : Number.NaN);
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 
 interface AdvectRow {
@@ -91,25 +91,24 @@ interface AdvectRow {
   share: number;
 }
 
-function advectRows(runs: readonly RunRecord[]): AdvectRow[] {
-  return runs
-    .filter((r) => r.kind === 'advect' && r.status === 'done' && r.summary)
-    .map((r) => ({
-      datapath: String(r.params.datapath),
-      ranks: num(r.params.ranks),
-      decomp: (r.params.decomp as number[]).join('x'),
-      placement: String(r.params.placement),
-      wallS: num(r.summary?.wallS),
-      computeS: num(r.summary?.computeS),
-      commS: num(r.summary?.commS),
-      share: num(r.summary?.interHostMessageShare),
-    }));
+function advectRows(runs: readonly TypedRun[]): AdvectRow[] {
+  return doneRuns(runs, 'advect').map(({ params, summary }) => ({
+    datapath: params.datapath,
+    ranks: params.ranks,
+    decomp: params.decomp.join('x'),
+    placement: params.placement,
+    wallS: summary.wallS,
+    computeS: summary.computeS,
+    commS: summary.commS,
+    share: summary.interHostMessageShare,
+  }));
 }
 
 const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
 /** The study's findings in a few lines, from whatever runs are stored (missing parts say so). */
-export function findings(runs: readonly RunRecord[], rateMbit: number): string[] {
+export function findings(stored: readonly RunRecord[], rateMbit: number): string[] {
+  const runs = stored.map(typedRun);
   const lines: string[] = [];
   lines.push(
     rateMbit > 0
@@ -117,21 +116,14 @@ export function findings(runs: readonly RunRecord[], rateMbit: number): string[]
       : 'uplinks unshaped: the CPU bounds every path (at 10 Gbit/s the shaper would hide their differences)',
   );
   // 1. data paths by stream bandwidth
-  const stream = runs.filter(
-    (r) =>
-      r.kind === 'bench' &&
-      r.status === 'done' &&
-      r.params.test === 'stream' &&
-      r.params.tool === 'vmpath',
+  const stream = doneRuns(runs, 'bench').filter(
+    (r) => r.params.test === 'stream' && r.params.tool === 'vmpath',
   );
   if (stream.length === 0) lines.push('bandwidth: no stream runs stored');
   else {
     const by = new Map<string, number[]>();
     for (const r of stream)
-      by.set(String(r.params.datapath), [
-        ...(by.get(String(r.params.datapath)) ?? []),
-        num(r.summary?.total),
-      ]);
+      by.set(r.params.datapath, [...(by.get(r.params.datapath) ?? []), r.summary.total]);
     const totals = [...by.entries()]
       .map(([dp, v]) => ({ dp, total: mean(v) }))
       .sort((a, b) => b.total - a.total);

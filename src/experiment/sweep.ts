@@ -35,6 +35,7 @@ import type { TopologyInput } from '../topology/schema.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { captureEnvironment } from './environment.js';
 import { lockSweep } from './lock.js';
+import { type RunKind, type SummaryOf, summaryOf } from './records.js';
 import {
   type AdvectRun,
   type BenchRun,
@@ -96,13 +97,21 @@ export function sweepTestbedId(hash: string, datapath: Datapath): string {
   return `s${hash.slice(0, 5)}${datapath.slice(0, 2)}`;
 }
 
+/** What a run stored: its kind's summary, and its raw samples. */
+type Outcome<K extends RunKind> = { kind: K; summary: SummaryOf<K>; samples: unknown };
+
+/** The kind a planned run is stored as: a bench run of the OSU test is an osu run. */
+export function recordKind(run: PlannedRun): RunKind {
+  return run.kind === 'bench' && run.test === 'osu' ? 'osu' : run.kind;
+}
+
 async function runBench(
   env: SweepEnv,
   topology: Topology,
   id: string,
   run: BenchRun,
   signal?: AbortSignal,
-) {
+): Promise<Outcome<'bench'> | Outcome<'osu'>> {
   if (run.test === 'osu' || run.tool === 'openmpi') return runOsu(env, topology, id, run, signal);
   const durationMs = run.durationS * 1000;
   const params =
@@ -117,6 +126,7 @@ async function runBench(
   });
   const rate = topology.hosts[0]?.uplink.rateMbit ?? null;
   return {
+    kind: 'bench',
     summary: {
       unit: result.unit,
       total: result.total.mean,
@@ -136,7 +146,7 @@ async function runOsu(
   id: string,
   run: BenchRun,
   signal?: AbortSignal,
-) {
+): Promise<Outcome<'osu'>> {
   const pair = studyPairs(topology, id)[0] as Pair;
   const twin = run.tool === 'openmpi' ? await buildOsuTwin(env, 'bench.tools') : null;
   try {
@@ -147,6 +157,7 @@ async function runOsu(
     const latency = await curve('latency');
     const bw = await curve('bw');
     return {
+      kind: 'osu',
       summary: {
         from: pair.from.name,
         to: pair.to.name,
@@ -168,7 +179,7 @@ async function runApp(
   id: string,
   run: AdvectRun,
   options: SweepOptions,
-) {
+): Promise<Outcome<'advect'>> {
   const params = advectParams(run);
   const placement = placeFor(
     topology,
@@ -191,6 +202,7 @@ async function runApp(
   );
   const classes = classify(placement, advectTraffic(run.grid, run.decomp, run.steps));
   return {
+    kind: 'advect',
     summary: {
       wallS: result.totals.wallS,
       computeS: result.totals.computeS.mean,
@@ -311,7 +323,7 @@ async function runLocked(
             run.kind === 'bench'
               ? await runBench(env, topology, id, run, options.signal)
               : await runApp(env, topology, id, run, options);
-          summary = out.summary;
+          summary = summaryOf(out.kind, out.summary, runKey(run)) as Record<string, unknown>;
           samples = out.samples;
         } catch (e) {
           if (options.signal?.aborted) throw e;
@@ -323,7 +335,7 @@ async function runLocked(
           sweepId,
           environmentId,
           key: runKey(run),
-          kind: run.kind,
+          kind: recordKind(run),
           params: { ...run },
           status: error ? 'failed' : 'done',
           startedAt: startedAt.toISOString(),

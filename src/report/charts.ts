@@ -16,7 +16,7 @@ import {
   type OsuCurvesView,
   PARTS,
   type ReportView,
-} from './views.js';
+} from './views/index.js';
 
 export interface Chart {
   readonly id: string;

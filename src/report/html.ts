@@ -4,7 +4,7 @@
  * Pure.
  */
 import type { Chart } from './charts.js';
-import type { BenchTable, ReportView, Spread } from './views.js';
+import type { BenchTable, ReportView, Spread } from './views/index.js';
 
 const ENTITIES: Record<string, string> = {
   '&': '&amp;',

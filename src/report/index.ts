@@ -4,7 +4,7 @@
 import { charts } from './charts.js';
 import { type RenderedChart, reportHtml } from './html.js';
 import { renderSvg } from './render.js';
-import { type ReportInput, type ReportView, reportView } from './views.js';
+import { type ReportInput, type ReportView, reportView } from './views/index.js';
 
 export interface Report {
   readonly html: string;

@@ -14,7 +14,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmpathError } from '../core/errors.js';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 /** Migration i brings the schema from version i to i + 1. */
 const MIGRATIONS: readonly string[] = [
@@ -47,6 +47,8 @@ const MIGRATIONS: readonly string[] = [
      UNIQUE (sweep_id, key)
    );
    CREATE INDEX runs_by_kind ON runs (sweep_id, kind);`,
+  // 2: the OSU curves are runs of their own kind (they were bench runs of test osu).
+  `UPDATE runs SET kind = 'osu' WHERE kind = 'bench' AND json_extract(params, '$.test') = 'osu';`,
 ];
 
 export interface RunRecord {

@@ -33,6 +33,38 @@ function run(
   };
 }
 
+/** A complete advect summary around the given figures (the rest plausible, for the schema). */
+export function advectSummary(
+  figures: { wallS: number; computeS: number; packS?: number; commS: number; share: number },
+  ranks = 16,
+): Record<string, unknown> {
+  const { wallS, computeS, packS = 0, commS, share } = figures;
+  return {
+    wallS,
+    computeS,
+    packS,
+    commS,
+    mcups: (32 ** 3 * 16) / wallS / 1e6,
+    messagesPerStep: 2 * (ranks - 1),
+    bytesPerStep: 2 * (ranks - 1) * 8192,
+    maxRssBytes: 50e6,
+    checksum: '00000000deadbeef',
+    errors: { l1: 1e-3, max: 1e-2 },
+    interHostMessageShare: share,
+    interHostByteShare: share,
+    classes: {
+      'intra-vm': { messages: 0, bytes: 0 },
+      'inter-vm': { messages: 0, bytes: 0 },
+      'inter-host': { messages: 32 * share, bytes: 32 * share * 8192 },
+    },
+  };
+}
+
+/** A complete stream bench summary of a total (MiB/s). */
+export function streamSummary(total: number): Record<string, unknown> {
+  return { unit: 'MiB/s', total, perPair: [], rateMbit: null, linkMiBps: null };
+}
+
 /** The pipeline's matrix of `ranks` ranks: i -> i+1, `bytes` each. */
 export function pipelineMatrix(ranks: number, bytes: number) {
   return Array.from({ length: ranks - 1 }, (_, i) => ({
@@ -94,9 +126,11 @@ export function fixtureRuns(options: { placementName?: string } = {}): FixtureRu
         runs.push(
           run(
             `bench/${datapath}/osu/${tool}/1s/#${repeat}`,
-            'bench',
+            'osu',
             { kind: 'bench', datapath, test: 'osu', tool, durationS: 1, repeat },
             {
+              from: 'node1',
+              to: 'node5',
               latencyUs: sizes.map((bytes) => ({
                 bytes,
                 value: (tool === 'vmpath' ? 40 : 12) * jitter + bytes / 1000,
@@ -105,6 +139,8 @@ export function fixtureRuns(options: { placementName?: string } = {}): FixtureRu
                 bytes,
                 value: Math.min(2000, bytes / 100) * jitter + 1,
               })),
+              latency8Us: (tool === 'vmpath' ? 40 : 12) * jitter,
+              bw1MiBps: 2000 * jitter,
             },
           ),
         );
@@ -136,13 +172,10 @@ export function fixtureRuns(options: { placementName?: string } = {}): FixtureRu
               engine: 'vmpath',
               repeat,
             },
-            {
-              wallS: computeS + packS + commS + 0.001,
-              computeS,
-              packS,
-              commS,
-              interHostMessageShare: share,
-            },
+            advectSummary(
+              { wallS: computeS + packS + commS + 0.001, computeS, packS, commS, share },
+              ranks,
+            ),
             { ranks: [], matrix: pipelineMatrix(ranks, 8192) },
           ),
         );

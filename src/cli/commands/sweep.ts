@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { invalidField } from '../../core/errors.js';
+import { type TypedRun, typedRun } from '../../experiment/records.js';
 import { parseSweep, runKey, type SweepSpec } from '../../experiment/spec.js';
 import {
   planSweep,
@@ -76,17 +77,27 @@ export async function sweepWithProgress(
   }
 }
 
-function row(r: RunRecord): (string | number)[] {
-  const s = r.summary ?? {};
-  const figure =
-    r.kind === 'bench'
-      ? `${Number(s.total).toFixed(1)} ${String(s.unit)}`
-      : `${Number(s.wallS).toFixed(3)} s wall, ${Number(s.commS).toFixed(3)} s comm`;
-  return [r.id, r.sweepId, r.key, r.status, r.status === 'done' ? figure : (r.error ?? '')];
+/** A run's headline figure, by its kind. */
+function figureOf(r: TypedRun): string {
+  if (r.summary === null) return r.error ?? '';
+  switch (r.kind) {
+    case 'bench':
+      return `${r.summary.total.toFixed(1)} ${r.summary.unit}`;
+    case 'osu':
+      return `${r.summary.latency8Us.toFixed(1)} us at 8 B, ${r.summary.bw1MiBps.toFixed(0)} MiB/s at 1 MiB`;
+    case 'advect':
+      return `${r.summary.wallS.toFixed(3)} s wall, ${r.summary.commS.toFixed(3)} s comm`;
+    case 'calibration':
+      return `calibration of ${r.summary.datapath}`;
+  }
+}
+
+function row(r: TypedRun): (string | number)[] {
+  return [r.id, r.sweepId, r.key, r.status, figureOf(r)];
 }
 
 /** Flat rows of runs for CSV: parameters and summary numbers side by side. */
-export function flatRuns(runs: readonly RunRecord[]): Record<string, unknown>[] {
+export function flatRuns(runs: readonly TypedRun[]): Record<string, unknown>[] {
   return runs.map((r) => {
     const flat: Record<string, unknown> = {
       id: r.id,
@@ -151,7 +162,7 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
       const store = openDb(flags.db, false);
       try {
         const sweepId = sweepOf(store, flags.sweep);
-        const runs = store.runs(sweepId === undefined ? {} : { sweepId });
+        const runs = store.runs(sweepId === undefined ? {} : { sweepId }).map(typedRun);
         if (flags.json) {
           const sweeps = store.sweeps().filter((s) => sweepId === undefined || s.id === sweepId);
           ctx.out(JSON.stringify({ sweeps, runs }, null, 2));
@@ -209,7 +220,7 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
       const store = openDb(flags.db, false);
       try {
         const sweepId = sweepOf(store, flags.sweep);
-        const runs = store.runs(sweepId === undefined ? {} : { sweepId });
+        const runs = store.runs(sweepId === undefined ? {} : { sweepId }).map(typedRun);
         ctx.out(flags.json ? JSON.stringify(runs, null, 2) : csv(flatRuns(runs)));
       } finally {
         store.close();

@@ -12,6 +12,7 @@ import Database from 'better-sqlite3';
 import { Store } from '../../../src/store/db.js';
 import { vmpath } from '../../support/cli.js';
 import { CLI } from '../../support/paths.js';
+import { streamSummary } from '../../support/report-fixture.js';
 import { tempDir } from '../../support/temp.js';
 
 const dir = tempDir('vmpath-bad-');
@@ -281,11 +282,18 @@ test('a reader that closes the pipe early ends the output quietly, exit 141 (128
       environmentId,
       key: `k${i}`,
       kind: 'bench',
-      params: { i },
+      params: {
+        kind: 'bench',
+        datapath: 'iov',
+        test: 'stream',
+        tool: 'vmpath',
+        durationS: 1,
+        repeat: i,
+      },
       status: 'done',
       startedAt: '',
       finishedAt: '',
-      summary: { total: i, unit: 'MiB/s' },
+      summary: streamSummary(i),
       samples: { padding: 'x'.repeat(200) },
       error: null,
     });

@@ -11,6 +11,7 @@ import { expandSweep, parseSweep, runKey } from '../../../src/experiment/spec.js
 import { type RunRecord, SCHEMA_VERSION, Store } from '../../../src/store/db.js';
 import { presetSpec } from '../../../src/topology/presets.js';
 import { resolveTopology } from '../../../src/topology/resolve.js';
+import { advectSummary, streamSummary } from '../../support/report-fixture.js';
 import { tempDir } from '../../support/temp.js';
 
 const paper = resolveTopology(presetSpec('paper'));
@@ -155,7 +156,8 @@ test('the store: a schema version, resume bookkeeping, a failed run replaced onc
   assert.throws(
     () => Store.open(file),
     (e: Error & { code?: string }) =>
-      e.code === 'E_STORE_NEWER' && /schema version 99; this vmpath knows up to 1/.test(e.message),
+      e.code === 'E_STORE_NEWER' &&
+      new RegExp(`schema version 99; this vmpath knows up to ${SCHEMA_VERSION}`).test(e.message),
   );
   assert.throws(
     () => Store.open(join(tempDir('vmpath-store-'), 'none.db'), { create: false }),
@@ -168,8 +170,8 @@ test('reproduce findings come from the records: order by bandwidth, speedup agai
     record({
       key: `b-${datapath}`,
       kind: 'bench',
-      params: { datapath, test: 'stream', tool: 'vmpath' },
-      summary: { total },
+      params: { kind: 'bench', datapath, test: 'stream', tool: 'vmpath', durationS: 1, repeat: 1 },
+      summary: streamSummary(total),
     }) as RunRecord;
   const app = (
     datapath: string,
@@ -183,8 +185,18 @@ test('reproduce findings come from the records: order by bandwidth, speedup agai
     record({
       key: `a-${datapath}-${placement}-${ranks}`,
       kind: 'advect',
-      params: { datapath, placement, ranks, decomp: [1, 1, ranks] },
-      summary: { wallS, computeS, commS, interHostMessageShare: share },
+      params: {
+        kind: 'advect',
+        datapath,
+        grid: [32, 32, 32],
+        steps: 4,
+        ranks,
+        decomp: [1, 1, ranks],
+        placement,
+        engine: 'vmpath',
+        repeat: 1,
+      },
+      summary: advectSummary({ wallS, computeS, commS, share }, ranks),
     }) as RunRecord;
   const lines = findings(
     [

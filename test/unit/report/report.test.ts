@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { charts } from '../../../src/report/charts.js';
 import { escapeHtml } from '../../../src/report/html.js';
 import { makeReport } from '../../../src/report/index.js';
-import { type ReportInput, reportView, spread } from '../../../src/report/views.js';
+import { type ReportInput, reportView, spread } from '../../../src/report/views/index.js';
 import type { RunRecord } from '../../../src/store/db.js';
 import { FIXTURE_ENVIRONMENT, type FixtureRun, fixtureRuns } from '../../support/report-fixture.js';
 

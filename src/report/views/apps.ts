@@ -1,0 +1,52 @@
+/** The advection runs as the figures read them: one row per run. Pure. */
+import { doneRuns, type TypedRun } from '../../experiment/records.js';
+import { groupBy } from './common.js';
+
+export interface AppRun {
+  readonly datapath: string;
+  readonly ranks: number;
+  readonly decomp: string;
+  /** The decomposition with the rank count written as N where it is one dimension: 1x1xN. */
+  readonly shape: string;
+  readonly placement: string;
+  readonly problem: string;
+  readonly engine: string;
+  readonly wallS: number;
+  readonly computeS: number;
+  readonly packS: number;
+  readonly commS: number;
+  readonly share: number;
+}
+
+export function appRuns(runs: readonly TypedRun[]): AppRun[] {
+  return doneRuns(runs, 'advect').map((r) => {
+    const ranks = r.params.ranks;
+    const decomp = r.params.decomp.join('x');
+    const parts = decomp.split('x');
+    const shape =
+      parts.filter((p) => p === String(ranks)).length === 1 && ranks > 1
+        ? parts.map((p) => (p === String(ranks) ? 'N' : p)).join('x')
+        : decomp;
+    return {
+      datapath: r.params.datapath,
+      ranks,
+      decomp,
+      shape,
+      placement: r.params.placement,
+      problem: `${r.params.grid.join('x')} x ${r.params.steps} steps`,
+      engine: r.params.engine,
+      wallS: r.summary.wallS,
+      computeS: r.summary.computeS,
+      packS: r.summary.packS,
+      commS: r.summary.commS,
+      share: r.summary.interHostMessageShare,
+    };
+  });
+}
+
+/** The runs of the largest problem (most runs) and engine vmpath when there are several. */
+export function mainProblem(runs: readonly AppRun[]): AppRun[] {
+  const groups = [...groupBy(runs, (r) => `${r.problem}/${r.engine}`).values()];
+  groups.sort((a, b) => b.length - a.length);
+  return groups[0] ?? [];
+}
