@@ -13,7 +13,7 @@ import {
   type SweepOutcome,
   type SweepProgress,
 } from '../../experiment/sweep.js';
-import type { RunRecord, Store } from '../../store/db.js';
+import type { Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
