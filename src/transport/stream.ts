@@ -8,18 +8,18 @@
  * INLINE_BYTES go through shared memory instead, in chunks the receiver credits back. What a
  * message means (matching, counters) is the runtime's business.
  */
-import { timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { VmpathError } from '../core/errors.js';
 import {
   encodeChunk,
   encodeCredit,
   encodeHeader,
-  FrameDecoder,
   KIND_RING_MESSAGE,
   type MessageHeader,
 } from './frame.js';
-import { adoptAccepted, connectWith, Reader } from './reader.js';
+import { awaitGreeting, encodeHello } from './greeting.js';
+import { InboundMessages } from './inbound.js';
+import { adoptAccepted, Reader } from './reader.js';
 import {
   type Addon,
   CHUNK_BYTES,
@@ -29,11 +29,11 @@ import {
   openRing,
   ringPath,
 } from './ring.js';
+import { dial, listenOn, type PeerAddress } from './sockets.js';
 
-/** Where a rank listens. */
-export type PeerAddress =
-  | { readonly kind: 'tcp'; readonly host: string; readonly port: number }
-  | { readonly kind: 'local'; readonly path: string };
+export { decodeHello, encodeHello, MAX_TOKEN_BYTES } from './greeting.js';
+export { IN_PLACE_MIN_BYTES } from './inbound.js';
+export type { PeerAddress } from './sockets.js';
 
 export interface TransportHandlers {
   /** A message from `header.source` begins; its payload follows in `onPayload` calls. The
@@ -49,39 +49,6 @@ export interface TransportHandlers {
   onRejected(reason: string): void;
 }
 
-const HELLO_MAGIC = 0x564d5048; // "VMPH"
-export const MAX_TOKEN_BYTES = 128;
-const HELLO_FIXED = 10; // magic u32, rank u32, token length u16
-
-/** The greeting each side of a connection sends first. */
-export function encodeHello(rank: number, token: string): Buffer {
-  const secret = Buffer.from(token, 'utf8');
-  if (secret.length === 0 || secret.length > MAX_TOKEN_BYTES)
-    throw new RangeError(`job token must be 1 to ${MAX_TOKEN_BYTES} bytes`);
-  const hello = Buffer.alloc(HELLO_FIXED + secret.length);
-  hello.writeUInt32BE(HELLO_MAGIC, 0);
-  hello.writeUInt32BE(rank, 4);
-  hello.writeUInt16BE(secret.length, 8);
-  secret.copy(hello, HELLO_FIXED);
-  return hello;
-}
-
-/** Reads a greeting from the start of `bytes`: the rank and how many bytes it took, null if
- * more bytes are needed; throws on anything that is not a greeting with the right token. */
-export function decodeHello(bytes: Buffer, token: Buffer): { rank: number; length: number } | null {
-  if (bytes.length >= 4 && bytes.readUInt32BE(0) !== HELLO_MAGIC)
-    throw new VmpathError('E_TRANSPORT_PROTOCOL', 'not a vmpath greeting');
-  if (bytes.length < HELLO_FIXED) return null;
-  const tokenLength = bytes.readUInt16BE(8);
-  if (tokenLength === 0 || tokenLength > MAX_TOKEN_BYTES)
-    throw new VmpathError('E_TRANSPORT_PROTOCOL', `greeting token of ${tokenLength} bytes`);
-  if (bytes.length < HELLO_FIXED + tokenLength) return null;
-  const offered = bytes.subarray(HELLO_FIXED, HELLO_FIXED + tokenLength);
-  if (offered.length !== token.length || !timingSafeEqual(offered, token))
-    throw new VmpathError('E_TRANSPORT_PROTOCOL', 'wrong job token');
-  return { rank: bytes.readUInt32BE(4), length: HELLO_FIXED + tokenLength };
-}
-
 /** Shared-memory rings for a local endpoint: the addon and the job's file prefix. */
 export interface RingOptions {
   readonly addon: Addon;
@@ -89,9 +56,6 @@ export interface RingOptions {
   readonly prefix: string;
   readonly bytes?: number;
 }
-
-/** Payloads at least this large (what is left of them) are read in place. */
-export const IN_PLACE_MIN_BYTES = 4096;
 
 interface Peer {
   readonly socket: Socket;
@@ -142,45 +106,17 @@ export class StreamEndpoint {
   }
 
   /** Listens on a TCP address (port 0: any free port) or a Unix socket path. */
-  listen(where: { host: string; port?: number } | { path: string }): Promise<PeerAddress> {
-    const server = createServer({ noDelay: true, pauseOnConnect: true }, (socket) =>
-      this.#accept(socket),
-    );
+  async listen(where: { host: string; port?: number } | { path: string }): Promise<PeerAddress> {
+    const { server, address } = await listenOn(where, (socket) => this.#accept(socket));
     this.#server = server;
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      const done = () => {
-        server.off('error', reject);
-        const address = server.address();
-        if ('path' in where) resolve({ kind: 'local', path: where.path });
-        else
-          resolve({
-            kind: 'tcp',
-            host: where.host,
-            port: typeof address === 'object' && address ? address.port : 0,
-          });
-      };
-      if ('path' in where) server.listen(where.path, done);
-      else server.listen({ host: where.host, port: where.port ?? 0 }, done);
-    });
+    return address;
   }
 
   /** Opens the connection to a lower rank; `localAddress` binds TCP to this rank's own address. */
   connect(peer: number, address: PeerAddress, localAddress?: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const reader = new Reader();
-      const socket =
-        address.kind === 'tcp'
-          ? connectWith(
-              {
-                host: address.host,
-                port: address.port,
-                noDelay: true,
-                ...(localAddress ? { localAddress } : {}),
-              },
-              reader,
-            )
-          : connectWith({ path: address.path }, reader);
+      const socket = dial(address, reader, localAddress);
       socket.once('error', reject);
       socket.once('connect', () => {
         let out: OutRing | null;
@@ -329,156 +265,45 @@ export class StreamEndpoint {
     reader: Reader,
     accept: (rank: number) => { out: OutRing | null; in: Buffer | null },
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      let buffered = Buffer.alloc(0);
-      let settled = false;
-      const timer = setTimeout(
-        () => fail(new VmpathError('E_TRANSPORT_PROTOCOL', 'no greeting within 10 s')),
-        10_000,
-      );
-      const fail = (error: Error) => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        reader.onBytes = () => {};
-        reject(error);
-      };
-      reader.onBytes = (chunk: Buffer) => {
-        buffered = Buffer.concat([buffered, chunk]);
-        let hello: { rank: number; length: number } | null;
-        let rings: { out: OutRing | null; in: Buffer | null };
-        try {
-          hello = decodeHello(buffered, this.#token);
-          if (!hello) return;
-          rings = accept(hello.rank);
-        } catch (error) {
-          return fail(error as Error);
-        }
-        settled = true;
-        clearTimeout(timer);
-        this.#adopt(
-          { socket, reader, out: rings.out, in: rings.in, tail: null },
-          hello.rank,
-          buffered.subarray(hello.length),
-        );
-        resolve();
-      };
-      socket.once('close', () =>
-        fail(new VmpathError('E_TRANSPORT_PROTOCOL', 'closed during the greeting')),
-      );
-    });
+    return awaitGreeting(socket, reader, this.#token, accept, (rank, rings, rest) =>
+      this.#adopt({ socket, reader, out: rings.out, in: rings.in, tail: null }, rank, rest),
+    );
   }
 
+  /** An established peer: its frames decoded (inbound.ts), its loss reported. */
   #adopt(peer: Peer, rank: number, rest: Buffer): void {
-    const { socket } = peer;
+    const { socket, reader } = peer;
     this.#peers.set(rank, peer);
-    socket.removeAllListeners('close');
     // A broken connection is reported by its writes (their promises) and its close (the peer
     // lost), never as an uncaught error event.
     socket.on('error', () => {});
-    const decoder = new FrameDecoder();
-    /** Bytes of the current ring message still to come, and how many came. */
-    let ringLeft = 0;
-    let ringDone = 0;
-    /** Where the inline payload under way is bound, when it is large enough to read in place. */
-    let target: Buffer | null = null;
-    peer.reader.direct = () => {
-      const pending = decoder.pending;
-      if (!target || !pending || pending.remaining < IN_PLACE_MIN_BYTES) return null;
-      return target.subarray(pending.received, pending.received + pending.remaining);
-    };
+    const inbound = new InboundMessages(rank, peer.in, peer.out !== null, {
+      onHeader: (header) => this.#handlers.onHeader(header),
+      onPayload: (bytes, offset, last, inPlace) =>
+        this.#handlers.onPayload(rank, bytes, offset, last, inPlace),
+      credit: (advance) => socket.write(encodeCredit(advance)),
+      release: (advance) => peer.out?.release(advance),
+    });
+    reader.direct = () => inbound.direct();
     const onData = (chunk: Buffer, inPlace: boolean) => {
       try {
-        if (inPlace) {
-          const offset = decoder.pending?.received ?? 0;
-          const last = decoder.advance(chunk.length);
-          if (last) target = null;
-          this.#handlers.onPayload(rank, chunk, offset, last, true);
-          return;
-        }
-        for (const event of decoder.push(chunk)) {
-          if (event.type === 'header') {
-            if (event.header.source !== rank)
-              throw new VmpathError(
-                'E_TRANSPORT_PROTOCOL',
-                `rank ${rank} sent a message claiming source ${event.header.source}`,
-              );
-            if (ringLeft > 0)
-              throw new VmpathError(
-                'E_TRANSPORT_PROTOCOL',
-                `rank ${rank} began a message inside another`,
-              );
-            if (!event.inline) {
-              if (!peer.in)
-                throw new VmpathError(
-                  'E_TRANSPORT_PROTOCOL',
-                  `rank ${rank} sent a ring message without a ring`,
-                );
-              if (event.header.size === 0)
-                throw new VmpathError(
-                  'E_TRANSPORT_PROTOCOL',
-                  `rank ${rank} sent an empty ring message`,
-                );
-              ringLeft = event.header.size;
-              ringDone = 0;
-            }
-            const bound = this.#handlers.onHeader(event.header);
-            target =
-              event.inline && bound && bound.length >= event.header.size && event.header.size > 0
-                ? bound
-                : null;
-          } else if (event.type === 'payload') {
-            if (event.last) target = null;
-            this.#handlers.onPayload(rank, event.bytes, event.offset, event.last, false);
-          } else if (event.type === 'chunk') {
-            const { offset, length, advance } = event.chunk;
-            const ring = peer.in;
-            if (!ring || length === 0 || length > ringLeft || offset + length > ring.length)
-              throw new VmpathError(
-                'E_TRANSPORT_PROTOCOL',
-                `rank ${rank} sent a chunk outside its ring or message`,
-              );
-            if (advance < length || advance > ring.length)
-              throw new VmpathError(
-                'E_TRANSPORT_PROTOCOL',
-                `rank ${rank} sent a chunk advancing ${advance} bytes`,
-              );
-            ringLeft -= length;
-            this.#handlers.onPayload(
-              rank,
-              ring.subarray(offset, offset + length),
-              ringDone,
-              ringLeft === 0,
-              false,
-            );
-            ringDone += length;
-            socket.write(encodeCredit(advance));
-          } else {
-            if (!peer.out)
-              throw new VmpathError(
-                'E_TRANSPORT_PROTOCOL',
-                `rank ${rank} sent a credit without a ring`,
-              );
-            peer.out.release(event.advance);
-          }
-        }
+        if (inPlace) inbound.pushInPlace(chunk.length, chunk);
+        else inbound.push(chunk);
       } catch (error) {
-        peer.reader.onBytes = () => {};
-        peer.reader.direct = () => null;
+        reader.onBytes = () => {};
+        reader.direct = () => null;
         this.#handlers.onRejected(`rank ${rank}: ${(error as Error).message}`);
         socket.destroy();
       }
     };
-    peer.reader.onBytes = onData;
+    reader.onBytes = onData;
     socket.once('close', () => {
       if (this.#peers.get(rank) === peer) this.#peers.delete(rank);
       peer.out?.break(new VmpathError('E_TRANSPORT_CLOSED', `connection to rank ${rank} closed`));
       if (!this.#closing)
         this.#handlers.onPeerLost(
           rank,
-          decoder.idle && ringLeft === 0
-            ? 'connection closed'
-            : 'connection closed in the middle of a message',
+          inbound.idle ? 'connection closed' : 'connection closed in the middle of a message',
         );
     });
     for (const wake of [...this.#waiters]) wake();
