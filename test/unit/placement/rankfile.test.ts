@@ -1,3 +1,4 @@
+/** Open MPI rankfiles and hostfiles read into placements and written from them (src/placement/rankfile.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { place } from '../../../src/placement/patterns.js';

@@ -1,3 +1,4 @@
+/** Placement patterns (src/placement/patterns.ts) and message classes (classes.ts) on the paper topology. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { advectTraffic } from '../../../src/apps/advect/pattern.js';
