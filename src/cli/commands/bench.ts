@@ -84,33 +84,39 @@ export function benchCommands(program: Command, ctx: CliContext): void {
     .description(
       'data-path micro-benchmarks: stream bandwidth, request/response latency, the study tables (needs root)',
     );
+  for (const test of ['stream', 'rr'] as const) benchTestCommand(bench, ctx, test);
+  benchPairsCommand(bench, ctx);
+  benchTableCommand(bench, ctx);
+}
 
-  for (const test of ['stream', 'rr'] as const) {
-    withTestOptions(bench.command(test), test)
-      .description(
-        test === 'stream'
-          ? 'one TCP stream from --from to --to (netperf TCP_STREAM): MiB/s at the receiver'
-          : 'request/response on one connection (netperf TCP_RR): transactions/s and latency',
-      )
-      .requiredOption('--id <id>', 'testbed id')
-      .requiredOption('--from <node>', 'sending vm (or native host)')
-      .requiredOption('--to <node>', 'receiving vm (or native host)')
-      .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
-      .option('--port <port>', 'server port (default: vmpath picks a free one; iperf3 uses 5201)')
-      .action(
-        async (flags: BenchFlags & { id: string; from: string; to: string; json?: boolean }) => {
-          const record = recordOf(ctx, flags.id);
-          await runAndPrint(
-            ctx,
-            record,
-            [explicitPair(record.topology, record.id, flags.from, flags.to)],
-            test,
-            flags,
-          );
-        },
-      );
-  }
+/** `bench stream` and `bench rr`: one pair named by --from and --to. */
+function benchTestCommand(bench: Command, ctx: CliContext, test: 'stream' | 'rr'): void {
+  withTestOptions(bench.command(test), test)
+    .description(
+      test === 'stream'
+        ? 'one TCP stream from --from to --to (netperf TCP_STREAM): MiB/s at the receiver'
+        : 'request/response on one connection (netperf TCP_RR): transactions/s and latency',
+    )
+    .requiredOption('--id <id>', 'testbed id')
+    .requiredOption('--from <node>', 'sending vm (or native host)')
+    .requiredOption('--to <node>', 'receiving vm (or native host)')
+    .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
+    .option('--port <port>', 'server port (default: vmpath picks a free one; iperf3 uses 5201)')
+    .action(
+      async (flags: BenchFlags & { id: string; from: string; to: string; json?: boolean }) => {
+        const record = recordOf(ctx, flags.id);
+        await runAndPrint(
+          ctx,
+          record,
+          [explicitPair(record.topology, record.id, flags.from, flags.to)],
+          test,
+          flags,
+        );
+      },
+    );
+}
 
+function benchPairsCommand(bench: Command, ctx: CliContext): void {
   withTestOptions(bench.command('pairs'), 'any')
     .description("the study's pattern: the i-th vm of host 0 to the i-th vm of host 1, all at once")
     .option('--id <id>', 'testbed id (default: the only one)')
@@ -127,7 +133,9 @@ export function benchCommands(program: Command, ctx: CliContext): void {
         flags,
       );
     });
+}
 
+function benchTableCommand(bench: Command, ctx: CliContext): void {
   withTestOptions(bench.command('table'), 'any')
     .description(
       "the study's Tables 1-2: a testbed per data path (native, bridged, iov), pairs on each, compared",

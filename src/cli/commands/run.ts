@@ -3,7 +3,13 @@
  * on a testbed per a placement, on the vmpath runtime or on Open MPI (the C twin).
  */
 import type { Command } from 'commander';
-import { MAX_STEPS, makeParams, parseDims, parseVelocity } from '../../apps/advect/params.js';
+import {
+  type AdvectParams,
+  MAX_STEPS,
+  makeParams,
+  parseDims,
+  parseVelocity,
+} from '../../apps/advect/params.js';
 import { advectTraffic } from '../../apps/advect/pattern.js';
 import type { AdvectResult } from '../../apps/advect/result.js';
 import { ENGINES, type Engine, type RunTarget, ranksOf, runAdvect } from '../../apps/advect/run.js';
@@ -71,6 +77,10 @@ export function formatAdvect(
 
 export function runCommands(program: Command, ctx: CliContext): void {
   const run = program.command('run').description('run an application (advect)');
+  runAdvectCommand(run, ctx);
+}
+
+function runAdvectCommand(run: Command, ctx: CliContext): void {
   run
     .command('advect')
     .description(
@@ -101,50 +111,9 @@ export function runCommands(program: Command, ctx: CliContext): void {
       if (!(ENGINES as readonly string[]).includes(flags.engine))
         throw invalidField('E_APP_INPUT', '--engine', flags.engine, ENGINES.join(', '));
       const engine = flags.engine as Engine;
-      const decomp = parseDims(flags.decomp, '--decomp');
-      const params = makeParams({
-        grid: parseDims(flags.grid, '--grid'),
-        steps: wholeNumber(flags.steps, '--steps', 1, 'E_APP_INPUT', MAX_STEPS),
-        decomp,
-        velocity: parseVelocity(flags.velocity ?? '1,1,1'),
-        ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
-        warmup: wholeNumber(flags.warmup, '--warmup', 0, 'E_APP_INPUT'),
-      });
+      const params = paramsOf(flags);
       const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
-      let target: RunTarget;
-      let where: string;
-      if (flags.serial) {
-        if (flags.id !== undefined)
-          throw invalidField('E_APP_INPUT', '--serial', true, 'nothing with --id');
-        if (engine !== 'vmpath')
-          throw invalidField('E_APP_INPUT', '--engine', engine, 'vmpath with --serial');
-        target = { kind: 'serial' };
-        where = 'serial';
-      } else if (flags.id !== undefined) {
-        const record = recordOf(ctx, flags.id);
-        const placement = placementOf(
-          record.topology,
-          {
-            n: String(ranksOf(params)),
-            ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
-            ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
-            ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
-          },
-          advectTraffic(params.grid, params.decomp),
-        );
-        target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
-        where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
-      } else {
-        if (flags.placement !== undefined || flags.rankfile !== undefined)
-          throw invalidField(
-            'E_APP_INPUT',
-            flags.placement !== undefined ? '--placement' : '--rankfile',
-            flags.placement ?? flags.rankfile,
-            'nothing without --id',
-          );
-        target = { kind: 'local' };
-        where = `${ranksOf(params)} processes of this machine`;
-      }
+      const { target, where } = targetOf(ctx, flags, engine, params);
       const outcome = await interruptible((signal) =>
         runAdvect(params, target, {
           runner: ctx.runner,
@@ -161,6 +130,63 @@ export function runCommands(program: Command, ctx: CliContext): void {
         ctx.out(JSON.stringify({ ...outcome.result, matrix: outcome.matrix }, null, 2));
       else ctx.out(formatAdvect(outcome.result, where, outcome.matrix));
     });
+}
+
+/** The problem of the options. */
+function paramsOf(flags: RunFlags): AdvectParams {
+  const decomp = parseDims(flags.decomp, '--decomp');
+  return makeParams({
+    grid: parseDims(flags.grid, '--grid'),
+    steps: wholeNumber(flags.steps, '--steps', 1, 'E_APP_INPUT', MAX_STEPS),
+    decomp,
+    velocity: parseVelocity(flags.velocity ?? '1,1,1'),
+    ...(flags.dt !== undefined ? { dt: parseNumber(flags.dt, '--dt') } : {}),
+    warmup: wholeNumber(flags.warmup, '--warmup', 0, 'E_APP_INPUT'),
+  });
+}
+
+/** Where the ranks run: serially, on this machine, or in a testbed under a placement. */
+function targetOf(
+  ctx: CliContext,
+  flags: RunFlags,
+  engine: Engine,
+  params: AdvectParams,
+): { target: RunTarget; where: string } {
+  let target: RunTarget;
+  let where: string;
+  if (flags.serial) {
+    if (flags.id !== undefined)
+      throw invalidField('E_APP_INPUT', '--serial', true, 'nothing with --id');
+    if (engine !== 'vmpath')
+      throw invalidField('E_APP_INPUT', '--engine', engine, 'vmpath with --serial');
+    target = { kind: 'serial' };
+    where = 'serial';
+  } else if (flags.id !== undefined) {
+    const record = recordOf(ctx, flags.id);
+    const placement = placementOf(
+      record.topology,
+      {
+        n: String(ranksOf(params)),
+        ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
+        ...(flags.rankfile !== undefined ? { rankfile: flags.rankfile } : {}),
+        ...(flags.hostfile !== undefined ? { hostfile: flags.hostfile } : {}),
+      },
+      advectTraffic(params.grid, params.decomp),
+    );
+    target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
+    where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
+  } else {
+    if (flags.placement !== undefined || flags.rankfile !== undefined)
+      throw invalidField(
+        'E_APP_INPUT',
+        flags.placement !== undefined ? '--placement' : '--rankfile',
+        flags.placement ?? flags.rankfile,
+        'nothing without --id',
+      );
+    target = { kind: 'local' };
+    where = `${ranksOf(params)} processes of this machine`;
+  }
+  return { target, where };
 }
 
 function parseNumber(text: string, field: string): number {

@@ -129,6 +129,14 @@ function csv(rows: readonly Record<string, unknown>[]): string {
 
 export function sweepCommands(program: Command, ctx: CliContext): void {
   const sweep = program.command('sweep').description('experiment sweeps into a results database');
+  sweepRunCommand(sweep, ctx);
+  const results = program.command('results').description('what a results database holds');
+  resultsListCommand(results, ctx);
+  resultsShowCommand(results, ctx);
+  resultsExportCommand(results, ctx);
+}
+
+function sweepRunCommand(sweep: Command, ctx: CliContext): void {
   sweep
     .command('run')
     .description('run every run of a sweep spec not yet done in the database (needs root)')
@@ -150,8 +158,9 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
         store.close();
       }
     });
+}
 
-  const results = program.command('results').description('what a results database holds');
+function resultsListCommand(results: Command, ctx: CliContext): void {
   results
     .command('list')
     .description('sweeps and their runs')
@@ -178,6 +187,9 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
         store.close();
       }
     });
+}
+
+function resultsShowCommand(results: Command, ctx: CliContext): void {
   results
     .command('show')
     .description('one run: parameters, summary, environment (and raw samples with --json)')
@@ -207,6 +219,9 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
         store.close();
       }
     });
+}
+
+function resultsExportCommand(results: Command, ctx: CliContext): void {
   results
     .command('export')
     .description('every run (of one sweep, with --sweep) as CSV (one row per run) or JSON')

@@ -30,7 +30,15 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
   const testbed = program
     .command('testbed')
     .description('build, inspect and remove emulated clusters (needs root)');
+  testbedUpCommand(testbed, ctx);
+  testbedStatusCommand(testbed, ctx);
+  testbedExecCommand(testbed, ctx);
+  testbedCheckCommand(testbed, ctx);
+  testbedDownCommand(testbed, ctx);
+  testbedCleanCommand(testbed, ctx);
+}
 
+function testbedUpCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('up')
     .description('build a testbed: namespaces, cable or switch, data paths, shaping; prints its id')
@@ -57,7 +65,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
         ctx.out(options.json ? JSON.stringify(record, null, 2) : id);
       },
     );
+}
 
+function testbedStatusCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('status')
     .description('hosts, vms, namespaces, interfaces, addresses, data paths and rates, read live')
@@ -78,7 +88,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
       ctx.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
       if (status.missing.length > 0) process.exitCode = 1;
     });
+}
 
+function testbedExecCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('exec')
     .description(
@@ -105,7 +117,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
       process.exitCode =
         result.exitCode ?? 128 + (result.signal ? (constants.signals[result.signal] ?? 0) : 0);
     });
+}
 
+function testbedCheckCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('check')
     .description('open a TCP connection between every ordered pair of vms (or native hosts)')
@@ -117,7 +131,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
       ctx.out(options.json ? JSON.stringify(report, null, 2) : formatReachability(report));
       if (!report.ok) process.exitCode = 1;
     });
+}
 
+function testbedDownCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('down')
     .description('remove a testbed by replaying its ledger in reverse; idempotent')
@@ -138,7 +154,9 @@ export function testbedCommands(program: Command, ctx: CliContext): void {
           : `testbed ${id}: nothing to remove`,
       );
     });
+}
 
+function testbedCleanCommand(testbed: Command, ctx: CliContext): void {
   testbed
     .command('clean')
     .description('remove what crashed runs left: one id, or every vmpath testbed (--all)')
