@@ -272,6 +272,47 @@ export async function runSweep(
   }
 }
 
+/** Runs one planned run and stores it, done or failed (an interrupt is thrown, not stored). */
+async function runAndRecord(
+  env: SweepEnv,
+  store: Store,
+  topology: Topology,
+  id: string,
+  run: PlannedRun,
+  options: SweepOptions & { sweepId: number; environmentId: number },
+): Promise<{ error: string | null; startedAt: Date; finishedAt: Date }> {
+  const startedAt = new Date();
+  let summary: Record<string, unknown> | null = null;
+  let samples: unknown = null;
+  let error: string | null = null;
+  try {
+    const out =
+      run.kind === 'bench'
+        ? await runBench(env, topology, id, run, options.signal)
+        : await runApp(env, topology, id, run, options);
+    summary = summaryOf(out.kind, out.summary, runKey(run)) as Record<string, unknown>;
+    samples = out.samples;
+  } catch (e) {
+    if (options.signal?.aborted) throw e;
+    error = (e as Error).message;
+  }
+  const finishedAt = new Date();
+  store.recordRun({
+    sweepId: options.sweepId,
+    environmentId: options.environmentId,
+    key: runKey(run),
+    kind: recordKind(run),
+    params: { ...run },
+    status: error ? 'failed' : 'done',
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    summary,
+    samples,
+    error,
+  });
+  return { error, startedAt, finishedAt };
+}
+
 async function runLocked(
   env: SweepEnv,
   store: Store,
@@ -314,36 +355,12 @@ async function runLocked(
             'E_EXP_FAILED',
             'the sweep was interrupted; run it again to resume',
           );
-        const startedAt = new Date();
-        let summary: Record<string, unknown> | null = null;
-        let samples: unknown = null;
-        let error: string | null = null;
-        try {
-          const out =
-            run.kind === 'bench'
-              ? await runBench(env, topology, id, run, options.signal)
-              : await runApp(env, topology, id, run, options);
-          summary = summaryOf(out.kind, out.summary, runKey(run)) as Record<string, unknown>;
-          samples = out.samples;
-        } catch (e) {
-          if (options.signal?.aborted) throw e;
-          error = (e as Error).message;
-          failed++;
-        }
-        const finishedAt = new Date();
-        store.recordRun({
+        const { error, startedAt, finishedAt } = await runAndRecord(env, store, topology, id, run, {
+          ...options,
           sweepId,
           environmentId,
-          key: runKey(run),
-          kind: recordKind(run),
-          params: { ...run },
-          status: error ? 'failed' : 'done',
-          startedAt: startedAt.toISOString(),
-          finishedAt: finishedAt.toISOString(),
-          summary,
-          samples,
-          error,
         });
+        if (error) failed++;
         count++;
         options.onProgress?.({
           done: count,

@@ -1,15 +1,13 @@
 /**
  * Calibrations of one machine and topology, compared side by side: the parts they measured in
- * common, pooled. Calibrated one after the other, two calibrations of the same channels
- * predicted one deployment at 219 and 296 ms (this machine's speed drifts by about 15% over tens
- * of minutes); calibrated in turns (calibrateInTurns), they still do so 3-17% apart, as runs of
- * one configuration spread by about 10%. The kernel, the packing, the local transport (every data path's
- * intra-vm channel), a channel two data paths share (vf across hosts on iov and shm) and the
- * cores' busy share are one thing measured two or three times: the advisor prices each with the
- * mean of its measurements, so candidates differ only where their data paths differ. Where
- * they differ, in the runtime's CPU on a class's channels (bridge, vf, shm), one curve is
- * measured by every calibration and each channel is priced as that curve times a factor drawn
- * from all its runs (channelFactors), not from its one run at the size and rank count asked. Pure.
+ * common, pooled. The kernel, the packing, the local transport (every data path's intra-vm
+ * channel), a channel two data paths share (vf across hosts on iov and shm) and the cores' busy
+ * share are one thing measured two or three times: the advisor prices each with the mean of
+ * its measurements, so candidates differ only where their data paths differ. Where they differ,
+ * in the runtime's CPU on a class's channels (bridge, vf, shm), one curve is measured by every
+ * calibration and each channel is priced as that curve times a factor drawn from all its runs
+ * (channelFactors), not from its one run at the size and rank count asked. Why: docs/model.md.
+ * Pure.
  */
 import { MESSAGE_CLASSES, type MessageClass } from '../placement/classes.js';
 import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
@@ -84,13 +82,9 @@ function part(
 }
 
 /** The runtime's CPU of each class's channels, relative to each other, where calibrations give
- * the class two channels or more. A class's cost at one rank count, depth and size is measured
- * once per calibration (one run), and runs spread by about 10%: a channel measured by one
- * calibration alone was priced by that one run, and the advisor's pick, the cheapest of many
- * candidates, went to whichever channel's runs had come out low. Here a channel's cost is the
- * class's curve, which every calibration measured, times the channel's factor, which rests on
- * all the sizes, rank counts and depths (80 comparisons on paper): the channels still differ,
- * by what all their runs say. */
+ * the class two channels or more: a channel's cost is the class's curve, which every
+ * calibration measured, times the channel's factor, which rests on all the sizes, rank counts
+ * and depths the calibrations share (a point of one calibration is one run). */
 function channelFactors(peers: readonly Calibration[]): Factors {
   const factors: Factors = new Map();
   if (peers.length < 2) return factors;

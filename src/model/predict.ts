@@ -93,8 +93,8 @@ export function messageTimes(
   return { seconds, classes };
 }
 
-/** The most rank-steps (ranks x steps) the step-by-step evaluation takes on: about half a
- * minute here (bench simulate: 2048 x 512 in 0.16 s). */
+/** The most rank-steps (ranks x steps) the step-by-step evaluation takes on (its time grows
+ * with them: bench simulate measures 2048 x 512). */
 export const MAX_RANK_STEPS = 2e8;
 
 export interface AdvectApp {
@@ -143,6 +143,44 @@ export function cpuStretch(calibration: Calibration, ranks: number): number {
   return calibration.machine.emulated ? Math.max(1, ranks / calibration.machine.cores) : 1;
 }
 
+/** Per rank and step: CPU seconds of the kernel, packing and the runtime, and the messages in
+ * (from whom, how long) and out (how long). */
+interface StepWork {
+  readonly compute: Float64Array;
+  readonly pack: Float64Array;
+  readonly runtime: Float64Array;
+  readonly incoming: readonly (readonly { from: number; time: number }[])[];
+  readonly outgoing: readonly (readonly number[])[];
+}
+
+/** The dependency graph, step by step: pack and send, wait for the predecessors' faces of the
+ * same step (sent when they finished the previous one), unpack, compute, wait for the sends.
+ * CPU work stretches when ranks share cores. The time the last rank ends. */
+function criticalPath(steps: number, work: StepWork, stretch: number): number {
+  const { compute, pack, runtime, incoming, outgoing } = work;
+  const ranks = compute.length;
+  let done = new Float64Array(ranks);
+  let next = new Float64Array(ranks);
+  for (let t = 0; t < steps; t++) {
+    for (let r = 0; r < ranks; r++) {
+      const before = ((pack[r] as number) / 2 + (runtime[r] as number) / 2) * stretch;
+      const after =
+        ((pack[r] as number) / 2 + (runtime[r] as number) / 2 + (compute[r] as number)) * stretch;
+      const sent = (done[r] as number) + before;
+      let ready = sent;
+      for (const { from, time } of incoming[r] ?? []) {
+        const theirs = ((pack[from] as number) / 2 + (runtime[from] as number) / 2) * stretch;
+        ready = Math.max(ready, (done[from] as number) + theirs + time);
+      }
+      let end = ready + after;
+      for (const time of outgoing[r] ?? []) end = Math.max(end, sent + time);
+      next[r] = end;
+    }
+    [done, next] = [next, done];
+  }
+  return Math.max(...done);
+}
+
 export function predictAdvect(
   calibration: Calibration,
   app: AdvectApp,
@@ -187,32 +225,10 @@ export function predictAdvect(
       runtime[end] = (runtime[end] as number) + level.cpu(c, m.bytes, cells[end] as number) / 2;
     }
   });
-  // The dependency graph, step by step: pack and send, wait for the predecessors' faces of the
-  // same step (sent when they finished the previous one), unpack, compute, wait for the sends.
-  // CPU work stretches when ranks share cores.
-  let done = new Float64Array(ranks);
-  let next = new Float64Array(ranks);
-  for (let t = 0; t < app.steps; t++) {
-    for (let r = 0; r < ranks; r++) {
-      const before = ((pack[r] as number) / 2 + (runtime[r] as number) / 2) * stretch;
-      const after =
-        ((pack[r] as number) / 2 + (runtime[r] as number) / 2 + (compute[r] as number)) * stretch;
-      const sent = (done[r] as number) + before;
-      let ready = sent;
-      for (const { from, time } of incoming[r] as { from: number; time: number }[]) {
-        const theirs = ((pack[from] as number) / 2 + (runtime[from] as number) / 2) * stretch;
-        ready = Math.max(ready, (done[from] as number) + theirs + time);
-      }
-      let end = ready + after;
-      for (const time of outgoing[r] as number[]) end = Math.max(end, sent + time);
-      next[r] = end;
-    }
-    [done, next] = [next, done];
-  }
-  const critical = Math.max(...done);
+  const critical = criticalPath(app.steps, { compute, pack, runtime, incoming, outgoing }, stretch);
   // On the emulated testbed every rank shares this machine: it cannot finish before its cores,
   // busy at the share calibration saw, have done all the ranks' CPU work (kernels, packing and
-  // the runtime's own; the cores were 84-93% busy in such runs here).
+  // the runtime's own).
   const sum = (a: Float64Array) => a.reduce((s, x) => s + x, 0);
   let machine = 0;
   if (calibration.machine.emulated && ranks > calibration.machine.cores) {

@@ -3,7 +3,7 @@
  * external reference of any kind. Every text taken from the database goes through escapeHtml.
  * Pure.
  */
-import type { Chart } from './charts.js';
+import type { Chart } from './charts/index.js';
 import type { BenchTable, ReportView, Spread } from './views/index.js';
 
 const ENTITIES: Record<string, string> = {

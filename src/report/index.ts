@@ -1,7 +1,7 @@
 /**
  * The report: stored runs -> view models -> Vega-Lite charts rendered to SVG -> one HTML page.
  */
-import { charts } from './charts.js';
+import { charts } from './charts/index.js';
 import { type RenderedChart, reportHtml } from './html.js';
 import { renderSvg } from './render.js';
 import { type ReportInput, type ReportView, reportView } from './views/index.js';

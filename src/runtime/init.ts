@@ -184,11 +184,9 @@ export function transportBetween(
   return ends.every((t) => t === 'local') ? 'local' : 'tcp';
 }
 
-/** Joins the job this process is a rank of. */
-export async function init(options: InitOptions = {}): Promise<World> {
-  const env = options.env ?? process.env;
-  const fatal = options.errorsAreFatal ?? options.env === undefined;
-  if (fatal) errorsAreFatal();
+/** Who this rank is and where its job meets, from the environment (vmpath launch, mpirun or
+ * srun set it). */
+async function identityOf(env: NodeJS.ProcessEnv) {
   const rank = number(
     env,
     ['VMPATH_RANK', 'OMPI_COMM_WORLD_RANK', 'PMIX_RANK', 'SLURM_PROCID'],
@@ -205,6 +203,120 @@ export async function init(options: InitOptions = {}): Promise<World> {
   const host = env.VMPATH_HOST || vm;
   const jobDir = env.VMPATH_JOB_DIR || join(tmpdir(), `vmpath-job-${jobKey(token)}`);
   mkdirSync(jobDir, { recursive: true });
+  return { rank, size, token, rendezvous, address, vm, host, jobDir };
+}
+
+/** Rank 0's rendezvous under an external launcher (mpirun, srun: no vmpath process hosts it),
+ * at VMPATH_RENDEZVOUS, which must then be one of its own addresses. */
+async function hostRendezvous(size: number, token: string, rendezvous: string) {
+  const log = (text: string) => process.stderr.write(`rank 0 (rendezvous): ${text}\n`);
+  const hosted = new RendezvousServer(size, token, {
+    onRejected: (reason) => log(`refused ${reason}`),
+    onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
+    onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
+  });
+  // The other ranks may already be retrying their connections; one of them can, for a
+  // moment, hold the port itself (a connection to itself: RendezvousClient drops it).
+  const where = parseRendezvous(rendezvous);
+  for (let tries = 1; ; tries++) {
+    try {
+      await hosted.listen(where);
+      return hosted;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= LISTEN_TRIES)
+        throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
+interface Endpoints {
+  readonly tcp: StreamEndpoint;
+  readonly local: StreamEndpoint;
+}
+
+/** Each peer's endpoint, by the transport between this rank and it. */
+function routesOf(info: RankInfo, table: readonly RankInfo[], { tcp, local }: Endpoints) {
+  const routes = new Map<number, Route>();
+  for (const peer of table) {
+    if (peer.rank === info.rank) continue;
+    routes.set(
+      peer.rank,
+      transportBetween(info, peer) === 'local'
+        ? { endpoint: local, transport: 'local' }
+        : { endpoint: tcp, transport: 'tcp' },
+    );
+  }
+  return routes;
+}
+
+/** Connects to every lower rank and waits for every higher one. */
+async function connectPeers(
+  rank: number,
+  table: readonly RankInfo[],
+  routes: ReadonlyMap<number, Route>,
+  { tcp, local }: Endpoints,
+  address: string,
+  timeoutMs: number,
+): Promise<void> {
+  for (const peer of table) {
+    if (peer.rank >= rank) continue;
+    const route = routes.get(peer.rank) as Route;
+    if (route.transport === 'local')
+      await local.connect(peer.rank, { kind: 'local', path: peer.local.path });
+    else
+      await tcp.connect(
+        peer.rank,
+        { kind: 'tcp', host: peer.tcp.host, port: peer.tcp.port },
+        address,
+      );
+  }
+  const higher = table.filter((p) => p.rank > rank);
+  await Promise.all([
+    local.waitFor(
+      higher.filter((p) => routes.get(p.rank)?.transport === 'local').map((p) => p.rank),
+      timeoutMs,
+    ),
+    tcp.waitFor(
+      higher.filter((p) => routes.get(p.rank)?.transport === 'tcp').map((p) => p.rank),
+      timeoutMs,
+    ),
+  ]);
+}
+
+/** The rank's two endpoints: TCP, and local (with shared-memory rings when the addon loads). */
+function endpointsOf(
+  rank: number,
+  size: number,
+  token: string,
+  handlers: TransportHandlers,
+): Endpoints {
+  const tcp = new StreamEndpoint(rank, size, token, handlers);
+  const addon = sharedMemory();
+  const rings: RingOptions | null =
+    typeof addon === 'string' ? null : { addon, prefix: ringPrefix(token) };
+  if (!rings && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
+  return { tcp, local: new StreamEndpoint(rank, size, token, handlers, rings) };
+}
+
+/** Removes the rank's socket file and, when the ranks made the job folder (`ownDir`), the
+ * folder once the last one is out (a launcher removes its own). */
+function leaveJobDir(localPath: string, ownDir: string | null): void {
+  rmSync(localPath, { force: true });
+  if (!ownDir) return;
+  try {
+    rmdirSync(ownDir);
+  } catch {
+    // other ranks' sockets are still there
+  }
+}
+
+/** Joins the job this process is a rank of. */
+export async function init(options: InitOptions = {}): Promise<World> {
+  const env = options.env ?? process.env;
+  const fatal = options.errorsAreFatal ?? options.env === undefined;
+  if (fatal) errorsAreFatal();
+  const { rank, size, token, rendezvous, address, vm, host, jobDir } = await identityOf(env);
   const timeoutMs = options.timeoutMs ?? 60_000;
 
   let comm: Comm | null = null;
@@ -219,12 +331,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
       ),
     onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),
   };
-  const tcp = new StreamEndpoint(rank, size, token, handlers);
-  const addon = sharedMemory();
-  const rings: RingOptions | null =
-    typeof addon === 'string' ? null : { addon, prefix: ringPrefix(token) };
-  if (!rings && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
-  const local = new StreamEndpoint(rank, size, token, handlers, rings);
+  const { tcp, local } = endpointsOf(rank, size, token, handlers);
   let hosted: RendezvousServer | null = null;
   let client: RendezvousClient | null = null;
   try {
@@ -245,41 +352,13 @@ export async function init(options: InitOptions = {}): Promise<World> {
     };
     // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
     // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses.
-    if (env.VMPATH_RANK === undefined && rank === 0) {
-      const log = (text: string) => process.stderr.write(`rank 0 (rendezvous): ${text}\n`);
-      hosted = new RendezvousServer(size, token, {
-        onRejected: (reason) => log(`refused ${reason}`),
-        onRankLost: (lost) => log(`rank ${lost} ended without finalize`),
-        onAbort: (from, code, reason) => log(`rank ${from} called abort(${code}): ${reason}`),
-      });
-      // The other ranks may already be retrying their connections; one of them can, for a
-      // moment, hold the port itself (a connection to itself: RendezvousClient drops it).
-      const where = parseRendezvous(rendezvous);
-      for (let tries = 1; ; tries++) {
-        try {
-          await hosted.listen(where);
-          break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries >= LISTEN_TRIES)
-            throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
-    }
+    if (env.VMPATH_RANK === undefined && rank === 0)
+      hosted = await hostRendezvous(size, token, rendezvous);
     const joined = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
     client = joined.client;
     const table = joined.table;
 
-    const routes = new Map<number, Route>();
-    for (const peer of table) {
-      if (peer.rank === rank) continue;
-      routes.set(
-        peer.rank,
-        transportBetween(info, peer) === 'local'
-          ? { endpoint: local, transport: 'local' }
-          : { endpoint: tcp, transport: 'tcp' },
-      );
-    }
+    const routes = routesOf(info, table, { tcp, local });
     comm = new Comm(rank, size, routes, {
       microseconds: spinMicros(env),
       policy: new SpinPolicy(availableParallelism(), processMeter()),
@@ -296,46 +375,14 @@ export async function init(options: InitOptions = {}): Promise<World> {
       // something else) ends too, once the operations failed above have been reported.
       if (fatal) setImmediate(() => die(error));
     });
-    for (const peer of table) {
-      if (peer.rank >= rank) continue;
-      const route = routes.get(peer.rank) as Route;
-      if (route.transport === 'local')
-        await local.connect(peer.rank, { kind: 'local', path: peer.local.path });
-      else
-        await tcp.connect(
-          peer.rank,
-          { kind: 'tcp', host: peer.tcp.host, port: peer.tcp.port },
-          address,
-        );
-    }
-    const higher = table.filter((p) => p.rank > rank);
-    await Promise.all([
-      local.waitFor(
-        higher.filter((p) => routes.get(p.rank)?.transport === 'local').map((p) => p.rank),
-        timeoutMs,
-      ),
-      tcp.waitFor(
-        higher.filter((p) => routes.get(p.rank)?.transport === 'tcp').map((p) => p.rank),
-        timeoutMs,
-      ),
-    ]);
+    await connectPeers(rank, table, routes, { tcp, local }, address, timeoutMs);
     return new World(
       comm,
       joined.client,
       [tcp, local],
       env.VMPATH_MATRIX_DIR || undefined,
       hosted,
-      () => {
-        rmSync(localPath, { force: true });
-        // The last rank out removes the folder it made (a launcher removes its own).
-        if (!env.VMPATH_JOB_DIR) {
-          try {
-            rmdirSync(jobDir);
-          } catch {
-            // other ranks' sockets are still there
-          }
-        }
-      },
+      () => leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
     );
   } catch (error) {
     // Leave nothing listening: a rank that cannot join must be able to exit.

@@ -13,7 +13,7 @@ import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../c
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
-import { findNode } from '../testbed/nodes.js';
+import { findNode, type TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
 import { ringPrefix } from './init.js';
@@ -54,6 +54,81 @@ export interface LaunchResult {
   /** Why the job failed, naming the rank; null when every rank finished. */
   readonly failure: string | null;
   readonly matrix: readonly MatrixEntry[];
+}
+
+/** Starts one rank in its vm's namespace; `ended` says how its exit ends the job, if it does. */
+function startRank(
+  runner: CommandRunner,
+  options: LaunchOptions,
+  placed: RankSlot,
+  job: Parameters<typeof rankEnvironment>[2],
+): { rank: Started; ended: Promise<ReturnType<typeof endOf>> } {
+  const node = options.topology
+    ? findNode(options.topology, options.id, placed.vm)
+    : { netns: null, address: '127.0.0.1', host: 'local', datapath: 'native' as const };
+  const out = prefixer(placed.rank, 'out', options.onLine);
+  const err = prefixer(placed.rank, 'err', options.onLine);
+  const rank = runner.start(
+    {
+      argv: node.netns ? inNetns(node.netns, [...options.argv]) : [...options.argv],
+      ...(node.netns ? { netns: node.netns } : {}),
+      description: `rank ${placed.rank} on ${placed.vm}`,
+    },
+    {
+      env: { ...rankEnvironment(placed, node, job), ...options.env },
+      onStdout: (chunk) => out.push(chunk),
+      onStderr: (chunk) => err.push(chunk),
+    },
+  );
+  const ended = rank.done.then((result) => {
+    out.flush();
+    err.flush();
+    return endOf(placed, result);
+  });
+  return { rank, ended };
+}
+
+/** What a rank is told in its environment: who it is, where the job meets, its vm. */
+function rankEnvironment(
+  placed: RankSlot,
+  node: Pick<TestbedNode, 'address' | 'host' | 'datapath'>,
+  job: { size: number; token: string; rendezvousPath: string; jobDir: string; matrixDir: string },
+): Record<string, string> {
+  return {
+    VMPATH_RANK: String(placed.rank),
+    VMPATH_SIZE: String(job.size),
+    // Every rank runs on this machine (the testbed emulates the cluster on it).
+    VMPATH_LOCAL_SIZE: String(job.size),
+    VMPATH_TOKEN: job.token,
+    VMPATH_RENDEZVOUS: `unix:${job.rendezvousPath}`,
+    VMPATH_ADDRESS: node.address ?? '127.0.0.1',
+    VMPATH_NODE: placed.vm,
+    VMPATH_HOST: node.host ?? placed.vm,
+    VMPATH_DATAPATH: node.datapath ?? 'native',
+    VMPATH_JOB_DIR: job.jobDir,
+    VMPATH_MATRIX_DIR: job.matrixDir,
+  };
+}
+
+/** How a rank's exit ends the job, if it does: an interrupt (a Ctrl-C at the terminal reaches
+ * the ranks, in vmpath's process group, as it reaches the launcher), or a failure. */
+function endOf(
+  placed: RankSlot,
+  result: { exitCode: number | null; signal: NodeJS.Signals | null },
+): { reason: string; code: number; graceMs?: number; quiet?: boolean } | null {
+  if (result.signal === 'SIGINT' || result.signal === 'SIGTERM')
+    return {
+      reason: `interrupted by ${result.signal} (rank ${placed.rank} on ${placed.vm}); ending every rank`,
+      code: signalExitCode(result.signal),
+      graceMs: INTERRUPT_GRACE_MS,
+      quiet: true,
+    };
+  if (result.exitCode === 0) return null;
+  const how =
+    result.exitCode === null
+      ? `was killed by ${result.signal}`
+      : `exited with code ${result.exitCode}`;
+  return { reason: `rank ${placed.rank} (on ${placed.vm}) ${how}`, code: result.exitCode ?? 1 };
 }
 
 /** Grace for ranks told of a failure before they are ended by PID; shorter when the user
@@ -122,70 +197,17 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   };
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
-  const timer = setTimeout(
-    () =>
-      fail(
-        `timed out after ${options.timeoutMs / 1000} s; ending every rank`,
-        TIMEOUT_EXIT_CODE,
-        INTERRUPT_GRACE_MS,
-        true,
-      ),
-    options.timeoutMs,
-  );
+  const timedOut = `timed out after ${options.timeoutMs / 1000} s; ending every rank`;
+  const onTimeout = () => fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true);
+  const timer = setTimeout(onTimeout, options.timeoutMs);
   try {
+    const job = { size, token, rendezvousPath, jobDir, matrixDir };
     const done = options.placement.map((placed) => {
-      const node = options.topology
-        ? findNode(options.topology, options.id, placed.vm)
-        : { netns: null, address: '127.0.0.1', host: 'local', datapath: 'native' as const };
-      const out = prefixer(placed.rank, 'out', options.onLine);
-      const err = prefixer(placed.rank, 'err', options.onLine);
-      const started = runner.start(
-        {
-          argv: node.netns ? inNetns(node.netns, [...options.argv]) : [...options.argv],
-          ...(node.netns ? { netns: node.netns } : {}),
-          description: `rank ${placed.rank} on ${placed.vm}`,
-        },
-        {
-          env: {
-            VMPATH_RANK: String(placed.rank),
-            VMPATH_SIZE: String(size),
-            // Every rank runs on this machine (the testbed emulates the cluster on it).
-            VMPATH_LOCAL_SIZE: String(size),
-            VMPATH_TOKEN: token,
-            VMPATH_RENDEZVOUS: `unix:${rendezvousPath}`,
-            VMPATH_ADDRESS: node.address ?? '127.0.0.1',
-            VMPATH_NODE: placed.vm,
-            VMPATH_HOST: node.host ?? placed.vm,
-            VMPATH_DATAPATH: node.datapath ?? 'native',
-            VMPATH_JOB_DIR: jobDir,
-            VMPATH_MATRIX_DIR: matrixDir,
-            ...options.env,
-          },
-          onStdout: (chunk) => out.push(chunk),
-          onStderr: (chunk) => err.push(chunk),
-        },
-      );
-      ranks.push(started);
-      return started.done.then(
-        (result) => {
-          out.flush();
-          err.flush();
-          if (result.signal === 'SIGINT' || result.signal === 'SIGTERM') {
-            // A Ctrl-C at the terminal reaches the ranks (in vmpath's process group) as it
-            // reaches the launcher: the job was interrupted, whichever hears of it first.
-            fail(
-              `interrupted by ${result.signal} (rank ${placed.rank} on ${placed.vm}); ending every rank`,
-              signalExitCode(result.signal),
-              INTERRUPT_GRACE_MS,
-              true,
-            );
-          } else if (result.exitCode !== 0) {
-            const how =
-              result.exitCode === null
-                ? `was killed by ${result.signal}`
-                : `exited with code ${result.exitCode}`;
-            fail(`rank ${placed.rank} (on ${placed.vm}) ${how}`, result.exitCode ?? 1);
-          }
+      const started = startRank(runner, options, placed, job);
+      ranks.push(started.rank);
+      return started.ended.then(
+        (ended) => {
+          if (ended) fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
         },
         (error: Error) => fail(`rank ${placed.rank} could not start: ${error.message}`, 1),
       );

@@ -55,20 +55,70 @@ const YIELD_EVERY_MS = 50;
 const seconds = (from: number) => (performance.now() - from) / 1000;
 const cpuSeconds = (used: NodeJS.CpuUsage) => (used.user + used.system) / 1e6;
 
-export async function solveBlock(
-  params: AdvectParams,
-  rank: number,
-  messenger: Messenger | null,
-  control: SolveControl = {},
-): Promise<RankResult> {
-  const { grid, velocity, dt, steps } = params;
-  const block = blockOf(grid, params.decomp, rank);
-  const { count, start } = block;
-  const memory = new BlockMemory(count);
-  const field = memory.field;
-  const [nx, ny, nz] = count;
-  const lines = (step: number) =>
-    [0, 1, 2].map((d) =>
+/** The figures a run accumulates over its timed steps. */
+interface Tally {
+  computeS: number;
+  packS: number;
+  commS: number;
+  kernelCpuS: number;
+  messagesSent: number;
+  bytesSent: number;
+}
+const emptyTally = (): Tally => ({
+  computeS: 0,
+  packS: 0,
+  commS: 0,
+  kernelCpuS: 0,
+  messagesSent: 0,
+  bytesSent: 0,
+});
+
+/** One rank's block and how it steps: initial values, the analytic inflow, the exchange of
+ * faces and the kernel, timed part by part. */
+class BlockSolver {
+  readonly params: AdvectParams;
+  readonly block: ReturnType<typeof blockOf>;
+  readonly memory: BlockMemory;
+  readonly #messenger: Messenger | null;
+  readonly #control: SolveControl;
+  readonly #courant: Triple;
+  /** The split dimensions this block receives along, sends along, and takes inflow on. */
+  readonly #upwind: number[];
+  readonly #outgoing: number[];
+  readonly #boundary: number[];
+  #yielded = performance.now();
+  readonly #deadline: number;
+  tally: Tally = emptyTally();
+
+  constructor(
+    params: AdvectParams,
+    rank: number,
+    messenger: Messenger | null,
+    control: SolveControl,
+  ) {
+    const { grid, velocity, dt } = params;
+    this.params = params;
+    this.block = blockOf(grid, params.decomp, rank);
+    this.memory = new BlockMemory(this.block.count);
+    this.#messenger = messenger;
+    this.#control = control;
+    this.#courant = [
+      velocity[0] * dt * grid[0],
+      velocity[1] * dt * grid[1],
+      velocity[2] * dt * grid[2],
+    ];
+    const dims = [0, 1, 2];
+    this.#upwind = messenger ? dims.filter((d) => this.block.predecessor[d] !== null) : [];
+    this.#outgoing = messenger ? dims.filter((d) => this.block.successor[d] !== null) : [];
+    this.#boundary = dims.filter((d) => this.block.predecessor[d] === null);
+    this.#deadline = control.timeoutMs === undefined ? Infinity : this.#yielded + control.timeoutMs;
+  }
+
+  /** The analytic profile's lines along each dimension at `step`. */
+  lines(step: number): [Float64Array, Float64Array, Float64Array] {
+    const { grid, velocity, dt } = this.params;
+    const { start, count } = this.block;
+    return [0, 1, 2].map((d) =>
       phiLine(
         grid[d] as number,
         start[d] as number,
@@ -78,22 +128,27 @@ export async function solveBlock(
         dt,
       ),
     ) as [Float64Array, Float64Array, Float64Array];
+  }
 
-  // Initial values: u(x, y, z, 0) on every cell of the block.
-  const initialize = () => {
-    const [px, py, pz] = lines(0);
+  /** Initial values: u(x, y, z, 0) on every cell of the block. */
+  initialize(): void {
+    const [px, py, pz] = this.lines(0);
+    const { memory } = this;
+    const field = memory.field;
+    const [nx, ny, nz] = this.block.count;
     for (let x = 1; x <= nx; x++)
       for (let y = 1; y <= ny; y++) {
         const row = memory.index(x, y, 0);
         const xy = (px[x] as number) * (py[y] as number);
         for (let z = 1; z <= nz; z++) field[row + z] = xy * (pz[z] as number);
       }
-  };
-  initialize();
+  }
 
-  /** The ghost plane of `dim` from the analytic solution at `step` (the inflow boundary). */
-  const inflow = (dim: number, p: [Float64Array, Float64Array, Float64Array]) => {
-    const [px, py, pz] = p;
+  /** The ghost plane of `dim` from the analytic solution (the inflow boundary). */
+  #inflow(dim: number, [px, py, pz]: [Float64Array, Float64Array, Float64Array]): void {
+    const { memory } = this;
+    const field = memory.field;
+    const [nx, ny, nz] = this.block.count;
     if (dim === 0) {
       for (let y = 1; y <= ny; y++) {
         const row = memory.index(0, y, 0);
@@ -111,127 +166,129 @@ export async function solveBlock(
         for (let y = 1; y <= ny; y++)
           field[memory.index(x, y, 0)] = (px[x] as number) * (py[y] as number) * (pz[0] as number);
     }
-  };
+  }
 
-  const cx = velocity[0] * dt * grid[0];
-  const cy = velocity[1] * dt * grid[1];
-  const cz = velocity[2] * dt * grid[2];
-  const dims = [0, 1, 2];
-  let computeS = 0;
-  let packS = 0;
-  let commS = 0;
-  let kernelCpuS = 0;
-  let messagesSent = 0;
-  let bytesSent = 0;
-  // Each step's receives are posted as soon as the ghost buffers are free (after the previous
-  // step's unpacking), so that faces land straight in them rather than arriving unexpected
-  // (the runtime would then allocate a buffer per message).
-  const upwind = messenger ? dims.filter((d) => block.predecessor[d] !== null) : [];
-  const outgoing = messenger ? dims.filter((d) => block.successor[d] !== null) : [];
-  const boundary = dims.filter((d) => block.predecessor[d] === null);
-  const post = () =>
-    upwind.map(
-      (d) => (messenger as Messenger).irecv(block.predecessor[d] as number, d, memory.recv[d]).done,
+  /** Each step's receives are posted as soon as the ghost buffers are free (after the previous
+   * step's unpacking), so that faces land straight in them rather than arriving unexpected
+   * (the runtime would then allocate a buffer per message). */
+  #post(): Promise<unknown>[] {
+    const messenger = this.#messenger as Messenger;
+    return this.#upwind.map(
+      (d) => messenger.irecv(this.block.predecessor[d] as number, d, this.memory.recv[d]).done,
     );
-  let yielded = performance.now();
-  const deadline = control.timeoutMs === undefined ? Infinity : yielded + control.timeoutMs;
+  }
+
   /** Lets the event loop run now and then, and stops on an abort or past the deadline. */
-  const checkpoint = async () => {
-    if (performance.now() - yielded < YIELD_EVERY_MS) return;
+  async #checkpoint(): Promise<void> {
+    if (performance.now() - this.#yielded < YIELD_EVERY_MS) return;
     await new Promise((resolve) => setImmediate(resolve));
-    yielded = performance.now();
-    if (control.signal?.aborted) throw control.signal.reason;
-    if (yielded > deadline)
+    this.#yielded = performance.now();
+    if (this.#control.signal?.aborted) throw this.#control.signal.reason;
+    if (this.#yielded > this.#deadline)
       throw new VmpathError(
         'E_APP_TIMEOUT',
-        `timed out after ${(control.timeoutMs ?? 0) / 1000} s (--timeout); the run was ended`,
+        `timed out after ${(this.#control.timeoutMs ?? 0) / 1000} s (--timeout); the run was ended`,
       );
-  };
-  const advance = async (count: number) => {
-    let receives = post();
+  }
+
+  /** `count` steps: pack and send, inflow, receive and unpack, the kernel, the sends done. */
+  async advance(count: number): Promise<void> {
+    const { memory, block, tally } = this;
+    const [cx, cy, cz] = this.#courant;
+    let receives = this.#post();
     for (let step = 0; step < count; step++) {
-      await checkpoint();
+      await this.#checkpoint();
       let t = performance.now();
-      for (const d of outgoing) memory.pack(d);
-      packS += seconds(t);
+      for (const d of this.#outgoing) memory.pack(d);
+      tally.packS += seconds(t);
       t = performance.now();
-      const sends = outgoing.map((d) => {
+      const sends = this.#outgoing.map((d) => {
         const face = memory.send[d] as Buffer;
-        messagesSent++;
-        bytesSent += face.length;
-        return (messenger as Messenger).isend(face, block.successor[d] as number, d).done;
+        tally.messagesSent++;
+        tally.bytesSent += face.length;
+        return (this.#messenger as Messenger).isend(face, block.successor[d] as number, d).done;
       });
-      commS += seconds(t);
+      tally.commS += seconds(t);
       t = performance.now();
-      if (boundary.length > 0) {
-        const p = lines(step);
-        for (const d of boundary) inflow(d, p);
+      if (this.#boundary.length > 0) {
+        const p = this.lines(step);
+        for (const d of this.#boundary) this.#inflow(d, p);
       }
-      computeS += seconds(t);
+      tally.computeS += seconds(t);
       t = performance.now();
       await Promise.all(receives);
-      commS += seconds(t);
+      tally.commS += seconds(t);
       t = performance.now();
-      for (const d of upwind) memory.unpack(d);
-      packS += seconds(t);
-      if (step + 1 < count) receives = post();
+      for (const d of this.#upwind) memory.unpack(d);
+      tally.packS += seconds(t);
+      if (step + 1 < count) receives = this.#post();
       t = performance.now();
       const cpuBefore = process.cpuUsage();
       memory.step(cx, cy, cz);
-      computeS += seconds(t);
-      kernelCpuS += cpuSeconds(process.cpuUsage(cpuBefore));
+      tally.computeS += seconds(t);
+      tally.kernelCpuS += cpuSeconds(process.cpuUsage(cpuBefore));
       // The faces must be out of their buffers before the next step packs into them.
       t = performance.now();
       await Promise.all(sends);
-      commS += seconds(t);
+      tally.commS += seconds(t);
     }
-  };
+  }
+
+  /** Errors against the analytic solution after `steps`: their sum and the largest. */
+  errors(steps: number): { errorSum: number; errorMax: number } {
+    const [px, py, pz] = this.lines(steps);
+    const { memory } = this;
+    const field = memory.field;
+    const [nx, ny, nz] = this.block.count;
+    let errorSum = 0;
+    let errorMax = 0;
+    for (let x = 1; x <= nx; x++)
+      for (let y = 1; y <= ny; y++) {
+        const row = memory.index(x, y, 0);
+        const xy = (px[x] as number) * (py[y] as number);
+        for (let z = 1; z <= nz; z++) {
+          const e = Math.abs((field[row + z] as number) - xy * (pz[z] as number));
+          errorSum += e;
+          if (e > errorMax) errorMax = e;
+        }
+      }
+    return { errorSum, errorMax };
+  }
+}
+
+export async function solveBlock(
+  params: AdvectParams,
+  rank: number,
+  messenger: Messenger | null,
+  control: SolveControl = {},
+): Promise<RankResult> {
+  const solver = new BlockSolver(params, rank, messenger, control);
+  solver.initialize();
   // Untimed warm-up steps (both engines do the same): connections, buffers and the JIT are warm
   // when the clock starts. Then the block starts again from t = 0.
   if (params.warmup > 0) {
-    await advance(params.warmup);
-    initialize();
-    computeS = packS = commS = kernelCpuS = 0;
-    messagesSent = bytesSent = 0;
+    await solver.advance(params.warmup);
+    solver.initialize();
+    solver.tally = emptyTally();
   }
   // Every rank is set up (process started, kernel compiled, block filled) before the clock
   // starts, as in the C twin: the steps are timed, not the start-up.
   await messenger?.barrier();
   const cpuBegin = process.cpuUsage();
   const begin = performance.now();
-  await advance(steps);
+  await solver.advance(params.steps);
   const wallS = seconds(begin);
   const cpuS = cpuSeconds(process.cpuUsage(cpuBegin));
-
-  // Errors against the analytic solution at the final time, and the checksum share.
-  const [px, py, pz] = lines(steps);
-  let errorSum = 0;
-  let errorMax = 0;
-  for (let x = 1; x <= nx; x++)
-    for (let y = 1; y <= ny; y++) {
-      const row = memory.index(x, y, 0);
-      const xy = (px[x] as number) * (py[y] as number);
-      for (let z = 1; z <= nz; z++) {
-        const e = Math.abs((field[row + z] as number) - xy * (pz[z] as number));
-        errorSum += e;
-        if (e > errorMax) errorMax = e;
-      }
-    }
+  const { block, memory } = solver;
   return {
     rank,
     coords: block.coords,
-    cells: count,
-    computeS,
-    packS,
-    commS,
+    cells: block.count,
+    ...solver.tally,
     wallS,
     cpuS,
-    kernelCpuS,
-    messagesSent,
-    bytesSent,
-    checksum: memory.checksum(start, grid).toString(16).padStart(16, '0'),
-    errorSum,
-    errorMax,
+    checksum: memory.checksum(block.start, params.grid).toString(16).padStart(16, '0'),
+    ...solver.errors(params.steps),
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
   };
 }

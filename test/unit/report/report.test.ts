@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { charts } from '../../../src/report/charts.js';
+import { charts } from '../../../src/report/charts/index.js';
 import { escapeHtml } from '../../../src/report/html.js';
 import { makeReport } from '../../../src/report/index.js';
 import { type ReportInput, reportView, spread } from '../../../src/report/views/index.js';
