@@ -7,24 +7,14 @@
  */
 import { VmpathError } from '../core/errors.js';
 import type { MessageHeader } from '../transport/frame.js';
+import { checkRank, checkReservedTag, checkUserTag } from './checks.js';
 import { ANY_SOURCE, ANY_TAG, Matcher } from './match.js';
+import { bytesOf, type Received, type Request, request, settled } from './requests.js';
 import type { SpinPolicy } from './spin.js';
 
+export { TAG_UB } from './checks.js';
+export { bytesOf, type Received, type Request } from './requests.js';
 export { ANY_SOURCE, ANY_TAG };
-
-/** What a receive completes with. `data` holds exactly the message's bytes. */
-export interface Received {
-  readonly source: number;
-  readonly tag: number;
-  readonly size: number;
-  readonly data: Buffer;
-}
-
-/** A nonblocking operation: `done` settles when it completes; `completed` says if it has. */
-export interface Request<T> {
-  readonly done: Promise<T>;
-  readonly completed: boolean;
-}
 
 export type TransportName = 'tcp' | 'local' | 'self';
 
@@ -55,28 +45,6 @@ interface Incoming {
   error: Error | null;
 }
 
-/** View of any typed array, DataView or Buffer as bytes, without copying. */
-export function bytesOf(data: ArrayBufferView): Buffer {
-  return Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function request<T>(promise: Promise<T>): Request<T> {
-  const state = { completed: false };
-  const done = promise.then((value) => {
-    state.completed = true;
-    return value;
-  });
-  done.catch(() => {
-    state.completed = true;
-  });
-  return {
-    done,
-    get completed() {
-      return state.completed;
-    },
-  };
-}
-
 /** What carries a message to a peer (a transport's endpoint, transport/stream.ts). */
 export interface MessageSender {
   send(dest: number, header: MessageHeader, payload: Buffer): Promise<void>;
@@ -87,11 +55,6 @@ export interface Route {
   readonly transport: 'tcp' | 'local';
 }
 
-/** The largest user tag (MPI_TAG_UB is at least 32767; ours is 2^31 - 1). */
-export const TAG_UB = 0x7fffffff;
-/** The smallest tag at all: the runtime's own tags lie between it and ANY_TAG (exclusive). */
-const TAG_MIN = -0x80000000;
-
 /** Point-to-point operations on the runtime's own tags (below ANY_TAG), for collectives.ts:
  * no user receive, not even one with ANY_TAG, can take these messages. */
 export interface ReservedTags {
@@ -99,16 +62,6 @@ export interface ReservedTags {
   irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received>;
   send(data: ArrayBufferView, dest: number, tag: number): Promise<void>;
   recv(source: number, tag: number, into?: ArrayBufferView): Promise<Received>;
-}
-
-/** A promise that rejects with what `body` throws (argument errors of a promise-returning call
- * arrive as rejections, as they would from an async function). */
-function settled<T>(body: () => Promise<T>): Promise<T> {
-  try {
-    return body();
-  } catch (error) {
-    return Promise.reject(error);
-  }
 }
 
 export class Comm {
@@ -144,7 +97,7 @@ export class Comm {
     this.rank = rank;
     this.size = size;
     this.#routes = routes;
-    const reservedTag = (tag: number) => this.#checkReservedTag(tag);
+    const reservedTag = (tag: number) => checkReservedTag(this.rank, tag);
     this.reserved = {
       isend: (data, dest, tag) => this.#isend(data, dest, reservedTag(tag)),
       irecv: (source, tag, into) => this.#irecv(source, reservedTag(tag), into),
@@ -163,17 +116,17 @@ export class Comm {
   /** Starts sending `data` to `dest` with `tag` (0 to TAG_UB); completes when the buffer may be
    * reused. A bad rank or tag throws (E_RUNTIME_RANK, E_RUNTIME_TAG). */
   isend(data: ArrayBufferView, dest: number, tag: number): Request<void> {
-    return this.#isend(data, dest, this.#checkUserTag(tag, false));
+    return this.#isend(data, dest, checkUserTag(this.rank, tag, false));
   }
 
   /** Starts a receive from `source` (or ANY_SOURCE) with `tag` (0 to TAG_UB, or ANY_TAG), into
    * `into` if given. A bad rank or tag throws (E_RUNTIME_RANK, E_RUNTIME_TAG). */
   irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
-    return this.#irecv(source, this.#checkUserTag(tag, true), into);
+    return this.#irecv(source, checkUserTag(this.rank, tag, true), into);
   }
 
   #isend(data: ArrayBufferView, dest: number, tag: number): Request<void> {
-    this.#checkRank(dest, 'dest');
+    checkRank(this.rank, this.size, dest, 'dest');
     const bytes = bytesOf(data);
     const key = `${dest}:${tag}`;
     const sequence = this.#sequence.get(key) ?? 0;
@@ -194,7 +147,7 @@ export class Comm {
   }
 
   #irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
-    if (source !== ANY_SOURCE) this.#checkRank(source, 'source');
+    if (source !== ANY_SOURCE) checkRank(this.rank, this.size, source, 'source');
     this.#outstanding++;
     const received = new Promise<Received>((resolve, reject) => {
       // Settled once, counted at once: a receive just completed is not outstanding any more
@@ -298,8 +251,8 @@ export class Comm {
     recvTag: number,
     into?: ArrayBufferView,
   ): Promise<Received> {
-    this.#checkUserTag(sendTag, false);
-    this.#checkRank(dest, 'dest');
+    checkUserTag(this.rank, sendTag, false);
+    checkRank(this.rank, this.size, dest, 'dest');
     const r = this.irecv(source, recvTag, into);
     await this.send(data, dest, sendTag);
     return r.done;
@@ -414,43 +367,5 @@ export class Comm {
       `rank ${this.rank}: receive buffer of ${bytes} bytes is too small for a message of ${message.size} bytes from rank ${message.source} with tag ${message.tag}`,
       { details: { field: 'into', value: bytes, allowed: `at least ${message.size} bytes` } },
     );
-  }
-
-  #checkRank(rank: number, what: string): void {
-    if (!Number.isInteger(rank) || rank < 0 || rank >= this.size) {
-      const allowed = `a rank from 0 to ${this.size - 1}${what === 'source' ? ' or ANY_SOURCE' : ''}`;
-      throw new VmpathError(
-        'E_RUNTIME_RANK',
-        `rank ${this.rank}: ${what}: got ${rank}; allowed: ${allowed}`,
-        { details: { field: what, value: rank, allowed } },
-      );
-    }
-  }
-
-  /** User tags are 0..TAG_UB (and ANY_TAG to receive); the runtime's own are below ANY_TAG. */
-  #checkUserTag(tag: number, receiving: boolean): number {
-    const ok =
-      Number.isInteger(tag) && tag <= TAG_UB && (tag >= 0 || (receiving && tag === ANY_TAG));
-    if (!ok) {
-      const allowed = `an integer from 0 to ${TAG_UB}${receiving ? ' or ANY_TAG' : ''} (negative tags are the runtime's own)`;
-      throw new VmpathError(
-        'E_RUNTIME_TAG',
-        `rank ${this.rank}: tag: got ${tag}; allowed: ${allowed}`,
-        {
-          details: { field: 'tag', value: tag, allowed },
-        },
-      );
-    }
-    return tag;
-  }
-
-  #checkReservedTag(tag: number): number {
-    if (!Number.isInteger(tag) || tag >= ANY_TAG || tag < TAG_MIN)
-      throw new VmpathError(
-        'E_RUNTIME_TAG',
-        `rank ${this.rank}: reserved tag: got ${tag}; allowed: an integer below ${ANY_TAG} (the runtime's own)`,
-        { details: { field: 'tag', value: tag } },
-      );
-    return tag;
   }
 }
