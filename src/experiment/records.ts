@@ -11,7 +11,6 @@
  */
 import { z } from 'zod';
 import { VmpathError } from '../core/errors.js';
-import { calibrationSchema } from '../model/calibration.js';
 import type { RunRecord } from '../store/db.js';
 import { DATAPATHS, type Datapath } from '../topology/types.js';
 
@@ -46,8 +45,9 @@ const osuSummary = z.object({
   to: z.string(),
   latencyUs: curve,
   bwMiBps: curve,
-  latency8Us: z.number(),
-  bw1MiBps: z.number(),
+  /** The curves at 8 B and 1 MiB (null: not measured there). */
+  latency8Us: z.number().nullable(),
+  bw1MiBps: z.number().nullable(),
 });
 
 const advectParams = z.object({
@@ -98,12 +98,17 @@ const advectSamples = z.object({
 });
 
 const calibrationParams = z.object({ datapath, testbed: z.string() });
+/** A stored calibration of any format version: history, read back as a calibration to use
+ * only through model/calibration.ts parseCalibration (which takes the current one). */
+const calibrationSummary = z
+  .object({ version: z.number(), datapath, measuredAt: z.string() })
+  .passthrough();
 
 export const RUN_SCHEMAS = {
   bench: { params: benchParams, summary: benchSummary, samples: z.unknown() },
   osu: { params: osuParams, summary: osuSummary, samples: z.unknown() },
   advect: { params: advectParams, summary: advectSummary, samples: advectSamples },
-  calibration: { params: calibrationParams, summary: calibrationSchema, samples: z.unknown() },
+  calibration: { params: calibrationParams, summary: calibrationSummary, samples: z.unknown() },
 } as const;
 
 export type RunKind = keyof typeof RUN_SCHEMAS;
@@ -176,16 +181,32 @@ export function doneRuns<K extends RunKind>(runs: readonly TypedRun[], kind: K):
   ) as unknown as Done<K>[];
 }
 
-/** A summary as its kind's schema has it (the writers' check before a run is stored). */
+/** A summary as its kind's schema has it (the writers' check before a run is stored), as the
+ * database will hold it: through JSON, where a number that is not finite becomes null. */
 export function summaryOf<K extends RunKind>(
   kind: K,
   summary: SummaryOf<K>,
   key: string,
 ): SummaryOf<K> {
-  return checked(
-    RUN_SCHEMAS[kind].summary as unknown as z.ZodType<SummaryOf<K>>,
-    summary,
-    key,
-    'summary',
-  );
+  const stored: unknown = JSON.parse(JSON.stringify(summary));
+  const schema = RUN_SCHEMAS[kind].summary as unknown as z.ZodType<SummaryOf<K>>;
+  return checked(schema, stored, key, 'summary');
+}
+
+/** The stored runs that match their kinds' schemas, typed, and a line for each that does not
+ * (a database written by another vmpath, or damaged): readers go on without it. */
+export function readableRuns(runs: readonly RunRecord[]): {
+  typed: TypedRun[];
+  unreadable: string[];
+} {
+  const typed: TypedRun[] = [];
+  const unreadable: string[] = [];
+  for (const r of runs) {
+    try {
+      typed.push(typedRun(r));
+    } catch (error) {
+      unreadable.push((error as Error).message);
+    }
+  }
+  return { typed, unreadable };
 }

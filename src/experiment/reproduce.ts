@@ -13,7 +13,7 @@
  * findings() is pure: records in, lines out.
  */
 import type { RunRecord } from '../store/db.js';
-import { doneRuns, type TypedRun, typedRun } from './records.js';
+import { doneRuns, readableRuns, type TypedRun } from './records.js';
 import type { SweepSpec } from './spec.js';
 
 export interface ReproduceSize {
@@ -108,7 +108,7 @@ const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.le
 
 /** The study's findings in a few lines, from whatever runs are stored (missing parts say so). */
 export function findings(stored: readonly RunRecord[], rateMbit: number): string[] {
-  const runs = stored.map(typedRun);
+  const { typed: runs, unreadable } = readableRuns(stored);
   const lines: string[] = [];
   lines.push(
     rateMbit > 0
@@ -172,5 +172,6 @@ export function findings(stored: readonly RunRecord[], rateMbit: number): string
       `${dp}: communication share of time ${series.map((s) => `${s.ranks}:${pct(s.comm)}`).join(' ')}; ${over ? `communication outweighs computation from ${over.ranks} ranks` : 'computation outweighs communication at every rank count'}`,
     );
   }
+  for (const problem of unreadable) lines.push(`left out (not of its kind's schema): ${problem}`);
   return lines;
 }

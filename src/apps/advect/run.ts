@@ -70,6 +70,8 @@ export function ranksOf(params: AdvectParams): number {
 /** The first `count` result lines of a job's output. */
 function parseResults(stdout: string, what: string, count = 1): AdvectResult[] {
   const lines = stdout.split('\n').filter((l) => l.startsWith(RESULT_PREFIX));
+  if (lines.length === 0)
+    throw new VmpathError('E_APP_FAILED', `${what} ended without a result line`);
   if (lines.length < count)
     throw new VmpathError(
       'E_APP_FAILED',

@@ -13,7 +13,7 @@ import {
   type SweepOutcome,
   type SweepProgress,
 } from '../../experiment/sweep.js';
-import type { Store } from '../../store/db.js';
+import type { RunRecord, Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
@@ -77,6 +77,8 @@ export async function sweepWithProgress(
   }
 }
 
+const fixed = (v: number | null, digits: number) => (v === null ? '-' : v.toFixed(digits));
+
 /** A run's headline figure, by its kind. */
 function figureOf(r: TypedRun): string {
   if (r.summary === null) return r.error ?? '';
@@ -84,7 +86,7 @@ function figureOf(r: TypedRun): string {
     case 'bench':
       return `${r.summary.total.toFixed(1)} ${r.summary.unit}`;
     case 'osu':
-      return `${r.summary.latency8Us.toFixed(1)} us at 8 B, ${r.summary.bw1MiBps.toFixed(0)} MiB/s at 1 MiB`;
+      return `${fixed(r.summary.latency8Us, 1)} us at 8 B, ${fixed(r.summary.bw1MiBps, 0)} MiB/s at 1 MiB`;
     case 'advect':
       return `${r.summary.wallS.toFixed(3)} s wall, ${r.summary.commS.toFixed(3)} s comm`;
     case 'calibration':
@@ -92,12 +94,23 @@ function figureOf(r: TypedRun): string {
   }
 }
 
-function row(r: TypedRun): (string | number)[] {
-  return [r.id, r.sweepId, r.key, r.status, figureOf(r)];
+/** A stored run as its kind's schema reads it, or as stored with why it does not match. */
+function readRun(r: RunRecord): { run: TypedRun | RunRecord; problem: string | null } {
+  try {
+    return { run: typedRun(r), problem: null };
+  } catch (error) {
+    return { run: r, problem: (error as Error).message };
+  }
+}
+
+function row(r: RunRecord): (string | number)[] {
+  const { run, problem } = readRun(r);
+  const figure = problem ?? figureOf(run as TypedRun);
+  return [r.id, r.sweepId, r.key, r.status, figure];
 }
 
 /** Flat rows of runs for CSV: parameters and summary numbers side by side. */
-export function flatRuns(runs: readonly TypedRun[]): Record<string, unknown>[] {
+export function flatRuns(runs: readonly (TypedRun | RunRecord)[]): Record<string, unknown>[] {
   return runs.map((r) => {
     const flat: Record<string, unknown> = {
       id: r.id,
@@ -171,7 +184,7 @@ function resultsListCommand(results: Command, ctx: CliContext): void {
       const store = openDb(flags.db, false);
       try {
         const sweepId = sweepOf(store, flags.sweep);
-        const runs = store.runs(sweepId === undefined ? {} : { sweepId }).map(typedRun);
+        const runs = store.runs(sweepId === undefined ? {} : { sweepId });
         if (flags.json) {
           const sweeps = store.sweeps().filter((s) => sweepId === undefined || s.id === sweepId);
           ctx.out(JSON.stringify({ sweeps, runs }, null, 2));
@@ -235,7 +248,10 @@ function resultsExportCommand(results: Command, ctx: CliContext): void {
       const store = openDb(flags.db, false);
       try {
         const sweepId = sweepOf(store, flags.sweep);
-        const runs = store.runs(sweepId === undefined ? {} : { sweepId }).map(typedRun);
+        const read = store.runs(sweepId === undefined ? {} : { sweepId }).map(readRun);
+        for (const { problem } of read)
+          if (problem) ctx.err(`vmpath: exported as stored (not of its kind's schema): ${problem}`);
+        const runs = read.map((r) => r.run);
         ctx.out(flags.json ? JSON.stringify(runs, null, 2) : csv(flatRuns(runs)));
       } finally {
         store.close();

@@ -12,7 +12,7 @@
  *   osu.ts      latency and bandwidth of the runtime and Open MPI per data path
  *   matrix.ts   the communication matrix of one run
  */
-import { type TypedRun, typedRun } from '../../experiment/records.js';
+import { readableRuns } from '../../experiment/records.js';
 import type { RunRecord, SweepRecord } from '../../store/db.js';
 import { appRuns } from './apps.js';
 import { type Figure2, figure2 } from './figure2.js';
@@ -68,14 +68,9 @@ export function reportView(input: ReportInput): ReportView {
     missing.push(
       'the database holds no runs at all: run `vmpath sweep run SPEC --db FILE` or `vmpath reproduce`',
     );
-  const runs: TypedRun[] = [];
-  for (const r of input.runs) {
-    try {
-      runs.push(typedRun(r));
-    } catch (error) {
-      missing.push(`a stored run is unreadable and left out: ${(error as Error).message}`);
-    }
-  }
+  const { typed: runs, unreadable } = readableRuns(input.runs);
+  for (const problem of unreadable)
+    missing.push(`a stored run does not match its kind's schema and is left out: ${problem}`);
   const apps = appRuns(runs);
   const revisions = [
     ...new Set(

@@ -317,3 +317,49 @@ test('a reader that closes the pipe early ends the output quietly, exit 141 (128
     assert.doesNotMatch(result.stderr, /EPIPE|\s+at \S+ \(/, 'no stack trace');
   }
 });
+
+test('results list and export show a run that matches no schema as stored, with why', () => {
+  const db = join(dir, 'odd.db');
+  const store = Store.open(db);
+  const sweep = store.sweepFor('s', 'h3', {});
+  const environmentId = store.addEnvironment({});
+  const base = {
+    sweepId: sweep,
+    environmentId,
+    status: 'done' as const,
+    startedAt: '',
+    finishedAt: '',
+    samples: null,
+    error: null,
+  };
+  const params = { kind: 'bench', datapath: 'iov', test: 'stream', tool: 'vmpath', durationS: 1 };
+  store.recordRun({
+    ...base,
+    key: 'good',
+    kind: 'bench',
+    params: { ...params, repeat: 1 },
+    summary: streamSummary(5),
+  });
+  store.recordRun({
+    ...base,
+    key: 'odd',
+    kind: 'bench',
+    params: { ...params, repeat: 2 },
+    summary: { total: 'many' },
+  });
+  store.close();
+  const list = vmpath(['results', 'list', '--db', db]);
+  assert.equal(list.status, 0, list.stderr);
+  assert.match(list.stdout, /good\s+done\s+5\.0 MiB\/s/);
+  assert.match(list.stdout, /odd\s+done\s+run odd: summary\.\w+: /);
+  const exported = vmpath(['results', 'export', '--db', db, '--json']);
+  assert.equal(exported.status, 0, exported.stderr);
+  assert.match(
+    exported.stderr,
+    /exported as stored \(not of its kind.s schema\): run odd: summary\./,
+  );
+  assert.deepEqual((JSON.parse(exported.stdout) as { key: string }[]).map((r) => r.key).sort(), [
+    'good',
+    'odd',
+  ]);
+});

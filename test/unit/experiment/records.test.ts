@@ -1,7 +1,13 @@
 /** Run records read through their kinds' schemas (src/experiment/records.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { doneRuns, RUN_KINDS, typedRun } from '../../../src/experiment/records.js';
+import {
+  doneRuns,
+  RUN_KINDS,
+  readableRuns,
+  summaryOf,
+  typedRun,
+} from '../../../src/experiment/records.js';
 import type { RunRecord } from '../../../src/store/db.js';
 import { fixtureRuns } from '../../support/report-fixture.js';
 
@@ -40,4 +46,30 @@ test('a part that matches no schema is an error naming the run and the field', (
   // a failed run has no summary, and is typed all the same
   const failed = typedRun({ ...advect, status: 'failed', summary: null, error: 'boom' });
   assert.equal(failed.summary, null);
+});
+
+test('readers go on without a run that matches no schema; writers store what JSON keeps', () => {
+  const advect = stored.find((r) => r.kind === 'advect') as RunRecord;
+  const old = {
+    ...advect,
+    key: 'old',
+    kind: 'calibration',
+    params: { datapath: 'iov', testbed: 't' },
+  };
+  const { typed, unreadable } = readableRuns([
+    advect,
+    { ...old, summary: { version: 1, datapath: 'iov', measuredAt: 'then', runtime: [] } },
+    { ...advect, key: 'bad', summary: { wallS: 'fast' } },
+  ]);
+  assert.deepEqual(
+    typed.map((r) => r.key),
+    [advect.key, 'old'],
+    'a calibration of an older format is history, still readable',
+  );
+  assert.equal(unreadable.length, 1);
+  assert.match(unreadable[0] ?? '', /^run bad: summary\./);
+  // A curve point that was not measured (NaN) is stored as null, as JSON has it.
+  const osu = stored.find((r) => r.kind === 'osu') as RunRecord;
+  const summary = { ...(osu.summary as Record<string, unknown>), latency8Us: Number.NaN };
+  assert.equal(summaryOf('osu', summary as never, osu.key).latency8Us, null);
 });
