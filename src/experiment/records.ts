@@ -8,14 +8,17 @@
  *   osu          the OSU latency and bandwidth curves over one pair (the runtime or Open MPI)
  *   advect       the advection app under a placement
  *   calibration  a calibration (`vmpath calibrate --db`): its summary is the calibration itself
+ *
+ * The parameters' schemas are also the types of the runs a sweep plans (spec.ts).
  */
 import { z } from 'zod';
+import { ENGINES } from '../apps/advect/run.js';
 import { VmpathError } from '../core/errors.js';
 import type { RunRecord } from '../store/db.js';
 import { DATAPATHS, type Datapath } from '../topology/types.js';
 
 const datapath = z.enum(DATAPATHS as [Datapath, ...Datapath[]]);
-const triple = z.tuple([z.number(), z.number(), z.number()]);
+const triple = z.tuple([z.number(), z.number(), z.number()]).readonly();
 const curve = z.array(z.object({ bytes: z.number(), value: z.number() }));
 const classFigures = z.object({ messages: z.number(), bytes: z.number() });
 
@@ -58,7 +61,7 @@ const advectParams = z.object({
   ranks: z.number(),
   decomp: triple,
   placement: z.string(),
-  engine: z.enum(['vmpath', 'openmpi']),
+  engine: z.enum(ENGINES),
   repeat: z.number(),
 });
 const advectSummary = z.object({

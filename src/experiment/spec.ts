@@ -26,6 +26,7 @@ import { ENGINES, type Engine } from '../apps/advect/run.js';
 import { invalidField, VmpathError } from '../core/errors.js';
 import { place } from '../placement/patterns.js';
 import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
+import type { ParamsOf } from './records.js';
 
 const dims = z.string().regex(/^(\d+|N)x(\d+|N)x(\d+|N)$/, 'XxYxZ (N: the rank count)');
 
@@ -75,26 +76,10 @@ export const sweepSchema = z.strictObject({
 
 export type SweepSpec = z.infer<typeof sweepSchema>;
 
-export interface BenchRun {
-  readonly kind: 'bench';
-  readonly datapath: Datapath;
-  readonly test: 'stream' | 'rr' | 'osu';
-  readonly tool: 'vmpath' | 'iperf3' | 'openmpi';
-  readonly durationS: number;
-  readonly repeat: number;
-}
-
-export interface AdvectRun {
-  readonly kind: 'advect';
-  readonly datapath: Datapath;
-  readonly grid: Triple;
-  readonly steps: number;
-  readonly ranks: number;
-  readonly decomp: Triple;
-  readonly placement: string;
-  readonly engine: Engine;
-  readonly repeat: number;
-}
+/** A planned run is what its record's parameters will be (records.ts): a bench run (the OSU
+ * curves are runs of their own kind), or an advection run. */
+export type BenchRun = ParamsOf<'bench'> | ParamsOf<'osu'>;
+export type AdvectRun = ParamsOf<'advect'>;
 
 export type PlannedRun = BenchRun | AdvectRun;
 
@@ -139,6 +124,21 @@ function decompFor(text: string, ranks: number, field: string): Triple {
   return dims;
 }
 
+/** A bench run of `test` with `tool`, or null where the tool does not run that test: iperf3
+ * cross-checks the stream test, Open MPI the OSU curves. */
+function benchRun(
+  datapath: Datapath,
+  test: 'stream' | 'rr' | 'osu',
+  tool: 'vmpath' | 'iperf3' | 'openmpi',
+  durationS: number,
+  repeat: number,
+): BenchRun | null {
+  const common = { kind: 'bench' as const, datapath, durationS, repeat };
+  if (test === 'osu') return tool === 'iperf3' ? null : { ...common, test, tool };
+  if (tool === 'openmpi' || (tool === 'iperf3' && test !== 'stream')) return null;
+  return { ...common, test, tool };
+}
+
 /** Every run of a spec, in the order a sweep runs them (data path by data path). Checks each
  * against the topology first: patterns, slots, decompositions, the advection parameters. */
 export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
@@ -147,17 +147,8 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
     for (let repeat = 1; repeat <= spec.repeats; repeat++) {
       for (const test of spec.bench?.tests ?? [])
         for (const tool of spec.bench?.tools ?? []) {
-          // iperf3 cross-checks the stream test, Open MPI the OSU curves
-          if (tool === 'iperf3' && test !== 'stream') continue;
-          if (tool === 'openmpi' && test !== 'osu') continue;
-          runs.push({
-            kind: 'bench',
-            datapath,
-            test,
-            tool,
-            durationS: spec.bench?.durationS ?? 3,
-            repeat,
-          });
+          const run = benchRun(datapath, test, tool, spec.bench?.durationS ?? 3, repeat);
+          if (run) runs.push(run);
         }
       const blocks =
         spec.advect === undefined ? [] : Array.isArray(spec.advect) ? spec.advect : [spec.advect];

@@ -112,7 +112,7 @@ async function runBench(
   run: BenchRun,
   signal?: AbortSignal,
 ): Promise<Outcome<'bench'> | Outcome<'osu'>> {
-  if (run.test === 'osu' || run.tool === 'openmpi') return runOsu(env, topology, id, run, signal);
+  if (run.test === 'osu') return runOsu(env, topology, id, run, signal);
   const durationMs = run.durationS * 1000;
   const params =
     run.test === 'stream'
@@ -144,7 +144,7 @@ async function runOsu(
   env: SweepEnv,
   topology: Topology,
   id: string,
-  run: BenchRun,
+  run: Extract<BenchRun, { test: 'osu' }>,
   signal?: AbortSignal,
 ): Promise<Outcome<'osu'>> {
   const pair = studyPairs(topology, id)[0] as Pair;
