@@ -64,7 +64,7 @@ export const ErrorCodes = {
   E_STORE_OPEN: 'input',
   E_STORE_NEWER: 'input',
   E_STORE_UNKNOWN: 'input',
-  /** A stored run whose parts do not match its kind's schema (experiment/records.ts). */
+  /** A stored run whose parts do not match its kind's schema (report/records.ts). */
   E_STORE_RECORD: 'input',
   E_EXP_SPEC: 'input',
   E_EXP_FAILED: 'failure',

@@ -12,8 +12,9 @@
  * unshaped the CPU cost of each path shows (BRIDGED/IOV about 0.9). `--rate` shapes them.
  * findings() is pure: records in, lines out.
  */
+
+import { doneRuns, readableRuns, type TypedRun } from '../report/records.js';
 import type { RunRecord } from '../store/db.js';
-import { doneRuns, readableRuns, type TypedRun } from './records.js';
 import type { SweepSpec } from './spec.js';
 
 export interface ReproduceSize {

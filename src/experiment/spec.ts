@@ -25,8 +25,8 @@ import { MAX_STEPS, makeParams, parseDims, type Triple } from '../apps/advect/pa
 import { ENGINES, type Engine } from '../apps/advect/run.js';
 import { invalidField, VmpathError } from '../core/errors.js';
 import { place } from '../placement/patterns.js';
+import type { ParamsOf } from '../report/records.js';
 import { DATAPATHS, type Datapath, type Topology } from '../topology/types.js';
-import type { ParamsOf } from './records.js';
 
 const dims = z.string().regex(/^(\d+|N)x(\d+|N)x(\d+|N)$/, 'XxYxZ (N: the rank count)');
 

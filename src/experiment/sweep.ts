@@ -26,6 +26,7 @@ import { MiB } from '../bench/types.js';
 import { VmpathError } from '../core/errors.js';
 import { classify } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
+import { type RunKind, type SummaryOf, summaryOf } from '../report/records.js';
 import type { Store } from '../store/db.js';
 import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
 import { checkBuildable } from '../testbed/plan-up.js';
@@ -35,7 +36,6 @@ import type { TopologyInput } from '../topology/schema.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { captureEnvironment } from './environment.js';
 import { lockSweep } from './lock.js';
-import { type RunKind, type SummaryOf, summaryOf } from './records.js';
 import {
   type AdvectRun,
   type BenchRun,

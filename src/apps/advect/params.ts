@@ -22,6 +22,10 @@ export interface AdvectParams {
   readonly warmup: number;
 }
 
+/** What runs the ranks: the vmpath runtime, or the C twin on Open MPI (run.ts). */
+export const ENGINES = ['vmpath', 'openmpi'] as const;
+export type Engine = (typeof ENGINES)[number];
+
 /** The most time steps a run may ask for (the study: 512): past it a run is a mistake. */
 export const MAX_STEPS = 1_000_000;
 

@@ -21,12 +21,11 @@ import type { CommandRunner } from '../../sys/runner.js';
 import { findNode } from '../../testbed/nodes.js';
 import type { Topology } from '../../topology/types.js';
 import { checkMemory } from './memory.js';
-import { type AdvectParams, paramsArgv, seriesArgv } from './params.js';
+import { type AdvectParams, type Engine, paramsArgv, seriesArgv } from './params.js';
 import { type AdvectResult, combine, RESULT_PREFIX } from './result.js';
 import { solveBlock } from './solve.js';
 
-export const ENGINES = ['vmpath', 'openmpi'] as const;
-export type Engine = (typeof ENGINES)[number];
+export { ENGINES, type Engine } from './params.js';
 
 export type RunTarget =
   | { readonly kind: 'serial' }

@@ -5,7 +5,6 @@ import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
 import { invalidField } from '../../core/errors.js';
-import { type TypedRun, typedRun } from '../../experiment/records.js';
 import { parseSweep, runKey, type SweepSpec } from '../../experiment/spec.js';
 import {
   planSweep,
@@ -13,6 +12,7 @@ import {
   type SweepOutcome,
   type SweepProgress,
 } from '../../experiment/sweep.js';
+import { type TypedRun, typedRun } from '../../report/records.js';
 import type { RunRecord, Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';

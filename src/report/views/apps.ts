@@ -1,5 +1,5 @@
 /** The advection runs as the figures read them: one row per run. Pure. */
-import { doneRuns, type TypedRun } from '../../experiment/records.js';
+import { doneRuns, type TypedRun } from '../records.js';
 import { groupBy } from './common.js';
 
 export interface AppRun {

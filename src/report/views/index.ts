@@ -1,6 +1,6 @@
 /**
  * The report's view models: pure functions of the stored runs, read through their kinds'
- * schemas (experiment/records.ts). Each part returns null when the database holds nothing for
+ * schemas (report/records.ts). Each part returns null when the database holds nothing for
  * it and says in `missing` what would fill it; every figure carries its spread (min to max
  * over repeats) and the number of runs it rests on.
  *
@@ -12,8 +12,9 @@
  *   osu.ts      latency and bandwidth of the runtime and Open MPI per data path
  *   matrix.ts   the communication matrix of one run
  */
-import { readableRuns } from '../../experiment/records.js';
+
 import type { RunRecord, SweepRecord } from '../../store/db.js';
+import { readableRuns } from '../records.js';
 import { appRuns } from './apps.js';
 import { type Figure2, figure2 } from './figure2.js';
 import { type Figure3, figure3 } from './figure3.js';

@@ -1,5 +1,5 @@
 /** The communication matrix of one run, as the runtime counted it. Pure. */
-import { doneRuns, type TypedRun } from '../../experiment/records.js';
+import { doneRuns, type TypedRun } from '../records.js';
 
 export interface MatrixCell {
   readonly from: number;

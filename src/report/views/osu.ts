@@ -1,5 +1,5 @@
 /** The OSU latency and bandwidth curves of the runtime and Open MPI, per data path. Pure. */
-import { doneRuns, type TypedRun } from '../../experiment/records.js';
+import { doneRuns, type TypedRun } from '../records.js';
 import { datapathOrder, groupBy, type Spread, spread } from './common.js';
 
 export interface CurvePoint {

@@ -1,6 +1,6 @@
 /** Tables 1 and 2 of the study (stream bandwidth per node and in total, per data path, with
  * vmpath and iperf3) and the request/response rate. Pure. */
-import { doneRuns, type TypedRun } from '../../experiment/records.js';
+import { doneRuns, type TypedRun } from '../records.js';
 import { datapathOrder, groupBy, type Spread, spread } from './common.js';
 
 export interface NodeFigure {

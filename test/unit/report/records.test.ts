@@ -1,4 +1,4 @@
-/** Run records read through their kinds' schemas (src/experiment/records.ts). */
+/** Run records read through their kinds' schemas (src/report/records.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
@@ -7,7 +7,7 @@ import {
   readableRuns,
   summaryOf,
   typedRun,
-} from '../../../src/experiment/records.js';
+} from '../../../src/report/records.js';
 import type { RunRecord } from '../../../src/store/db.js';
 import { fixtureRuns } from '../../support/report-fixture.js';
 

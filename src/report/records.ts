@@ -12,7 +12,7 @@
  * The parameters' schemas are also the types of the runs a sweep plans (spec.ts).
  */
 import { z } from 'zod';
-import { ENGINES } from '../apps/advect/run.js';
+import { ENGINES } from '../apps/advect/params.js';
 import { VmpathError } from '../core/errors.js';
 import type { RunRecord } from '../store/db.js';
 import { DATAPATHS, type Datapath } from '../topology/types.js';
