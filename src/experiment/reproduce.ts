@@ -13,7 +13,8 @@
  * findings() is pure: records in, lines out.
  */
 
-import { doneRuns, readableRuns, type TypedRun } from '../report/records.js';
+import { doneRuns, readableRuns } from '../report/records.js';
+import { appRuns } from '../report/views/apps.js';
 import type { RunRecord } from '../store/db.js';
 import type { SweepSpec } from './spec.js';
 
@@ -81,30 +82,6 @@ export function reproduceSpec(
 
 const pct = (v: number) => `${(v * 100).toFixed(0)}%`;
 
-interface AdvectRow {
-  datapath: string;
-  ranks: number;
-  decomp: string;
-  placement: string;
-  wallS: number;
-  computeS: number;
-  commS: number;
-  share: number;
-}
-
-function advectRows(runs: readonly TypedRun[]): AdvectRow[] {
-  return doneRuns(runs, 'advect').map(({ params, summary }) => ({
-    datapath: params.datapath,
-    ranks: params.ranks,
-    decomp: params.decomp.join('x'),
-    placement: params.placement,
-    wallS: summary.wallS,
-    computeS: summary.computeS,
-    commS: summary.commS,
-    share: summary.interHostMessageShare,
-  }));
-}
-
 const mean = (values: number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
 /** The study's findings in a few lines, from whatever runs are stored (missing parts say so). */
@@ -139,7 +116,7 @@ export function findings(stored: readonly RunRecord[], rateMbit: number): string
     );
   }
   // 2. placements: time per data path and iov's speedup over bridged against inter-host share
-  const rows = advectRows(runs).filter((r) => r.ranks === 16);
+  const rows = appRuns(runs).filter((r) => r.ranks === 16);
   if (rows.length === 0) lines.push('placements: no 16-rank advection runs stored');
   for (const placement of [...new Set(rows.map((r) => r.placement))]) {
     const of = rows.filter((r) => r.placement === placement);
@@ -159,7 +136,7 @@ export function findings(stored: readonly RunRecord[], rateMbit: number): string
     );
   }
   // 3. where communication overtakes computation as ranks grow (pipeline, hybrid)
-  const scaling = advectRows(runs).filter(
+  const scaling = appRuns(runs).filter(
     (r) => r.decomp === `1x1x${r.ranks}` && r.placement === 'hybrid',
   );
   for (const dp of [...new Set(scaling.map((r) => r.datapath))]) {
