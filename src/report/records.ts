@@ -202,14 +202,18 @@ export function readableRuns(runs: readonly RunRecord[]): {
   typed: TypedRun[];
   unreadable: string[];
 } {
-  const typed: TypedRun[] = [];
-  const unreadable: string[] = [];
-  for (const r of runs) {
-    try {
-      typed.push(typedRun(r));
-    } catch (error) {
-      unreadable.push((error as Error).message);
-    }
+  const read = runs.map(readRun);
+  return {
+    typed: read.flatMap((r) => (r.problem === null ? [r.run as TypedRun] : [])),
+    unreadable: read.flatMap((r) => (r.problem === null ? [] : [r.problem])),
+  };
+}
+
+/** A stored run as its kind's schema reads it, or as stored with why it does not match. */
+export function readRun(r: RunRecord): { run: TypedRun | RunRecord; problem: string | null } {
+  try {
+    return { run: typedRun(r), problem: null };
+  } catch (error) {
+    return { run: r, problem: (error as Error).message };
   }
-  return { typed, unreadable };
 }

@@ -12,7 +12,7 @@ import {
   type SweepOutcome,
   type SweepProgress,
 } from '../../experiment/sweep.js';
-import { type TypedRun, typedRun } from '../../report/records.js';
+import { readRun, type TypedRun } from '../../report/records.js';
 import type { RunRecord, Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
@@ -91,15 +91,6 @@ function figureOf(r: TypedRun): string {
       return `${r.summary.wallS.toFixed(3)} s wall, ${r.summary.commS.toFixed(3)} s comm`;
     case 'calibration':
       return `calibration of ${r.summary.datapath}`;
-  }
-}
-
-/** A stored run as its kind's schema reads it, or as stored with why it does not match. */
-function readRun(r: RunRecord): { run: TypedRun | RunRecord; problem: string | null } {
-  try {
-    return { run: typedRun(r), problem: null };
-  } catch (error) {
-    return { run: r, problem: (error as Error).message };
   }
 }
 
