@@ -1,3 +1,4 @@
+/** The study's Figures 2, 3 and 4 as Vega-Lite specifications. Pure. */
 import { type Figure2, type Figure3, type Figure4, PARTS } from '../views/index.js';
 import {
   type Chart,

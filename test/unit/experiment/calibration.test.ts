@@ -1,3 +1,4 @@
+/** A calibration's plan (src/experiment/calibration-plan.ts) and the fit of what it measured (calibration-fit.ts). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fitCalibration, type RunFigures } from '../../../src/experiment/calibration-fit.js';

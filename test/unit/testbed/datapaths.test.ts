@@ -1,3 +1,4 @@
+/** The data-path records (src/testbed/datapaths/): one each, agreeing with the spec checks; channels and resources. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DATAPATH_RECORDS, transportOf } from '../../../src/testbed/datapaths/index.js';
