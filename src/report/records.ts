@@ -7,6 +7,7 @@
  *   bench        stream or request/response between the study's concurrent vm pairs
  *   osu          the OSU latency and bandwidth curves over one pair (the runtime or Open MPI)
  *   advect       the advection app under a placement
+ *   mpi          any MPI program under a placement, on Open MPI (`vmpath run mpi --db`, sweeps)
  *   calibration  a calibration (`vmpath calibrate --db`): its summary is the calibration itself
  *
  * The parameters' schemas are also the types of the runs a sweep plans (spec.ts).
@@ -100,6 +101,48 @@ const advectSamples = z.object({
     .nullable(),
 });
 
+const mpiParams = z.object({
+  kind: z.literal('mpi'),
+  datapath,
+  /** The program's name (its file's), which groups its runs in the report. */
+  name: z.string(),
+  command: z.array(z.string()),
+  ranks: z.number(),
+  placement: z.string(),
+  profile: z.boolean(),
+  repeat: z.number(),
+});
+const traffic = z.object({
+  from: z.number(),
+  to: z.number(),
+  messages: z.number(),
+  bytes: z.number(),
+});
+const mpiSummary = z.object({
+  /** mpirun's wall time, and the program's own (MPI_Init to MPI_Finalize; null: not seen). */
+  wallS: z.number(),
+  programS: z.number().nullable(),
+  /** Open MPI daemons (machines) of the job. */
+  machines: z.number(),
+  /** From the run's own matrix (null: not profiled). */
+  classes: z
+    .object({
+      'intra-vm': classFigures,
+      'inter-vm': classFigures,
+      'inter-host': classFigures,
+    })
+    .nullable(),
+  interHostMessageShare: z.number().nullable(),
+  interHostByteShare: z.number().nullable(),
+});
+const mpiSamples = z.object({
+  ranks: z.array(
+    z.object({ rank: z.number(), host: z.string(), vm: z.string(), machine: z.string() }),
+  ),
+  tails: z.array(z.object({ rank: z.number(), lines: z.array(z.string()) })),
+  matrix: z.array(traffic).nullable(),
+});
+
 const calibrationParams = z.object({ datapath, testbed: z.string() });
 /** A stored calibration of any format version: history, read back as a calibration to use
  * only through model/calibration.ts parseCalibration (which takes the current one). */
@@ -111,6 +154,7 @@ export const RUN_SCHEMAS = {
   bench: { params: benchParams, summary: benchSummary, samples: z.unknown() },
   osu: { params: osuParams, summary: osuSummary, samples: z.unknown() },
   advect: { params: advectParams, summary: advectSummary, samples: advectSamples },
+  mpi: { params: mpiParams, summary: mpiSummary, samples: mpiSamples },
   calibration: { params: calibrationParams, summary: calibrationSummary, samples: z.unknown() },
 } as const;
 

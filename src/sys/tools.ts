@@ -55,6 +55,20 @@ export function processCmdline(pid: number): string[] | null {
   }
 }
 
+/** When a running process started, in clock ticks since boot (/proc/PID/stat field 22), or
+ * null if it is gone: with its PID, it names one process even after the PID is reused. */
+export function processStart(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const start = Number(fields[19]);
+    return Number.isFinite(start) ? start : null;
+  } catch {
+    return null;
+  }
+}
+
 /** Sends `signal` to the one process `pid` (never a group: pid must be positive). */
 export function signalProcess(pid: number, signal: NodeJS.Signals): void {
   if (!Number.isInteger(pid) || pid <= 0) throw new RangeError(`not a single process: ${pid}`);

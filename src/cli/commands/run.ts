@@ -24,6 +24,7 @@ import { placementOf } from '../placement-options.js';
 import { formatTable } from '../table.js';
 import { recordOf } from '../testbeds.js';
 import { summarizeTransports } from './launch.js';
+import { runMpiCommand } from './run-mpi.js';
 
 interface RunFlags {
   grid: string;
@@ -76,8 +77,11 @@ export function formatAdvect(
 }
 
 export function runCommands(program: Command, ctx: CliContext): void {
-  const run = program.command('run').description('run an application (advect)');
+  const run = program
+    .command('run')
+    .description('run an application: advect, or any MPI program (mpi)');
   runAdvectCommand(run, ctx);
+  runMpiCommand(run, ctx);
 }
 
 function runAdvectCommand(run: Command, ctx: CliContext): void {

@@ -89,6 +89,8 @@ function figureOf(r: TypedRun): string {
       return `${fixed(r.summary.latency8Us, 1)} us at 8 B, ${fixed(r.summary.bw1MiBps, 0)} MiB/s at 1 MiB`;
     case 'advect':
       return `${r.summary.wallS.toFixed(3)} s wall, ${r.summary.commS.toFixed(3)} s comm`;
+    case 'mpi':
+      return `${r.params.name}: ${r.summary.wallS.toFixed(3)} s wall, ${fixed(r.summary.programS, 3)} s program`;
     case 'calibration':
       return `calibration of ${r.summary.datapath}`;
   }

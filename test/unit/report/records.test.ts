@@ -25,7 +25,7 @@ test('every stored kind reads back typed: bench, osu and advect runs of a study'
     assert.equal(r.params.decomp.length, 3);
   }
   assert.ok(doneRuns(runs, 'osu').every((r) => r.summary.latencyUs.length > 0));
-  assert.deepEqual(RUN_KINDS, ['bench', 'osu', 'advect', 'calibration']);
+  assert.deepEqual(RUN_KINDS, ['bench', 'osu', 'advect', 'mpi', 'calibration']);
 });
 
 test('a part that matches no schema is an error naming the run and the field', () => {
@@ -41,7 +41,7 @@ test('a part that matches no schema is an error naming the run and the field', (
   );
   assert.throws(
     () => typedRun({ ...advect, kind: 'mystery' }),
-    /kind: got "mystery"; allowed: bench, osu, advect, calibration/,
+    /kind: got "mystery"; allowed: bench, osu, advect, mpi, calibration/,
   );
   // a failed run has no summary, and is typed all the same
   const failed = typedRun({ ...advect, status: 'failed', summary: null, error: 'boom' });
