@@ -9,6 +9,7 @@
  * every daemon and rank the agents recorded that is still there, by PID.
  */
 import {
+  appendFileSync,
   chmodSync,
   mkdirSync,
   mkdtempSync,
@@ -105,8 +106,13 @@ interface JobDir {
   readonly clockLibrary: string;
 }
 
+/** Job folders are named vmpath-mpi-<vmpath's pid>-<random>. */
+const JOB_PREFIX = 'vmpath-mpi-';
+/** The file where mpirun's own PID is recorded, beside the agents'. */
+const HEAD_PIDS = 'head.pids';
+
 async function prepare(runner: CommandRunner, plan: JobPlan): Promise<JobDir> {
-  const dir = mkdtempSync(join(tmpdir(), 'vmpath-mpi-'));
+  const dir = mkdtempSync(join(tmpdir(), `${JOB_PREFIX}${process.pid}-`));
   chmodSync(dir, 0o755);
   const files = {
     dir,
@@ -128,7 +134,7 @@ async function prepare(runner: CommandRunner, plan: JobPlan): Promise<JobDir> {
 /** The processes the agents recorded that are still the ones they started. */
 export function recordedAlive(dir: string): { pid: number; name: string }[] {
   const alive: { pid: number; name: string }[] = [];
-  for (const file of [DAEMON_PIDS, RANK_PIDS]) {
+  for (const file of [HEAD_PIDS, DAEMON_PIDS, RANK_PIDS]) {
     let text = '';
     try {
       text = readFileSync(join(dir, file), 'utf8');
@@ -155,6 +161,20 @@ async function reap(dir: string): Promise<void> {
     for (const p of left) signalProcess(p.pid, signal);
     await sleep(signal === 'SIGTERM' ? 1000 : 100);
   }
+}
+
+/** Ends what the jobs of a vmpath killed before it could clean up left (their folders name a
+ * PID that is gone), by the PIDs they recorded, and removes their folders. */
+export async function reapStaleJobs(dir = tmpdir()): Promise<string[]> {
+  const removed: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
+    if (!match || processAlive(Number(match[1]))) continue;
+    await reap(join(dir, name));
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
 }
 
 /** The argv of one run. */
@@ -226,6 +246,11 @@ async function runOnce(
     { argv, description: `the MPI program ${job.program} under mpirun` },
     { onStdout: (c) => splitters[0].push(c), onStderr: (c) => splitters[1].push(c) },
   );
+  if (started.pid > 0)
+    appendFileSync(
+      join(files.dir, HEAD_PIDS),
+      `${started.pid} ${processStart(started.pid)} mpirun\n`,
+    );
   let why: Ended['why'] = 'done';
   let killer: NodeJS.Timeout | undefined;
   const stop = (reason: Ended['why']) => {
@@ -306,6 +331,7 @@ function readClock(run: string, ranks: number): number | null {
 /** Runs the job `repeats` times; the first failure ends it. */
 export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOutcome> {
   const plan = planJob(job.topology, job.id, job.placement);
+  await reapStaleJobs();
   const files = await prepare(options.runner, plan);
   try {
     const repeats: MpiRepeat[] = [];

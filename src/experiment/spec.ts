@@ -14,12 +14,19 @@
  *     decomps: [1x1xN, 1xNx1, Nx1x1]   # N stands for the rank count
  *     placements: [inter-node, intra-node, hybrid]
  *     engines: [vmpath]
+ *   mpi:                         # any MPI program (or a list of blocks)
+ *     command: [./halo2d, 64, 64, 4, 4, 20]   # a path or a name on PATH; {n}: the rank count
+ *     ranks: [16]
+ *     placements: [inter-node, intra-node, hybrid]
+ *     profile: true              # each run's matrix (Open MPI pml monitoring)
+ *     repeats: 3                 # default: the spec's
  *   repeats: 1
  *
  * Runs are the cartesian product; each has a key made of its parameters, so that a sweep run
  * again against the same database skips what is done.
  */
 import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
 import { z } from 'zod';
 import { MAX_STEPS, makeParams, parseDims, type Triple } from '../apps/advect/params.js';
 import { ENGINES, type Engine } from '../apps/advect/run.js';
@@ -50,6 +57,14 @@ const advectBlock = z.strictObject({
   engines: list(z.enum(ENGINES as unknown as [Engine, ...Engine[]])).default(['vmpath']),
 });
 
+const mpiBlock = z.strictObject({
+  command: z.array(z.union([z.string().min(1), z.number()]).transform(String)).min(1),
+  ranks: list(z.number().int().min(1)),
+  placements: list(z.string()).default(['block']),
+  profile: z.boolean().default(true),
+  repeats: z.number().int().min(1).max(100).optional(),
+});
+
 export const sweepSchema = z.strictObject({
   name: z
     .string()
@@ -71,6 +86,8 @@ export const sweepSchema = z.strictObject({
     .optional(),
   /** One block of advection runs, or several (each its own cartesian product). */
   advect: z.union([advectBlock, z.array(advectBlock).min(1)]).optional(),
+  /** One block of runs of an MPI program, or several. */
+  mpi: z.union([mpiBlock, z.array(mpiBlock).min(1)]).optional(),
   repeats: z.number().int().min(1).max(100).default(1),
 });
 
@@ -80,8 +97,9 @@ export type SweepSpec = z.infer<typeof sweepSchema>;
  * curves are runs of their own kind), or an advection run. */
 export type BenchRun = ParamsOf<'bench'> | ParamsOf<'osu'>;
 export type AdvectRun = ParamsOf<'advect'>;
+export type MpiRun = ParamsOf<'mpi'>;
 
-export type PlannedRun = BenchRun | AdvectRun;
+export type PlannedRun = BenchRun | AdvectRun | MpiRun;
 
 /** Checks a parsed YAML/JSON document; errors name the field, the value and what is allowed. */
 export function parseSweep(raw: unknown, source = 'spec'): SweepSpec {
@@ -103,9 +121,14 @@ export function parseSweep(raw: unknown, source = 'spec'): SweepSpec {
 
 /** A stable key for a run: its parameters in a fixed order. */
 export function runKey(run: PlannedRun): string {
-  return run.kind === 'bench'
-    ? `bench/${run.datapath}/${run.test}/${run.tool}/${run.durationS}s/#${run.repeat}`
-    : `advect/${run.datapath}/${run.grid.join('x')}x${run.steps}/${run.ranks}/${run.decomp.join('x')}/${run.placement}/${run.engine}/#${run.repeat}`;
+  switch (run.kind) {
+    case 'bench':
+      return `bench/${run.datapath}/${run.test}/${run.tool}/${run.durationS}s/#${run.repeat}`;
+    case 'advect':
+      return `advect/${run.datapath}/${run.grid.join('x')}x${run.steps}/${run.ranks}/${run.decomp.join('x')}/${run.placement}/${run.engine}/#${run.repeat}`;
+    case 'mpi':
+      return `mpi/${run.datapath}/${run.name}/${run.command.slice(1).join(' ')}/${run.ranks}/${run.placement}/#${run.repeat}`;
+  }
 }
 
 export function specHash(spec: SweepSpec): string {
@@ -141,7 +164,11 @@ function benchRun(
 
 /** Every run of a spec, in the order a sweep runs them (data path by data path). Checks each
  * against the topology first: patterns, slots, decompositions, the advection parameters. */
-export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
+export function expandSweep(
+  spec: SweepSpec,
+  topology: Topology,
+  resolve: ProgramResolver = (name) => name,
+): PlannedRun[] {
   const runs: PlannedRun[] = [];
   for (const datapath of spec.datapaths) {
     for (let repeat = 1; repeat <= spec.repeats; repeat++) {
@@ -187,6 +214,7 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
       }
     }
   }
+  runs.push(...mpiRuns(spec, topology, resolve));
   if (spec.bench && !runs.some((r) => r.kind === 'bench'))
     throw invalidField(
       'E_EXP_SPEC',
@@ -195,6 +223,46 @@ export function expandSweep(spec: SweepSpec, topology: Topology): PlannedRun[] {
       'tests and tools with a run between them: vmpath runs stream, rr and osu; iperf3 stream; openmpi osu',
     );
   if (runs.length === 0)
-    throw invalidField('E_EXP_SPEC', 'bench/advect', '(none)', 'at least one of bench or advect');
+    throw invalidField(
+      'E_EXP_SPEC',
+      'bench/advect/mpi',
+      '(none)',
+      'at least one of bench, advect or mpi',
+    );
+  return runs;
+}
+
+/** Finds a block's program (`field` names it): the identity when nothing is to be checked. */
+export type ProgramResolver = (name: string, field: string) => string;
+
+/** The runs of the mpi blocks, data path by data path and repeat by repeat: `{n}` in an
+ * argument stands for the rank count; the program is found by `resolve`. Placements are
+ * named patterns (optimized needs a matrix: vmpath advise --matrix). */
+function mpiRuns(spec: SweepSpec, topology: Topology, resolve: ProgramResolver): MpiRun[] {
+  const blocks = spec.mpi === undefined ? [] : Array.isArray(spec.mpi) ? spec.mpi : [spec.mpi];
+  const runs: MpiRun[] = [];
+  for (const datapath of spec.datapaths)
+    for (const [b, m] of blocks.entries()) {
+      const at = Array.isArray(spec.mpi) ? `mpi.${b}` : 'mpi';
+      const program = resolve(m.command[0] as string, `${at}.command.0`);
+      for (let repeat = 1; repeat <= (m.repeats ?? spec.repeats); repeat++)
+        for (const ranks of m.ranks)
+          for (const [p, placement] of m.placements.entries()) {
+            place(topology, placement, ranks, `${at}.placements.${p}`);
+            const command = [program, ...m.command.slice(1)].map((a) =>
+              a.replaceAll('{n}', String(ranks)),
+            );
+            runs.push({
+              kind: 'mpi',
+              datapath,
+              name: basename(program),
+              command,
+              ranks,
+              placement,
+              profile: m.profile,
+              repeat,
+            });
+          }
+    }
   return runs;
 }

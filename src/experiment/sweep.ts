@@ -27,6 +27,7 @@ import { VmpathError } from '../core/errors.js';
 import { classify } from '../placement/classes.js';
 import { placeFor } from '../placement/mapping.js';
 import { type RunKind, type SummaryOf, summaryOf } from '../report/records.js';
+import { findMpiProgram, requireOpenMpi } from '../runtime/openmpi.js';
 import type { Store } from '../store/db.js';
 import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
 import { checkBuildable } from '../testbed/plan-up.js';
@@ -36,6 +37,7 @@ import type { TopologyInput } from '../topology/schema.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { captureEnvironment } from './environment.js';
 import { lockSweep } from './lock.js';
+import { reapStaleJobs } from './mpi-run.js';
 import {
   type AdvectRun,
   type BenchRun,
@@ -45,6 +47,7 @@ import {
   type SweepSpec,
   specHash,
 } from './spec.js';
+import { runMpiPlanned } from './sweep-mpi.js';
 
 export interface SweepEnv extends TestbedEnv {
   readonly execPath: string;
@@ -229,12 +232,16 @@ export function planSweep(
   spec: SweepSpec,
   base: TopologyInput,
   source: string,
+  searchPath: string | undefined,
   machineBytes = totalmem(),
 ): PlannedRun[] {
+  if (spec.mpi !== undefined) requireOpenMpi(searchPath, 'mpi', 'needs Open MPI');
+  const resolve = (name: string, field: string) =>
+    findMpiProgram(name, searchPath, field, 'E_EXP_SPEC');
   return spec.datapaths.flatMap((dp) => {
     const topology = sweepTopology(spec, base, dp, source);
     checkBuildable(topology);
-    const runs = expandSweep({ ...spec, datapaths: [dp] }, topology);
+    const runs = expandSweep({ ...spec, datapaths: [dp] }, topology, resolve);
     for (const run of runs)
       if (run.kind === 'advect') {
         try {
@@ -262,7 +269,7 @@ export async function runSweep(
   source: string,
   options: SweepOptions = {},
 ): Promise<SweepOutcome> {
-  const runs = planSweep(spec, base, source);
+  const runs = planSweep(spec, base, source, env.searchPath);
   const hash = specHash(spec);
   const release = lockSweep(env.stateDir, hash, spec.name);
   try {
@@ -289,7 +296,9 @@ async function runAndRecord(
     const out =
       run.kind === 'bench'
         ? await runBench(env, topology, id, run, options.signal)
-        : await runApp(env, topology, id, run, options);
+        : run.kind === 'mpi'
+          ? await runMpiPlanned(env, topology, id, run, options)
+          : await runApp(env, topology, id, run, options);
     summary = summaryOf(out.kind, out.summary, runKey(run)) as Record<string, unknown>;
     samples = out.samples;
   } catch (e) {
@@ -345,8 +354,11 @@ async function runLocked(
     if (group.length === 0) continue;
     const topology = sweepTopology(spec, base, datapath, source);
     const id = sweepTestbedId(hash, datapath);
-    // A testbed of this sweep left by a killed run: remove it first.
-    if (new TestbedState(env.stateDir, id).exists()) await clean(env, { id });
+    // A testbed of this sweep left by a killed run: end the MPI jobs it left, remove it first.
+    if (new TestbedState(env.stateDir, id).exists()) {
+      await reapStaleJobs();
+      await clean(env, { id });
+    }
     await up(env, topology, id, options.signal ? { signal: options.signal } : {});
     try {
       for (const run of group) {

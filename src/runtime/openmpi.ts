@@ -1,15 +1,17 @@
 /**
- * Open MPI, the reference engine: checking that its tools are installed, building a C program
- * with mpicc into a private folder, and the argv that starts one rank per network namespace.
+ * Open MPI, the reference engine: checking that its tools are installed and that a program is
+ * an MPI program, building a C program with mpicc into a private folder, and the argv that
+ * starts one rank per network namespace (runtime/openmpi-job.ts plans a job as a cluster runs
+ * it, one daemon per machine, for any program).
  *
  * The MPMD recipe: mpirun runs in rank 0's namespace and starts each rank in its own through
  * `ip netns exec`, one context per rank in rank order; Open MPI's out-of-band channel, PMIx and
  * the TCP BTL are held to the testbed subnet, so no traffic leaves the namespaces vmpath made.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { VmpathError } from '../core/errors.js';
+import { invalidField, VmpathError } from '../core/errors.js';
 import { inNetns } from '../sys/command.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { findExecutable } from '../sys/tools.js';
@@ -49,6 +51,53 @@ export async function buildWithMpicc(
     throw error;
   }
   return { program, remove };
+}
+
+/** Whether an ELF file links an MPI library (or holds MPI_Init itself). A file that is not ELF
+ * (a script) is taken on trust; its ranks' clocks say later whether they called MPI_Init. */
+export function looksLikeMpi(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const chunk = Buffer.alloc(1 << 20);
+    let offset = 0;
+    let elf = false;
+    for (;;) {
+      const read = readSync(fd, chunk, 0, chunk.length, offset);
+      if (read <= 0) return !elf;
+      const text = chunk.subarray(0, read);
+      if (offset === 0) {
+        elf = text.subarray(0, 4).toString('latin1') === '\x7fELF';
+        if (!elf) return true;
+      }
+      const latin = text.toString('latin1');
+      if (/libmpi(_mpifh|_usempi\w*)?\.so|MPI_Init|mpi_init_/.test(latin)) return true;
+      // Overlap so that a name split across chunks is still found.
+      offset += Math.max(1, read - 32);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** An MPI program by name or path (`field` names it in errors): found, executable, MPI. */
+export function findMpiProgram(
+  name: string | undefined,
+  searchPath: string | undefined,
+  field: string,
+  code: 'E_APP_INPUT' | 'E_EXP_SPEC' = 'E_APP_INPUT',
+): string {
+  if (!name) throw invalidField(code, field, '(none)', 'an MPI program and its arguments');
+  const path = findExecutable(name, searchPath);
+  if (!path)
+    throw invalidField(code, field, name, 'an executable file (a path, or a name on PATH)');
+  if (!looksLikeMpi(path))
+    throw invalidField(
+      code,
+      field,
+      name,
+      'an MPI program (this ELF file links no MPI library; build it with mpicc, mpif90 or mpicxx)',
+    );
+  return path;
 }
 
 /** mpirun with `np` ranks of one program on this machine. */

@@ -13,13 +13,15 @@ import { parse } from 'yaml';
 import { parseSweep, specHash } from '../../src/experiment/spec.js';
 import { sweepTestbedId } from '../../src/experiment/sweep.js';
 import { Store } from '../../src/store/db.js';
-import { processAlive } from '../../src/sys/tools.js';
+import { findExecutable, processAlive, processCmdline } from '../../src/sys/tools.js';
 import { assertCharts, OUTPUT_DIR, openReport } from '../support/browser.js';
 import { vmpath } from '../support/cli.js';
+import { programPath } from '../support/mpi-programs.js';
 import { CLI } from '../support/paths.js';
 import { leftovers, SKIP_NO_ROOT, tempDir, testEnv } from '../support/testbed.js';
 
 const env = testEnv();
+const HAS_MPI = findExecutable('mpicc', process.env.PATH) !== null;
 const SPEC = `name: killme
 topology: tiny
 datapaths: [bridged, iov]
@@ -30,9 +32,21 @@ advect:
   ranks: [2, 4]
   decomps: [1x1xN, Nx1x1]
   placements: [inter-node, intra-node, hybrid]
-`;
-// per data path: 1 bench run + 2 ranks x 2 decomps x 3 placements
-const TOTAL = 2 * (1 + 12);
+${
+  HAS_MPI
+    ? `mpi:
+  command: [${programPath('wavefront')}, 4000, '{n}0']
+  ranks: [2, 4]
+  placements: [inter-node, intra-node]
+`
+    : ''
+}`;
+// per data path: 1 bench run + 2 ranks x 2 decomps x 3 placements (+ 2 ranks x 2 placements)
+const TOTAL = 2 * (1 + 12 + (HAS_MPI ? 4 : 0));
+if (!HAS_MPI)
+  process.stderr.write(
+    '# sweep: no mpi block (needs Open MPI: apt-get install -y openmpi-bin libopenmpi-dev)\n',
+  );
 
 describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
   test('killed with SIGKILL up to five times at random moments, then resumed: every run once, nothing left', async () => {
@@ -80,6 +94,19 @@ describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
       return pid !== undefined && !processAlive(Number(pid));
     });
     assert.deepEqual(stale, [], 'job folders of killed launchers are removed');
+    const staleMpi = readdirSync(tmpdir()).filter((f) => {
+      const pid = /^vmpath-mpi-(\d+)-/.exec(f)?.[1];
+      return pid !== undefined && !processAlive(Number(pid));
+    });
+    assert.deepEqual(staleMpi, [], 'job folders of killed MPI runs are removed');
+    // mpirun, its daemons (their command lines name the job's agents) and the ranks.
+    const mpiLeft = readdirSync('/proc').filter((pid) => {
+      const cmdline = /^\d+$/.test(pid) ? (processCmdline(Number(pid)) ?? []).join(' ') : '';
+      return (
+        HAS_MPI && (cmdline.includes('vmpath-mpi-') || cmdline.includes(programPath('wavefront')))
+      );
+    });
+    assert.deepEqual(mpiLeft, [], 'no mpirun, daemon or rank of a killed sweep is left');
     const hash = specHash(parseSweep(parse(SPEC)));
     for (const dp of ['bridged', 'iov'] as const)
       assert.deepEqual(

@@ -58,7 +58,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       // testbeds, their memory), the output folder.
       preflight([], ctx.searchPath, 'vmpath reproduce');
       const { base: topology, source } = baseTopology(spec, null);
-      planSweep(spec, topology, source);
+      planSweep(spec, topology, source, ctx.searchPath);
       const out = checkOutputDir(flags.out, '--out');
       mkdirSync(out, { recursive: true });
       const file = join(flags.out, 'results.db');

@@ -2,7 +2,6 @@
  * `vmpath run mpi`: any MPI program on a testbed, launched by Open MPI the way a cluster runs
  * it (experiment/mpi-run.ts), timed over repeats, optionally profiled, optionally recorded.
  */
-import { closeSync, openSync, readSync } from 'node:fs';
 import type { Command } from 'commander';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
@@ -10,9 +9,9 @@ import { mpiRecords } from '../../experiment/mpi-record.js';
 import { type MpiOutcome, runMpi } from '../../experiment/mpi-run.js';
 import { PATTERNS, type Placed } from '../../placement/patterns.js';
 import { summaryOf } from '../../report/records.js';
-import { requireOpenMpi } from '../../runtime/openmpi.js';
+import { findMpiProgram, requireOpenMpi } from '../../runtime/openmpi.js';
 import type { Store } from '../../store/db.js';
-import { findExecutable, isRoot } from '../../sys/tools.js';
+import { isRoot } from '../../sys/tools.js';
 import { hostDatapath } from '../../testbed/datapaths/index.js';
 import { slotsOf } from '../../topology/query.js';
 import type { Datapath, Topology } from '../../topology/types.js';
@@ -53,60 +52,6 @@ export function envOf(pairs: readonly string[]): Record<string, string> {
     env[name] = pair.slice(at + 1);
   }
   return env;
-}
-
-/** Whether an ELF file links an MPI library (or holds MPI_Init itself). A file that is not ELF
- * (a script) is taken on trust; its ranks' clocks say later whether they called MPI_Init. */
-export function looksLikeMpi(file: string): boolean {
-  const fd = openSync(file, 'r');
-  try {
-    const chunk = Buffer.alloc(1 << 20);
-    let offset = 0;
-    let elf = false;
-    for (;;) {
-      const read = readSync(fd, chunk, 0, chunk.length, offset);
-      if (read <= 0) return !elf;
-      const text = chunk.subarray(0, read);
-      if (offset === 0) {
-        elf = text.subarray(0, 4).toString('latin1') === '\x7fELF';
-        if (!elf) return true;
-      }
-      const latin = text.toString('latin1');
-      if (/libmpi(_mpifh|_usempi\w*)?\.so|MPI_Init|mpi_init_/.test(latin)) return true;
-      // Overlap so that a name split across chunks is still found.
-      offset += Math.max(1, read - 32);
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** The program after `--`: found on PATH, an MPI program. */
-function programOf(command: readonly string[], searchPath: string | undefined): string {
-  const [name] = command;
-  if (!name)
-    throw invalidField(
-      'E_CLI_USAGE',
-      'PROGRAM',
-      '(none)',
-      'an MPI program and its arguments, after --',
-    );
-  const path = findExecutable(name, searchPath);
-  if (!path)
-    throw invalidField(
-      'E_APP_INPUT',
-      'PROGRAM',
-      name,
-      'an executable file (a path, or a name on PATH)',
-    );
-  if (!looksLikeMpi(path))
-    throw invalidField(
-      'E_APP_INPUT',
-      'PROGRAM',
-      name,
-      'an MPI program (this ELF file links no MPI library; build it with mpicc, mpif90 or mpicxx)',
-    );
-  return path;
 }
 
 /** The placement of `n` ranks; with --oversubscribe, a named pattern deals the ranks over the
@@ -250,7 +195,7 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
     .argument('<command...>', 'the program and its arguments (after --)')
     .action(async (command: string[], raw: Flags & { np?: string }) => {
       const flags: Flags = { ...raw, ...(raw.np !== undefined ? { n: raw.np } : {}) };
-      const program = programOf(command, ctx.searchPath);
+      const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
       const repeats = wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', MAX_REPEATS);
       const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
       const env = envOf(flags.env);

@@ -151,7 +151,7 @@ function sweepRunCommand(sweep: Command, ctx: CliContext): void {
     .action(async (file: string, flags: { db: string }) => {
       const spec = parseSweep(readSpecFile(file, 'sweep spec'), file);
       const { base, source } = baseTopology(spec, file);
-      planSweep(spec, base, source); // bad input stops here, before the database is touched
+      planSweep(spec, base, source, ctx.searchPath); // bad input stops here, before the database is touched
       preflight([], ctx.searchPath, 'a sweep');
       const store = openDb(flags.db, true);
       try {

@@ -92,7 +92,7 @@ test('bad specs: the field, the value and what is allowed; placements checked ag
     { datapaths: ['iov'], bench: { tools: ['iperf3'], durationS: 1.5 } },
     /bench\.durationS: got 1\.5; allowed: whole seconds/,
   );
-  bad({ datapaths: ['iov'] }, /at least one of bench or advect/);
+  bad({ datapaths: ['iov'] }, /at least one of bench, advect or mpi/);
 });
 
 function record(
@@ -226,5 +226,38 @@ test('reproduce findings come from the records: order by bandwidth, speedup agai
   assert.match(
     findings([], 10000).join('\n'),
     /shaped to 10000 Mbit\/s[\s\S]*no stream runs stored[\s\S]*no 16-rank advection runs stored/,
+  );
+});
+
+test('mpi blocks: runs per data path, repeat, rank count and placement; {n} is the rank count', () => {
+  const spec = parseSweep({
+    datapaths: ['bridged', 'shm'],
+    mpi: {
+      command: ['/opt/app/wave', 100, '{n}0'],
+      ranks: [2, 4],
+      placements: ['inter-node', 'intra-node'],
+      repeats: 2,
+    },
+  });
+  const seen: string[] = [];
+  const runs = expandSweep(spec, tiny, (name, field) => {
+    seen.push(`${field}=${name}`);
+    return name;
+  });
+  assert.equal(runs.length, 2 * 2 * 2 * 2);
+  assert.ok(seen.includes('mpi.command.0=/opt/app/wave'));
+  assert.equal(new Set(runs.map(runKey)).size, runs.length, 'keys are unique');
+  assert.ok(runs.some((r) => runKey(r) === 'mpi/shm/wave/100 40/4/intra-node/#2'));
+  const run = runs.find((r) => r.kind === 'mpi' && r.ranks === 2);
+  assert.deepEqual(run?.kind === 'mpi' && run.command, ['/opt/app/wave', '100', '20']);
+  assert.equal(run?.kind === 'mpi' && run.profile, true, 'profiled by default');
+  assert.throws(
+    () =>
+      expandSweep(parseSweep({ datapaths: ['iov'], mpi: { command: ['x'], ranks: [9] } }), tiny),
+    /-n: got 9|mpi\.placements/,
+  );
+  assert.throws(
+    () => parseSweep({ datapaths: ['iov'], mpi: { command: [], ranks: [2] } }),
+    /mpi\.command/,
   );
 });
