@@ -188,9 +188,45 @@ export function fixtureRuns(options: { placementName?: string } = {}): FixtureRu
         ])
           advect(16, decomp, placement);
       for (const ranks of [2, 4, 8]) advect(ranks, [1, 1, ranks], 'hybrid');
+      for (const placement of ['inter-node', 'intra-node', 'hybrid'])
+        runs.push(mpiRun(datapath, placement, repeat, jitter));
     }
   }
   return runs;
+}
+
+/** A profiled run of an MPI program (halo2d, 16 ranks): bridged pays for each message that
+ * crosses hosts three times what iov pays, and less for those that stay. */
+function mpiRun(datapath: string, placement: string, repeat: number, jitter: number): FixtureRun {
+  const share = SHARES[placement] as number;
+  const comm = datapath === 'bridged' ? 0.02 + 0.3 * share : 0.04 + 0.1 * share;
+  const programS = (0.2 + comm) * jitter;
+  const command = ['/opt/apps/halo2d', '64', '64', '4', '4', '20'];
+  const key = `mpi/${datapath}/halo2d/${command.slice(1).join(' ')}/16/${placement}/#${repeat}`;
+  const messages = 1000;
+  const cross = Math.round(messages * share);
+  return run(
+    key,
+    'mpi',
+    { kind: 'mpi', datapath, name: 'halo2d', command, ranks: 16, placement, profile: true, repeat },
+    {
+      wallS: programS + 0.4,
+      programS,
+      machines: 8,
+      classes: {
+        'intra-vm': { messages: messages - cross, bytes: (messages - cross) * 256 },
+        'inter-vm': { messages: 0, bytes: 0 },
+        'inter-host': { messages: cross, bytes: cross * 256 },
+      },
+      interHostMessageShare: cross / messages,
+      interHostByteShare: cross / messages,
+    },
+    {
+      ranks: [],
+      tails: [{ rank: 0, lines: ['halo2d sum 1 1 conserved'] }],
+      matrix: [{ from: 0, to: 1, messages, bytes: messages * 256 }],
+    },
+  );
 }
 
 export const FIXTURE_ENVIRONMENT = {

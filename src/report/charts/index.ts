@@ -31,5 +31,20 @@ export function charts(view: ReportView): Chart[] {
     );
   }
   if (view.matrix) out.push(matrixChart(view.matrix));
+  for (const [i, p] of view.programs.entries()) {
+    const what = `${p.program}, ${p.ranks} ranks (${p.time === 'program' ? "the program's own time" : "mpirun's wall time"})`;
+    if (p.figure2)
+      out.push({
+        ...figure2Chart(p.figure2),
+        id: `program-${i + 1}-time`,
+        title: `${what}: time per data path and placement`,
+      });
+    if (p.figure4)
+      out.push({
+        ...figure4Chart(p.figure4),
+        id: `program-${i + 1}-speedup`,
+        title: `${what}: speedup of iov over bridged against its measured inter-host messages`,
+      });
+  }
   return out;
 }

@@ -16,14 +16,18 @@ export interface Figure2 {
   readonly runs: number;
 }
 
-export function figure2(apps: readonly AppRun[], missing: string[]): Figure2 | null {
+export function figure2(
+  apps: readonly AppRun[],
+  missing: string[],
+  subject = 'advect runs',
+): Figure2 | null {
   const main = mainProblem(apps);
   const ranks = Math.max(...main.map((r) => r.ranks));
   const at = main.filter((r) => r.ranks === ranks);
   const placements = new Set(at.map((r) => r.placement));
   if (at.length === 0 || placements.size < 2) {
     missing.push(
-      'Figure 2 (time per data path and placement): needs advect runs of one rank count under at least two placements (e.g. inter-node and intra-node)',
+      `Figure 2 (time per data path and placement): needs ${subject} of one rank count under at least two placements (e.g. inter-node and intra-node)`,
     );
     return null;
   }

@@ -11,6 +11,7 @@
  *   figure4.ts  speedup of iov over bridged against the share of inter-host messages
  *   osu.ts      latency and bandwidth of the runtime and Open MPI per data path
  *   matrix.ts   the communication matrix of one run
+ *   programs.ts Figures 2 and 4 for each MPI program the database has runs of
  */
 
 import type { RunRecord, SweepRecord } from '../../store/db.js';
@@ -21,6 +22,7 @@ import { type Figure3, figure3 } from './figure3.js';
 import { type Figure4, figure4 } from './figure4.js';
 import { type MatrixView, matrixView } from './matrix.js';
 import { type OsuCurvesView, osuCurves } from './osu.js';
+import { type ProgramView, programViews } from './programs.js';
 import { type BenchTable, benchTables } from './tables.js';
 
 export * from './apps.js';
@@ -30,6 +32,7 @@ export * from './figure3.js';
 export * from './figure4.js';
 export * from './matrix.js';
 export * from './osu.js';
+export * from './programs.js';
 export * from './tables.js';
 
 export interface ReportInput {
@@ -58,6 +61,7 @@ export interface ReportView {
   readonly figure4: Figure4 | null;
   readonly osu: OsuCurvesView | null;
   readonly matrix: MatrixView | null;
+  readonly programs: readonly ProgramView[];
   readonly failed: readonly FailedRun[];
   readonly missing: readonly string[];
   readonly runs: number;
@@ -94,6 +98,7 @@ export function reportView(input: ReportInput): ReportView {
     figure4: figure4(apps, missing),
     osu: osuCurves(runs, missing),
     matrix: matrixView(runs, missing),
+    programs: programViews(runs, missing),
     failed: input.runs
       .filter((r) => r.status === 'failed')
       .map((r) => ({ key: r.key, error: r.error ?? '(no message)' })),

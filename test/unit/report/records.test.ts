@@ -17,7 +17,7 @@ const stored = fixtureRuns().map(
 
 test('every stored kind reads back typed: bench, osu and advect runs of a study', () => {
   const runs = stored.map(typedRun);
-  assert.deepEqual([...new Set(runs.map((r) => r.kind))].sort(), ['advect', 'bench', 'osu']);
+  assert.deepEqual([...new Set(runs.map((r) => r.kind))].sort(), ['advect', 'bench', 'mpi', 'osu']);
   const advect = doneRuns(runs, 'advect');
   assert.ok(advect.length > 0);
   for (const r of advect) {

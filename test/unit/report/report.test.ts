@@ -108,6 +108,47 @@ test('figure 4: speedup per (placement, decomposition) against inter-host share,
   assert.equal(noLow.figure4?.crossover, null);
 });
 
+test("an MPI program's figures: time per data path and placement, speedup against its own measured share", () => {
+  const [program, ...others] = reportView(input(fixtureRuns())).programs;
+  assert.equal(others.length, 0);
+  assert.ok(program);
+  assert.equal(program.program, 'halo2d 64 64 4 4 20');
+  assert.equal(program.ranks, 16);
+  assert.equal(program.time, 'program');
+  assert.equal(program.runs, 3 * 3 * 2);
+  assert.equal(program.figure2?.bars.length, 3 * 3);
+  const inter = program.figure2?.bars.find(
+    (b) => b.placement === 'inter-node' && b.datapath === 'bridged',
+  );
+  assert.ok(inter && Math.abs(inter.wall.mean - 0.52) < 1e-9 && inter.wall.n === 2);
+  const f4 = program.figure4;
+  assert.ok(f4);
+  assert.deepEqual(
+    f4.points.map((p) => [p.placement, Math.round(p.share * 1000)]),
+    [
+      ['intra-node', 67],
+      ['hybrid', 467],
+      ['inter-node', 1000],
+    ],
+  );
+  assert.ok((f4.points[0]?.speedup ?? 2) < 1 && (f4.points[2]?.speedup ?? 0) > 1);
+  assert.ok(f4.crossover !== null);
+  // Unprofiled runs have no share: no Figure 4, and the report says what would give one.
+  const unprofiled = fixtureRuns().map((r) =>
+    r.kind === 'mpi'
+      ? { ...r, summary: { ...r.summary, interHostMessageShare: null, programS: null } }
+      : r,
+  );
+  const [bare] = reportView(input(unprofiled)).programs;
+  assert.equal(bare?.figure4, null);
+  assert.equal(bare?.time, 'wall');
+  assert.ok(
+    reportView(input(unprofiled)).missing.some((m) =>
+      /^halo2d .*Figure 4.*profiled halo2d/.test(m),
+    ),
+  );
+});
+
 test('OSU curves and the matrix', () => {
   const view = reportView(input(fixtureRuns()));
   assert.ok(view.osu);
@@ -199,7 +240,16 @@ test('charts: each renders to SVG with as many main marks as it promises, and no
   const report = await makeReport(input(fixtureRuns()));
   assert.deepEqual(
     report.charts.map((c) => c.id),
-    ['figure-2', 'figure-3', 'figure-4', 'osu-latency', 'osu-bw', 'matrix'],
+    [
+      'figure-2',
+      'figure-3',
+      'figure-4',
+      'osu-latency',
+      'osu-bw',
+      'matrix',
+      'program-1-time',
+      'program-1-speedup',
+    ],
   );
   for (const chart of report.charts) {
     const groups = [
