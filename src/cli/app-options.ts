@@ -114,7 +114,7 @@ export function topologyOf(flags: TopologyFlags, calibration: Calibration): Topo
 
 /** A communication matrix file (vmpath profile, vmpath launch --matrix); `n`, when given, is
  * the rank count it must have. */
-export function readMatrix(file: string, n?: number): MatrixFile {
+export function readMatrix(file: string, n?: number): MatrixFile & { origin: string | null } {
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
@@ -126,5 +126,6 @@ export function readMatrix(file: string, n?: number): MatrixFile {
       `a JSON matrix file (${(error as Error).message})`,
     );
   }
-  return parseMatrix(raw, file, n);
+  const source = (raw as { source?: unknown } | null)?.source;
+  return { ...parseMatrix(raw, file, n), origin: typeof source === 'string' ? source : null };
 }

@@ -79,8 +79,9 @@ export function formatPrediction(
 }
 
 /** `vmpath advise`: the candidates ranked, the explanation, what was pooled. */
-export function formatAdvice(advice: Advice): string {
+export function formatAdvice(advice: Advice, engine = 'vmpath'): string {
   return [
+    `Figures for the ${engine === 'openmpi' ? 'Open MPI engine (its measured classes)' : 'vmpath runtime'}:`,
     formatTable(
       ['#', 'data path', 'placement', ...PREDICTION_HEADER, 'inter-host msgs'],
       advice.ranked.map((c, i) => [

@@ -15,6 +15,7 @@ import { median } from '../bench/stats.js';
 import { type Calibration, fingerprint } from '../model/calibration.js';
 import { fitPiecewise, type Point } from '../model/fit.js';
 import type { TestbedRecord } from '../testbed/state.js';
+import { canCalibrateOpenMpi, openMpiCurves } from './calibrate-openmpi.js';
 import { fitCalibration, type Measured, type RunFigures } from './calibration-fit.js';
 import { type CalibrationPlan, planCalibration, type RuntimeSeries } from './calibration-plan.js';
 import type { SweepEnv } from './sweep.js';
@@ -80,6 +81,10 @@ async function measurePlan(
     const bw = await measure(() => vmpathOsu(env, testbed, a, b, 'bw', OSU_SIZES, signal));
     curves[messageClass] = { latency, bw };
   }
+  const openmpi = canCalibrateOpenMpi(env.searchPath)
+    ? await openMpiCurves(env, record, plan.curves, measure, step, signal)
+    : undefined;
+  if (!openmpi) step('Open MPI: not installed, so not calibrated (programs are priced on vmpath)');
   const pairs = studyPairs(record.topology, record.id);
   const streams = (which: typeof pairs) =>
     measure(() =>
@@ -110,6 +115,7 @@ async function measurePlan(
   }
   return {
     curves,
+    ...(openmpi ? { openmpi } : {}),
     sharing: { single: single.total.mean, all: all.total.mean, pairs: pairs.length },
     kernel,
     runtime,

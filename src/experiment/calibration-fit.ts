@@ -39,6 +39,8 @@ export interface Measured {
       { readonly latency: readonly OsuPoint[]; readonly bw: readonly OsuPoint[] }
     >
   >;
+  /** Open MPI's curves (calibrate-openmpi.ts), when it was installed. */
+  readonly openmpi?: Measured['curves'];
   /** MiB/s of one stream alone and of all concurrent pairs. */
   readonly sharing: { readonly single: number; readonly all: number; readonly pairs: number };
   readonly kernel: Omit<Calibration['kernel'], 'shared'>;
@@ -66,15 +68,7 @@ export function fitCalibration(
   measured: Measured,
   provenance: Provenance,
 ): Calibration {
-  const classes: Partial<Record<MessageClass, ClassModel>> = {};
-  for (const { messageClass } of plan.curves) {
-    const curve = measured.curves[messageClass];
-    if (curve)
-      classes[messageClass] = {
-        latency: fitPiecewise(toSeconds(curve.latency)),
-        stream: fitPiecewise(perMessage(curve.bw)),
-      };
-  }
+  const classes = fitClasses(plan, measured.curves);
   const levels = plan.levels.map((level, i) =>
     fitLevel(level.ranks, level.series, measured.runtime[i] ?? [], measured.kernel, plan.cores),
   );
@@ -98,8 +92,28 @@ export function fitCalibration(
       ),
     },
     runtime: levels.map((l) => l.level),
+    ...(measured.openmpi
+      ? { engines: { openmpi: { classes: fitClasses(plan, measured.openmpi) } } }
+      : {}),
     measuredAt: provenance.measuredAt,
   };
+}
+
+/** Each class's curves fitted piecewise: one-way seconds, and seconds per streamed message. */
+function fitClasses(
+  plan: CalibrationPlan,
+  curves: Measured['curves'],
+): Partial<Record<MessageClass, ClassModel>> {
+  const classes: Partial<Record<MessageClass, ClassModel>> = {};
+  for (const { messageClass } of plan.curves) {
+    const curve = curves[messageClass];
+    if (curve)
+      classes[messageClass] = {
+        latency: fitPiecewise(toSeconds(curve.latency)),
+        stream: fitPiecewise(perMessage(curve.bw)),
+      };
+  }
+  return classes;
 }
 
 /** A face's runs of two lengths: the kernel's CPU per rank and step (the slope: a process's

@@ -18,7 +18,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { interrupted, VmpathError } from '../core/errors.js';
@@ -185,8 +185,12 @@ function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[
     LD_PRELOAD: preload,
     VMPATH_MPI_CLOCK_DIR: run,
   }).flatMap(([k, v]) => ['-x', `${k}=${v}`]);
+  // Ranks beyond this machine's cores share them: a waiting rank that spins takes a core from
+  // one that has work (measured on paper, 16 ranks of wavefront: 2.6 s spinning, 0.3 s yielding).
+  const crowded =
+    job.placement.length > cpus().length && !('OMPI_MCA_mpi_yield_when_idle' in job.env);
   const args = [
-    ...jobMpirunArgs(files, job.placement.length, job.oversubscribe),
+    ...jobMpirunArgs(files, job.placement.length, job.oversubscribe, crowded),
     ...exports,
     job.program,
     ...job.args,

@@ -7,7 +7,7 @@ import { placeFor } from '../placement/mapping.js';
 import type { Placed } from '../placement/patterns.js';
 import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath, Topology } from '../topology/types.js';
-import type { Calibration } from './calibration.js';
+import type { Calibration, PriceEngine } from './calibration.js';
 import { type Calibrations, poolCalibrations } from './pool.js';
 import { type AdvectApp, type Prediction, predictAdvect, predictMatrix } from './predict.js';
 
@@ -15,7 +15,27 @@ export const NAMED_PLACEMENTS = ['intra-node', 'inter-node', 'hybrid'] as const;
 
 export type Workload =
   | { readonly kind: 'advect'; readonly app: AdvectApp; readonly traffic: readonly Traffic[] }
-  | { readonly kind: 'matrix'; readonly traffic: readonly Traffic[] };
+  | {
+      readonly kind: 'matrix';
+      readonly traffic: readonly Traffic[];
+      /** Whose messages these are: priced in that engine's measured classes. */
+      readonly engine: PriceEngine;
+      /** The program's computation, measured (anchoredComputation); 0: communication only. */
+      readonly computeS?: number;
+    };
+
+/** The engine a workload's figures are for: the advection app runs on vmpath. */
+export function engineOf(workload: Workload): PriceEngine {
+  return workload.kind === 'advect' ? 'vmpath' : workload.engine;
+}
+
+/** A program's computation from one measured run of a candidate (its program time): what the
+ * run took beyond the communication the model predicts for that deployment. The study found
+ * computation independent of data path and placement (its Figure 3), so the other candidates
+ * need only their communication predicted on top of it. */
+export function anchoredComputation(reference: Candidate, measuredS: number): number {
+  return Math.max(0, measuredS - reference.prediction.commS);
+}
 
 export interface Candidate {
   readonly datapath: Datapath;
@@ -63,7 +83,15 @@ export function predictWorkload(
 ): Prediction {
   return workload.kind === 'advect'
     ? predictAdvect(calibration, workload.app, placed, datapath, source)
-    : predictMatrix(calibration, workload.traffic, placed, datapath, source);
+    : predictMatrix(
+        calibration,
+        workload.traffic,
+        placed,
+        datapath,
+        source,
+        workload.engine,
+        workload.computeS ?? 0,
+      );
 }
 
 export function advise(

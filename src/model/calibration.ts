@@ -102,6 +102,22 @@ export const calibrationSchema = z.strictObject({
   /** The runtime's own CPU time per rank and step beyond the kernel and packing (the event
    * loop, system calls, waking up, copying the faces), per level of core sharing, by ranks. */
   runtime: z.array(level).min(1).readonly(),
+  /** Other engines' message classes on the same testbed, each measured with its own programs:
+   * Open MPI's (apps/osu-c under vmpath run mpi's launch: vader inside a machine, TCP between
+   * machines), with which a profiled Open MPI program is priced. Absent: not measured (Open MPI
+   * was not installed, or an older calibration). */
+  engines: z
+    .strictObject({
+      openmpi: z.strictObject({
+        classes: z.strictObject({
+          'intra-vm': classSchema.optional(),
+          'inter-vm': classSchema.optional(),
+          'inter-host': classSchema.optional(),
+        }),
+      }),
+    })
+    .partial()
+    .optional(),
   measuredAt: z.string(),
 });
 
@@ -151,13 +167,33 @@ export function checkTopology(calibration: Calibration, topology: Topology, sour
     );
 }
 
-/** The model of a class, or an input error naming what to calibrate. */
+/** The engines a program's messages may be priced in: the vmpath runtime's (the calibration's
+ * classes) or Open MPI's (its engines part). */
+export const PRICE_ENGINES = ['vmpath', 'openmpi'] as const;
+export type PriceEngine = (typeof PRICE_ENGINES)[number];
+
+/** Whether a calibration prices messages in `engine`'s currency. */
+export function hasEngine(calibration: Calibration, engine: PriceEngine): boolean {
+  return engine === 'vmpath' || calibration.engines?.[engine] !== undefined;
+}
+
+/** The model of a class on `engine`, or an input error naming what to calibrate. */
 export function classModel(
   calibration: Calibration,
   messageClass: MessageClass,
   source: string,
+  engine: PriceEngine = 'vmpath',
 ): ClassModel {
-  const model = calibration.classes[messageClass];
+  if (engine !== 'vmpath' && !calibration.engines?.[engine])
+    throw new VmpathError(
+      'E_MODEL_INPUT',
+      `${source}: no ${engine} measurements for data path ${calibration.datapath}; allowed: a calibration with its ${engine} part (vmpath calibrate measures it when ${engine === 'openmpi' ? 'Open MPI is installed' : 'the engine is there'})`,
+      { details: { field: '--calibration', value: source } },
+    );
+  const model =
+    engine === 'vmpath'
+      ? calibration.classes[messageClass]
+      : calibration.engines?.[engine]?.classes[messageClass];
   if (!model)
     throw new VmpathError(
       'E_MODEL_INPUT',

@@ -28,7 +28,13 @@ import { classOf, MESSAGE_CLASSES, type MessageClass, type Traffic } from '../pl
 import type { Placed } from '../placement/patterns.js';
 import { DATAPATH_RECORDS } from '../testbed/datapaths/index.js';
 import type { Datapath } from '../topology/types.js';
-import { type Calibration, classModel, runtimeAt, secondsPerCell } from './calibration.js';
+import {
+  type Calibration,
+  classModel,
+  type PriceEngine,
+  runtimeAt,
+  secondsPerCell,
+} from './calibration.js';
 import { type Segment, segmentAt } from './fit.js';
 import { type Flow, maxMinRates } from './sharing.js';
 
@@ -65,6 +71,7 @@ export function messageTimes(
   placement: readonly Placed[],
   messages: readonly Message[],
   source = 'the calibration',
+  engine: PriceEngine = 'vmpath',
 ): MessageTimes {
   const classes = messages.map((m) => {
     const a = placement[m.from];
@@ -74,7 +81,7 @@ export function messageTimes(
     return classOf(a, b);
   });
   const segments = messages.map((m, i) =>
-    segmentAt(classModel(calibration, classes[i] as MessageClass, source).latency, m.bytes),
+    segmentAt(classModel(calibration, classes[i] as MessageClass, source, engine).latency, m.bytes),
   );
   const flows: Flow[] = messages.map((m, i) => {
     const g = (segments[i] as Segment).g;
@@ -249,20 +256,30 @@ export function predictAdvect(
   };
 }
 
-/** Communication time of a whole-run matrix, all flows at once; no computation. */
+/** Communication time of a whole-run matrix, all flows at once, its messages priced on
+ * `engine`; no computation (`computeS` adds a measured computation: anchoredPrediction). */
 export function predictMatrix(
   calibration: Calibration,
   traffic: readonly Traffic[],
   placement: readonly Placed[],
   datapath: Datapath,
   source = 'the calibration',
+  engine: PriceEngine = 'vmpath',
+  computeS = 0,
 ): Prediction {
   // One representative message per entry (its mean size), repeated `messages` times.
   const messages = traffic
     .filter((t) => t.messages > 0)
     .map((t) => ({ from: t.from, to: t.to, bytes: t.bytes / t.messages }));
   const live = traffic.filter((t) => t.messages > 0);
-  const { seconds, classes } = messageTimes(calibration, datapath, placement, messages, source);
+  const { seconds, classes } = messageTimes(
+    calibration,
+    datapath,
+    placement,
+    messages,
+    source,
+    engine,
+  );
   const perRank = new Float64Array(placement.length);
   live.forEach((t, i) => {
     const cost = (seconds[i] as number) * t.messages;
@@ -272,8 +289,8 @@ export function predictMatrix(
   const stretch = cpuStretch(calibration, placement.length);
   const commS = Math.max(0, ...perRank) * stretch;
   return {
-    wallS: commS,
-    computeS: 0,
+    wallS: computeS + commS,
+    computeS,
     packS: 0,
     commS,
     byClass: totalsByClass(classes, live),

@@ -153,11 +153,20 @@ export interface JobFiles {
 }
 
 /** Open MPI's settings for the job: the agents, the sequential mapping, no binding, and the
- * out-of-band channel, PMIx and the TCP BTL held to the testbed's addresses. */
-export function jobMpirunArgs(files: JobFiles, np: number, oversubscribe: boolean): string[] {
+ * out-of-band channel, PMIx and the TCP BTL held to the testbed's addresses. With
+ * `yieldWhenIdle` a waiting rank yields its core (mpi_yield_when_idle), as Open MPI does when it
+ * knows a node is oversubscribed: every vm of the testbed shares this machine's cores, which
+ * Open MPI, counting per node, cannot see. */
+export function jobMpirunArgs(
+  files: JobFiles,
+  np: number,
+  oversubscribe: boolean,
+  yieldWhenIdle = false,
+): string[] {
   const mca = (name: string, value: string) => ['--mca', name, value];
   return [
     '--allow-run-as-root',
+    ...(yieldWhenIdle ? mca('mpi_yield_when_idle', '1') : []),
     '--hostfile',
     files.hostfile,
     ...mca('rmaps', 'seq'),

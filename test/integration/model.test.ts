@@ -60,9 +60,10 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
         lead += who === id ? 1 : -1;
         assert.ok(Math.abs(lead) <= 1, `${id} and ${other} out of turn: ${steps.join(' ')}`);
       }
-      // Each: two curves per class, two stream tests, the kernel, and a series per class and
-      // depth at each level.
-      const expected = 2 * (3 * 2 + 2 + 1 + LEVELS.length * 3 * 2);
+      // Each: two curves per class (and two of Open MPI's, when it is here), two stream
+      // tests, the kernel, and a series per class and depth at each level.
+      const openmpi = findExecutable('mpicc', process.env.PATH) !== null;
+      const expected = 2 * (3 * 2 * (openmpi ? 2 : 1) + 2 + 1 + LEVELS.length * 3 * 2);
       assert.ok(
         steps.length === expected && lead === 0,
         `${steps.length} steps of ${expected}, ${lead} more for ${id}`,
@@ -84,6 +85,15 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
         assert.ok((c.latency.segments[0]?.a ?? 0) > 1e-6, 'latency above a microsecond');
         assert.ok(c.latency.error < 1, `fit error ${c.latency.error}`);
       }
+      // Open MPI's classes, priced in its own currency: its ping-pong and window curves.
+      if (openmpi) {
+        const engine = cal.engines?.openmpi?.classes ?? {};
+        assert.deepEqual(Object.keys(engine).sort(), ['inter-host', 'inter-vm', 'intra-vm']);
+        for (const c of Object.values(engine)) {
+          assert.ok(c.latency.points >= 16 && c.stream.points >= 16);
+          assert.ok((c.latency.segments[0]?.a ?? 0) > 1e-7, 'Open MPI latency above 0.1 us');
+        }
+      } else assert.equal(cal.engines, undefined);
       const perCell = evaluate(cal.kernel.step, 2 ** 20) / 2 ** 20;
       assert.ok(perCell > 1e-11 && perCell < 1e-7, `${perCell} s per cell`);
       assert.deepEqual(

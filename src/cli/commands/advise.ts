@@ -8,10 +8,30 @@ import { advectTraffic } from '../../apps/advect/pattern.js';
 import { invalidField } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { measureCases } from '../../experiment/validate.js';
-import { advise, type Candidate, NAMED_PLACEMENTS, type Workload } from '../../model/advise.js';
-import { type Calibration, checkTopology } from '../../model/calibration.js';
+import {
+  measureProgramCases,
+  type ProgramCommand,
+  runCandidate,
+} from '../../experiment/validate-mpi.js';
+import {
+  type Advice,
+  advise,
+  anchoredComputation,
+  type Candidate,
+  engineOf,
+  NAMED_PLACEMENTS,
+  type Workload,
+} from '../../model/advise.js';
+import {
+  type Calibration,
+  checkTopology,
+  hasEngine,
+  PRICE_ENGINES,
+  type PriceEngine,
+} from '../../model/calibration.js';
 import type { Calibrations } from '../../model/pool.js';
 import type { AdvectApp } from '../../model/predict.js';
+import { findMpiProgram, requireOpenMpi } from '../../runtime/openmpi.js';
 import { down, up } from '../../testbed/lifecycle.js';
 import { preflight } from '../../testbed/preflight.js';
 import type { Datapath, Topology } from '../../topology/types.js';
@@ -38,6 +58,7 @@ interface Flags extends AppFlags, TopologyFlags {
   repeats: string;
   calibration?: string[];
   matrix?: string;
+  engine?: string;
   n?: string;
   json?: boolean;
 }
@@ -61,6 +82,10 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
       '--matrix <file>',
       'a communication matrix (vmpath profile, vmpath launch --matrix) instead of the app',
     )
+    .option(
+      '--engine <engine>',
+      "whose messages the matrix counts: openmpi or vmpath (default: openmpi for a matrix Open MPI's monitoring made, when the calibrations measured it)",
+    )
     .option('-n <ranks>', "ranks (default: the decomposition's, the matrix's, or 16)")
     .option(
       '--validate',
@@ -68,19 +93,27 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
     )
     .option('--repeats <R>', 'runs per validated candidate (median)', '3')
     .option('--json', 'print JSON')
-    .action(async (flags: Flags) => {
+    .argument('[command...]', 'with --matrix --validate: the program and its arguments (after --)')
+    .action(async (command: string[], flags: Flags) => {
       const { calibrations, base } = calibrationsOf(ctx, flags);
-      const { workload, n } = workloadOf(flags, base);
+      const { workload, n } = workloadOf(ctx, flags, base, calibrations);
+      if (command.length > 0 && !(flags.validate && workload.kind === 'matrix'))
+        throw invalidField(
+          'E_CLI_USAGE',
+          'PROGRAM',
+          command.join(' '),
+          'a program only with --matrix and --validate',
+        );
       const advice = advise(base, calibrations, workload, n);
       if (flags.validate) {
-        if (workload.kind !== 'advect')
-          throw invalidField(
-            'E_CLI_USAGE',
-            '--validate',
-            flags.matrix,
-            'with --app advect (a matrix is not a program vmpath can run)',
-          );
         const repeats = wholeNumber(flags.repeats, '--repeats');
+        if (workload.kind === 'matrix') {
+          const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
+          requireOpenMpi(ctx.searchPath, '--validate', 'needs Open MPI');
+          const run = { program, args: command.slice(1) };
+          ctx.out(await validateProgram(ctx, flags, calibrations, workload, advice, run, repeats));
+          return;
+        }
         ctx.out(
           await validateAdvice(ctx, flags, calibrations, workload.app, advice.ranked, repeats),
         );
@@ -90,6 +123,7 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
         flags.json
           ? JSON.stringify(
               {
+                engine: engineOf(workload),
                 explanation: advice.explanation,
                 pooled: advice.pooled,
                 disagreement: advice.disagreement ?? null,
@@ -98,7 +132,7 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
               null,
               2,
             )
-          : formatAdvice(advice),
+          : formatAdvice(advice, engineOf(workload)),
       );
     });
 }
@@ -132,13 +166,49 @@ function calibrationsOf(
   return { calibrations, base };
 }
 
+/** The engine a matrix's messages are priced in: --engine, else Open MPI for a matrix its
+ * monitoring made (when every calibration measured Open MPI; the runtime's, with a notice,
+ * when one did not). */
+function matrixEngine(
+  ctx: CliContext,
+  flags: Flags,
+  origin: string | null,
+  calibrations: Calibrations,
+): PriceEngine {
+  if (flags.engine !== undefined && !(PRICE_ENGINES as readonly string[]).includes(flags.engine))
+    throw invalidField('E_CLI_USAGE', '--engine', flags.engine, PRICE_ENGINES.join(', '));
+  const wanted = (flags.engine ??
+    (origin === null || /openmpi|open mpi/i.test(origin) ? 'openmpi' : 'vmpath')) as PriceEngine;
+  const lacking = [...calibrations.values()].filter((c) => !hasEngine(c.calibration, wanted));
+  if (lacking.length === 0) return wanted;
+  if (flags.engine !== undefined)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--engine',
+      flags.engine,
+      `an engine every calibration measured (${lacking.map((c) => c.source).join(', ')} has no ${wanted} part: calibrate again with Open MPI installed)`,
+    );
+  ctx.err(
+    `vmpath: ${lacking.map((c) => c.source).join(', ')} measured no Open MPI classes: the matrix is priced on the vmpath runtime's (calibrate again with Open MPI installed)`,
+  );
+  return 'vmpath';
+}
+
 /** What is placed: the matrix of --matrix, else the advection app on -n ranks (default 16). */
-function workloadOf(flags: Flags, base: Topology): { workload: Workload; n: number } {
+function workloadOf(
+  ctx: CliContext,
+  flags: Flags,
+  base: Topology,
+  calibrations: Calibrations,
+): { workload: Workload; n: number } {
   const asked = flags.n === undefined ? undefined : wholeNumber(flags.n, '-n');
   if (flags.matrix) {
     const m = readMatrix(flags.matrix, asked);
-    return { workload: { kind: 'matrix', traffic: m.matrix }, n: m.ranks };
+    const engine = matrixEngine(ctx, flags, m.origin, calibrations);
+    return { workload: { kind: 'matrix', traffic: m.matrix, engine }, n: m.ranks };
   }
+  if (flags.engine !== undefined)
+    throw invalidField('E_CLI_USAGE', '--engine', flags.engine, 'nothing without --matrix');
   const app = advectOf(
     { ...flags, decomp: flags.decomp ?? '1x1xN' },
     asked ?? 16,
@@ -162,33 +232,93 @@ async function validateAdvice(
   repeats: number,
 ): Promise<string> {
   preflight([], ctx.searchPath, 'vmpath advise --validate');
-  const chosen = ranked.filter(
+  const chosen = validatedCases(ranked);
+  const checked = await interruptible((signal) =>
+    withTestbeds(ctx, flags, calibrations, chosen, signal, (testbeds) =>
+      measureCases({ ...ctx, execPath: process.execPath }, testbeds, app, chosen, repeats, {
+        signal,
+        onRun: (c, s) => ctx.err(`validate: ${c.datapath} ${c.placement}: ${ms(s)} ms`),
+      }),
+    ),
+  );
+  return formatValidation(checked);
+}
+
+/** Testbeds for the data paths of `chosen`, up while `body` runs, then down. */
+async function withTestbeds<T>(
+  ctx: CliContext,
+  flags: TopologyFlags,
+  calibrations: Calibrations,
+  chosen: readonly Candidate[],
+  signal: AbortSignal,
+  body: (testbeds: Map<Datapath, { topology: Topology; id: string }>) => Promise<T>,
+): Promise<T> {
+  const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+  try {
+    for (const datapath of new Set(chosen.map((c) => c.datapath))) {
+      const { calibration } = calibrations.get(datapath) as { calibration: Calibration };
+      const topology = topologyOf(flags, calibration);
+      const id = `v${newId().slice(0, 5)}`;
+      await up(ctx, topology, id, { signal });
+      testbeds.set(datapath, { topology, id });
+    }
+    return await body(testbeds);
+  } finally {
+    for (const { id } of testbeds.values()) await down(ctx, id);
+  }
+}
+
+/** `advise --matrix --validate -- PROGRAM`: one reference run of the advisor's pick gives the
+ * program's computation; the top 3 and the named placements, priced with it, then run. */
+async function validateProgram(
+  ctx: CliContext,
+  flags: TopologyFlags,
+  calibrations: Calibrations,
+  workload: Extract<Workload, { kind: 'matrix' }>,
+  advice: Advice,
+  command: ProgramCommand,
+  repeats: number,
+): Promise<string> {
+  preflight([], ctx.searchPath, 'vmpath advise --validate');
+  const chosen = validatedCases(advice.ranked);
+  const env = { ...ctx, execPath: process.execPath };
+  const { checked, reference, computeS } = await interruptible((signal) =>
+    withTestbeds(ctx, flags, calibrations, chosen, signal, async (testbeds) => {
+      const pick = chosen[0] as Candidate;
+      const reference = await runCandidate(env, testbeds, command, pick, signal);
+      const computeS = anchoredComputation(pick, reference);
+      ctx.err(
+        `validate: reference run ${pick.datapath} ${pick.placement}: ${ms(reference)} ms, of which computation ${ms(computeS)} ms`,
+      );
+      const n = workload.traffic.reduce((m, t) => Math.max(m, t.from + 1, t.to + 1), 0);
+      const anchored = advise(
+        topologyOf(
+          flags,
+          (calibrations.get(pick.datapath) as { calibration: Calibration }).calibration,
+        ),
+        calibrations,
+        { ...workload, computeS },
+        Math.max(n, pick.placed.length),
+      ).ranked;
+      const cases = chosen.map(
+        (c) => anchored.find((a) => a.datapath === c.datapath && a.placement === c.placement) ?? c,
+      );
+      const checked = await measureProgramCases(env, testbeds, command, cases, repeats, {
+        signal,
+        onRun: (c, s) => ctx.err(`validate: ${c.datapath} ${c.placement}: ${ms(s)} ms`),
+      });
+      return { checked, reference, computeS };
+    }),
+  );
+  return [
+    `${command.program} ${command.args.join(' ')}: messages priced in ${workload.engine}'s measured classes; computation ${ms(computeS)} ms from a reference run of ${chosen[0]?.datapath} ${chosen[0]?.placement} (${ms(reference)} ms) minus its predicted communication`,
+    formatValidation(checked),
+  ].join('\n');
+}
+
+/** The cases validation runs: the top 3 and every named placement. */
+function validatedCases(ranked: readonly Candidate[]): Candidate[] {
+  return ranked.filter(
     (c, i) => i < 3 || (NAMED_PLACEMENTS as readonly string[]).includes(c.placement),
   );
-  const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
-  const checked = await interruptible(async (signal) => {
-    try {
-      for (const datapath of new Set(chosen.map((c) => c.datapath))) {
-        const { calibration } = calibrations.get(datapath) as { calibration: Calibration };
-        const topology = topologyOf(flags, calibration);
-        const id = `v${newId().slice(0, 5)}`;
-        await up(ctx, topology, id, { signal });
-        testbeds.set(datapath, { topology, id });
-      }
-      return await measureCases(
-        { ...ctx, execPath: process.execPath },
-        testbeds,
-        app,
-        chosen,
-        repeats,
-        {
-          signal,
-          onRun: (c, s) => ctx.err(`validate: ${c.datapath} ${c.placement}: ${ms(s)} ms`),
-        },
-      );
-    } finally {
-      for (const { id } of testbeds.values()) await down(ctx, id);
-    }
-  });
-  return formatValidation(checked);
 }

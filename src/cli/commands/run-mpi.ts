@@ -18,6 +18,7 @@ import type { Datapath, Topology } from '../../topology/types.js';
 import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { wholeNumber } from '../numbers.js';
+import { checkOutput, writeResult } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
 import { openDb } from '../store-options.js';
 import { formatTable } from '../table.js';
@@ -34,6 +35,7 @@ interface Flags {
   profile?: boolean;
   env: string[];
   oversubscribe?: boolean;
+  matrix?: string;
   db?: string;
   json?: boolean;
 }
@@ -190,6 +192,10 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
     .option('--profile', "Open MPI's pml monitoring: each run's communication matrix")
     .option('--env <NAME=VALUE...>', 'a variable for every rank (repeatable)', [])
     .option('--oversubscribe', 'allow more ranks than slots')
+    .option(
+      '--matrix <file>',
+      "write the first run's matrix (as vmpath profile does, for advise --matrix); implies --profile",
+    )
     .option('--db <file>', 'record each run in this results database (kind mpi)')
     .option('--json', 'print the result as JSON')
     .argument('<command...>', 'the program and its arguments (after --)')
@@ -204,6 +210,8 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
         throw new VmpathError('E_TESTBED_NOT_ROOT', 'run mpi: entering the testbed needs root');
       const testbed = recordOf(ctx, flags.id);
       const placement = jobPlacement(testbed.topology, flags);
+      const matrixFile = flags.matrix === undefined ? null : checkOutput(flags.matrix, '--matrix');
+      const profile = flags.profile === true || matrixFile !== null;
       const store = flags.db ? openDb(flags.db, true) : null;
       try {
         const startedAt = new Date().toISOString();
@@ -217,7 +225,7 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
               args: command.slice(1),
               repeats,
               timeoutMs,
-              profile: flags.profile === true,
+              profile,
               env,
               oversubscribe: flags.oversubscribe === true,
             },
@@ -228,8 +236,15 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
           datapath: datapathOf(testbed.topology),
           command,
           placement: placementName(flags),
-          profile: flags.profile === true,
+          profile,
         };
+        const first = outcome.repeats[0]?.matrix;
+        if (matrixFile !== null && first)
+          writeResult(
+            matrixFile,
+            `${JSON.stringify({ ...first, source: 'openmpi pml monitoring (vmpath run mpi)' }, null, 2)}\n`,
+            'matrix',
+          );
         if (store) record(store, testbed.id, testbed.topology, outcome, job, startedAt);
         const where = `testbed ${testbed.id} (${testbed.topology.name}, ${job.datapath}, ${job.placement})`;
         if (flags.json)

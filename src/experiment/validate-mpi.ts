@@ -1,0 +1,87 @@
+/**
+ * Predictions for any MPI program against its runs (vmpath advise --matrix --validate --
+ * PROGRAM): the chosen candidates each run `repeats` times in rotating order under `vmpath run
+ * mpi`'s launch on their data path's testbed, timed by the program's own clock (MPI_Init to
+ * MPI_Finalize; mpirun's wall time when the program does not pass through it). Before them, one
+ * reference run of the first candidate gives the program's computation (advise.ts
+ * anchoredComputation), which the predictions then include.
+ */
+import { median } from '../bench/stats.js';
+import type { Candidate } from '../model/advise.js';
+import type { Datapath, Topology } from '../topology/types.js';
+import { type MpiRepeat, runMpi } from './mpi-run.js';
+import type { SweepEnv } from './sweep.js';
+import type { Checked } from './validate.js';
+
+export interface ProgramCommand {
+  readonly program: string;
+  readonly args: readonly string[];
+}
+
+type Testbeds = ReadonlyMap<Datapath, { readonly topology: Topology; readonly id: string }>;
+
+/** How long one validation run may take. */
+const RUN_TIMEOUT_MS = 900_000;
+
+const timeOf = (r: MpiRepeat) => r.programS ?? r.wallS;
+
+/** One run of the program as candidate `c` deploys it: its time. */
+export async function runCandidate(
+  env: SweepEnv,
+  testbeds: Testbeds,
+  command: ProgramCommand,
+  c: Candidate,
+  signal?: AbortSignal,
+): Promise<number> {
+  const testbed = testbeds.get(c.datapath);
+  if (!testbed) throw new Error(`no testbed for data path ${c.datapath}`);
+  const outcome = await runMpi(
+    {
+      topology: testbed.topology,
+      id: testbed.id,
+      placement: c.placed,
+      program: command.program,
+      args: command.args,
+      repeats: 1,
+      timeoutMs: RUN_TIMEOUT_MS,
+      profile: false,
+      env: {},
+      oversubscribe: false,
+    },
+    { runner: env.runner, ...(signal ? { signal } : {}) },
+  );
+  return timeOf(outcome.repeats[0] as MpiRepeat);
+}
+
+/** Each case run `repeats` times, rotating which goes first; errors against the medians. */
+export async function measureProgramCases(
+  env: SweepEnv,
+  testbeds: Testbeds,
+  command: ProgramCommand,
+  cases: readonly Candidate[],
+  repeats: number,
+  options: { signal?: AbortSignal; onRun?: (c: Candidate, seconds: number) => void } = {},
+): Promise<Checked[]> {
+  const times: number[][] = cases.map(() => []);
+  for (let round = 0; round < repeats; round++)
+    for (let k = 0; k < cases.length; k++) {
+      const i = (k + round) % cases.length;
+      const c = cases[i] as Candidate;
+      const seconds = await runCandidate(env, testbeds, command, c, options.signal);
+      (times[i] as number[]).push(seconds);
+      options.onRun?.(c, seconds);
+    }
+  return cases.map((c, i) => {
+    const t = times[i] as number[];
+    const measuredS = median(t);
+    return {
+      ...c,
+      measuredS,
+      minS: Math.min(...t),
+      maxS: Math.max(...t),
+      runs: t.length,
+      times: t,
+      error: (c.prediction.wallS - measuredS) / measuredS,
+    };
+  });
+}
