@@ -14,6 +14,7 @@ import { parseCalibration } from '../../src/model/calibration.js';
 import { evaluate } from '../../src/model/fit.js';
 import { findExecutable } from '../../src/sys/tools.js';
 import { vmpath } from '../support/cli.js';
+import { programPath, wavefrontMatrix } from '../support/mpi-programs.js';
 import { ROOT } from '../support/paths.js';
 import { leftovers, SKIP_NO_ROOT, tempDir, testEnv, testId } from '../support/testbed.js';
 
@@ -199,6 +200,48 @@ describe('vmpath calibrate, predict, advise, simulate', { skip: SKIP_NO_ROOT }, 
     assert.match(result.stdout, /advisor's pick iov \S+: measured [\d.]+ ms; .* regret \d+\.\d%/);
     const left = vmpath(['testbed', 'list'], STATE);
     assert.doesNotMatch(left.stdout, /\bv[0-9a-f]{5}\b/, 'validation testbeds removed');
+  });
+
+  test('advise --matrix --validate -- PROGRAM: an Open MPI program priced in its classes, anchored on one run', {
+    skip: findExecutable('mpicc', process.env.PATH)
+      ? false
+      : 'skipped: needs Open MPI (apt-get install -y openmpi-bin libopenmpi-dev)',
+  }, () => {
+    const m = join(dir, 'wavefront.json');
+    writeFileSync(
+      m,
+      JSON.stringify({
+        ranks: 4,
+        matrix: wavefrontMatrix(4, 400),
+        source: 'openmpi pml monitoring',
+      }),
+    );
+    const asked = ['advise', '--calibration', calibration, '--matrix', m];
+    const plain = vmpath(asked, STATE);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.match(plain.stdout, /^Figures for the Open MPI engine/m);
+    const result = vmpath(
+      [...asked, '--validate', '--repeats', '1', '--', programPath('wavefront'), '400', '16'],
+      STATE,
+      600_000,
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(
+      result.stdout,
+      /messages priced in openmpi's measured classes; computation [\d.]+ ms from a reference run of iov \S+ \([\d.]+ ms\)/,
+    );
+    assert.match(result.stdout, /advisor's pick iov \S+: measured [\d.]+ ms; .* regret \d+\.\d%/);
+    assert.match(result.stderr, /validate: reference run iov /);
+    // A program without --validate, or a program that is not MPI: exit 2 before any testbed.
+    const lone = vmpath([...asked, '--', programPath('wavefront')], STATE);
+    assert.equal(lone.status, 2);
+    assert.match(lone.stderr, /PROGRAM: .*a program only with --matrix and --validate/);
+    const notMpi = vmpath([...asked, '--validate', '--', '/bin/true'], STATE);
+    assert.equal(notMpi.status, 2);
+    assert.match(notMpi.stderr, /PROGRAM: got "\/bin\/true"; allowed: an MPI program/);
+    const engine = vmpath([...asked, '--engine', 'mpich'], STATE);
+    assert.equal(engine.status, 2);
+    assert.match(engine.stderr, /--engine: got "mpich"; allowed: vmpath, openmpi/);
   });
 
   test('simulate: 2048 ranks x 512 steps', () => {
