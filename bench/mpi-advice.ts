@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
 import { calibrateInTurns } from '../src/experiment/calibrate.js';
-import { runMpi } from '../src/experiment/mpi-run.js';
+import { mpiCacheDir, runMpi } from '../src/experiment/mpi-run.js';
 import { type Checked, regret } from '../src/experiment/validate.js';
 import { measureProgramCases, runCandidate } from '../src/experiment/validate-mpi.js';
 import { advise, anchoredComputation, type Candidate } from '../src/model/advise.js';
@@ -123,7 +123,7 @@ try {
         env: {},
         oversubscribe: false,
       },
-      { runner: env.runner, signal: interrupt },
+      { runner: env.runner, signal: interrupt, cacheDir: mpiCacheDir(env.stateDir) },
     );
     const matrix = profiled.repeats[0]?.matrix;
     if (!matrix) throw new Error(`${p.name}: no matrix from the profiled run`);

@@ -12,7 +12,7 @@ import { findExecutable } from '../sys/tools.js';
 import type { TestbedRecord } from '../testbed/state.js';
 import type { MessageClass } from '../topology/types.js';
 import type { Measured } from './calibration-fit.js';
-import { runMpi } from './mpi-run.js';
+import { mpiCacheDir, runMpi } from './mpi-run.js';
 import type { SweepEnv } from './sweep.js';
 
 const TWIN = fileURLToPath(new URL('../../../apps/osu-c/osu.c', import.meta.url));
@@ -56,6 +56,7 @@ async function curve(
     },
     {
       runner: env.runner,
+      cacheDir: mpiCacheDir(env.stateDir),
       ...(signal ? { signal } : {}),
       onLine: (line) => {
         if (line.startsWith('[0] {')) out += `${line.slice(4)}\n`;

@@ -8,14 +8,18 @@
  * vm and how it ended; a timeout or an interrupt ends mpirun (SIGTERM, then SIGKILL), and then
  * every daemon and rank the agents recorded that is still there, by PID.
  */
+import { createHash } from 'node:crypto';
 import {
   appendFileSync,
   chmodSync,
+  copyFileSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -74,6 +78,9 @@ export interface MpiJob {
 export interface MpiRunOptions {
   readonly runner: CommandRunner;
   readonly signal?: AbortSignal;
+  /** Where the clock library is kept between runs (vmpath's state folder); none: built for
+   * each job. */
+  readonly cacheDir?: string;
   /** Each line the ranks print, prefixed `[rank] `, and mpirun's own. */
   readonly onLine?: (line: string) => void;
 }
@@ -111,24 +118,63 @@ const JOB_PREFIX = 'vmpath-mpi-';
 /** The file where mpirun's own PID is recorded, beside the agents'. */
 const HEAD_PIDS = 'head.pids';
 
-async function prepare(runner: CommandRunner, plan: JobPlan): Promise<JobDir> {
+/** The cache of built helpers inside a vmpath state folder. */
+export function mpiCacheDir(stateDir: string): string {
+  return join(stateDir, '.cache');
+}
+
+/** The clock library: built with mpicc once per source, kept in `cacheDir` (a folder of
+ * vmpath's state, owned by this user and written by no one else, since every rank preloads
+ * it), or built into the job's folder when there is none. */
+async function clockLibrary(
+  runner: CommandRunner,
+  dir: string,
+  cacheDir?: string,
+): Promise<string> {
+  const hash = createHash('sha256').update(readFileSync(CLOCK_SOURCE)).digest('hex').slice(0, 16);
+  const cached = cacheDir ? join(cacheDir, `libvmpath-clock-${hash}.so`) : null;
+  if (cached && trusted(cached)) return cached;
+  const built = join(dir, 'libvmpath-clock.so');
+  await runner.run({
+    argv: ['mpicc', '-shared', '-fPIC', '-O2', '-o', built, CLOCK_SOURCE],
+    description: "build vmpath's MPI clock library with mpicc",
+  });
+  if (!cached || !cacheDir) return built;
+  try {
+    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
+    if (!trusted(cacheDir)) return built;
+    const temporary = `${cached}.${process.pid}`;
+    copyFileSync(built, temporary);
+    renameSync(temporary, cached);
+    return cached;
+  } catch {
+    return built; // a cache that cannot be written only costs the next run a build
+  }
+}
+
+/** A file or folder this user owns that no one else may write. */
+function trusted(path: string): boolean {
+  try {
+    const st = statSync(path);
+    return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+async function prepare(runner: CommandRunner, plan: JobPlan, cacheDir?: string): Promise<JobDir> {
   const dir = mkdtempSync(join(tmpdir(), `${JOB_PREFIX}${process.pid}-`));
   chmodSync(dir, 0o755);
-  const files = {
+  writeFileSync(join(dir, 'hostfile'), seqHostfile(plan));
+  writeFileSync(join(dir, 'launch-agent'), launchAgent(plan, dir), { mode: 0o755 });
+  writeFileSync(join(dir, 'fork-agent'), forkAgent(plan, dir), { mode: 0o755 });
+  return {
     dir,
     hostfile: join(dir, 'hostfile'),
     launchAgent: join(dir, 'launch-agent'),
     forkAgent: join(dir, 'fork-agent'),
-    clockLibrary: join(dir, 'libvmpath-clock.so'),
+    clockLibrary: await clockLibrary(runner, dir, cacheDir),
   };
-  writeFileSync(files.hostfile, seqHostfile(plan));
-  writeFileSync(files.launchAgent, launchAgent(plan, dir), { mode: 0o755 });
-  writeFileSync(files.forkAgent, forkAgent(plan, dir), { mode: 0o755 });
-  await runner.run({
-    argv: ['mpicc', '-shared', '-fPIC', '-O2', '-o', files.clockLibrary, CLOCK_SOURCE],
-    description: "build vmpath's MPI clock library with mpicc",
-  });
-  return files;
 }
 
 /** The processes the agents recorded that are still the ones they started. */
@@ -336,7 +382,7 @@ function readClock(run: string, ranks: number): number | null {
 export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOutcome> {
   const plan = planJob(job.topology, job.id, job.placement);
   await reapStaleJobs();
-  const files = await prepare(options.runner, plan);
+  const files = await prepare(options.runner, plan, options.cacheDir);
   try {
     const repeats: MpiRepeat[] = [];
     let tails: Tails = new Tails(TAIL_LINES);

@@ -7,7 +7,7 @@ import { placeFor } from '../placement/mapping.js';
 import type { SummaryOf } from '../report/records.js';
 import type { Topology } from '../topology/types.js';
 import { summaryOfRepeat } from './mpi-record.js';
-import { type MpiOutcome, runMpi } from './mpi-run.js';
+import { type MpiOutcome, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { MpiRun } from './spec.js';
 import type { SweepEnv } from './sweep.js';
 
@@ -38,6 +38,7 @@ export async function runMpiPlanned(
     },
     {
       runner: env.runner,
+      cacheDir: mpiCacheDir(env.stateDir),
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.onLine ? { onLine: options.onLine } : {}),
     },

@@ -9,7 +9,7 @@
 import { median } from '../bench/stats.js';
 import type { Candidate } from '../model/advise.js';
 import type { Datapath, Topology } from '../topology/types.js';
-import { type MpiRepeat, runMpi } from './mpi-run.js';
+import { type MpiRepeat, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { SweepEnv } from './sweep.js';
 import type { Checked } from './validate.js';
 
@@ -48,7 +48,7 @@ export async function runCandidate(
       env: {},
       oversubscribe: false,
     },
-    { runner: env.runner, ...(signal ? { signal } : {}) },
+    { runner: env.runner, cacheDir: mpiCacheDir(env.stateDir), ...(signal ? { signal } : {}) },
   );
   return timeOf(outcome.repeats[0] as MpiRepeat);
 }

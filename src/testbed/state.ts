@@ -7,6 +7,7 @@
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
+import { ID_PATTERN } from '../core/ids.js';
 import type { Topology } from '../topology/types.js';
 import { Ledger } from './ledger.js';
 import { PREFIX } from './names.js';
@@ -87,10 +88,13 @@ export class TestbedState {
 /** Ids with a state folder under `stateDir`. */
 export function listIds(stateDir: string): string[] {
   try {
-    return readdirSync(stateDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory())
-      .map((entry) => entry.name)
-      .sort();
+    return (
+      readdirSync(stateDir, { withFileTypes: true })
+        // A testbed's folder is its id; other entries (the .cache of built helpers) are not.
+        .filter((entry) => entry.isDirectory() && ID_PATTERN.test(entry.name))
+        .map((entry) => entry.name)
+        .sort()
+    );
   } catch {
     return [];
   }

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
 import { mpiRecords } from '../../experiment/mpi-record.js';
-import { type MpiOutcome, runMpi } from '../../experiment/mpi-run.js';
+import { type MpiOutcome, mpiCacheDir, runMpi } from '../../experiment/mpi-run.js';
 import { PATTERNS, type Placed } from '../../placement/patterns.js';
 import { summaryOf } from '../../report/records.js';
 import { findMpiProgram, requireOpenMpi } from '../../runtime/openmpi.js';
@@ -229,7 +229,12 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
               env,
               oversubscribe: flags.oversubscribe === true,
             },
-            { runner: ctx.runner, signal, onLine: (line) => ctx.err(line) },
+            {
+              runner: ctx.runner,
+              signal,
+              cacheDir: mpiCacheDir(ctx.stateDir),
+              onLine: (line) => ctx.err(line),
+            },
           ),
         );
         const job = {
