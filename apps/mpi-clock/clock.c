@@ -5,10 +5,12 @@
  * "INIT_DONE FINALIZE_START" in seconds of CLOCK_MONOTONIC (one clock for the whole machine), to
  * $VMPATH_MPI_CLOCK_DIR/clock.RANK. C and Fortran (mpif.h and mpi module) entry points both.
  */
+#include <fcntl.h>
 #include <mpi.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 static double init_done = -1;
 
@@ -30,8 +32,14 @@ static void finishing(void) {
   PMPI_Comm_rank(MPI_COMM_WORLD, &rank);
   char path[4096];
   snprintf(path, sizeof path, "%s/clock.%d", dir, rank);
-  FILE *f = fopen(path, "w");
-  if (!f) return;
+  /* A new file only, never through a link: the folder is vmpath's, but a rank runs as root. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0644);
+  if (fd < 0) return;
+  FILE *f = fdopen(fd, "w");
+  if (!f) {
+    close(fd);
+    return;
+  }
   fprintf(f, "%.9f %.9f\n", init_done, at);
   fclose(f);
   init_done = -2; /* written once */

@@ -16,10 +16,14 @@ import { formatTable } from './table.js';
 
 export const ms = (s: number) => (s * 1000).toFixed(1);
 
-export function formatValidation(checked: readonly Checked[]): string {
+/** The validated cases as a table, their errors and the advisor's regret. With `anchor` (the
+ * deployment whose reference run gave a program's computation), the errors of that deployment
+ * are left out of the statistics: its prediction was made from its own run. */
+export function formatValidation(checked: readonly Checked[], anchor?: string): string {
   const r = regret(checked);
   const alike = sameDeployments(checked);
-  const errors = checked.map((c) => Math.abs(c.error));
+  const counted = checked.filter((c) => c.deployment !== anchor);
+  const errors = (counted.length > 0 ? counted : checked).map((c) => Math.abs(c.error));
   return [
     formatTable(
       ['data path', 'placement', 'predicted ms', 'measured ms', 'min-max ms', 'error %'],
@@ -32,7 +36,7 @@ export function formatValidation(checked: readonly Checked[]): string {
         (c.error * 100).toFixed(1),
       ]),
     ),
-    `median absolute error ${(median(errors) * 100).toFixed(1)}%, worst ${(Math.max(...errors) * 100).toFixed(1)}% (${checked[0]?.runs ?? 0} runs each, medians)`,
+    `median absolute error ${(median(errors) * 100).toFixed(1)}%, worst ${(Math.max(...errors) * 100).toFixed(1)}% (${checked[0]?.runs ?? 0} runs each, medians${anchor !== undefined && counted.length < checked.length ? '; the reference deployment left out' : ''})`,
     ...(alike.length > 0
       ? [
           `one deployment under two names (runs pooled for the regret): ${alike.map((g) => g.map((c) => `${c.datapath} ${c.placement}`).join(' = ')).join('; ')}`,

@@ -71,7 +71,7 @@ export function mpiRecords(
     summary: summaryOfRepeat(outcome, repeat),
     samples: {
       ranks,
-      tails: outcome.tails.map((t) => ({ rank: t.rank, lines: [...t.lines] })),
+      tails: repeat.tails.map((t) => ({ rank: t.rank, lines: [...t.lines] })),
       matrix: repeat.matrix ? repeat.matrix.matrix.map((t) => ({ ...t })) : null,
     },
   }));

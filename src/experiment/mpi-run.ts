@@ -8,39 +8,15 @@
  * vm and how it ended; a timeout or an interrupt ends mpirun (SIGTERM, then SIGKILL), and then
  * every daemon and rank the agents recorded that is still there, by PID.
  */
-import { createHash } from 'node:crypto';
-import {
-  appendFileSync,
-  chmodSync,
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { interrupted, VmpathError } from '../core/errors.js';
 import { type MatrixFile, parseMonitoring } from '../model/matrix.js';
 import { type Classified, classify } from '../placement/classes.js';
 import type { Placed } from '../placement/patterns.js';
 import { monitoredMpirun, monitoringFiles } from '../runtime/openmpi.js';
-import {
-  DAEMON_PIDS,
-  forkAgent,
-  headArgv,
-  type JobPlan,
-  jobMpirunArgs,
-  launchAgent,
-  planJob,
-  RANK_PIDS,
-  seqHostfile,
-} from '../runtime/openmpi-job.js';
+import { headArgv, type JobPlan, jobMpirunArgs, planJob } from '../runtime/openmpi-job.js';
 import {
   mpirunMessage,
   programSeconds,
@@ -49,10 +25,10 @@ import {
   untag,
 } from '../runtime/openmpi-output.js';
 import type { CommandRunner } from '../sys/runner.js';
-import { processAlive, processStart, signalProcess } from '../sys/tools.js';
+import { processStart } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
+import { HEAD_PIDS, type JobDir, prepare, reap, reapStaleJobs } from './mpi-job-dir.js';
 
-const CLOCK_SOURCE = fileURLToPath(new URL('../../../apps/mpi-clock/clock.c', import.meta.url));
 /** Lines of each rank's output a result keeps. */
 export const TAIL_LINES = 10;
 /** How long mpirun has to end its job after SIGTERM before it is killed. */
@@ -61,6 +37,8 @@ const GRACE_MS = 3000;
  * already exec'd, the parent's call is refused, harmlessly (the child set its own), and ORTE
  * says so. Not passed on. */
 const BENIGN = /plm:rsh: Warning: setpgid\(\d+,\d+\) failed in parent with errno=Permission denied/;
+
+export { mpiCacheDir, reapStaleJobs } from './mpi-job-dir.js';
 
 export interface MpiJob {
   readonly topology: Topology;
@@ -95,6 +73,8 @@ export interface MpiRepeat {
   /** This run's matrix (with `profile`), and its message classes under the placement. */
   readonly matrix: MatrixFile | null;
   readonly classes: Classified | null;
+  /** The last lines of each rank's output in this run. */
+  readonly tails: readonly { rank: number; lines: string[] }[];
 }
 
 export interface MpiOutcome {
@@ -102,125 +82,6 @@ export interface MpiOutcome {
   readonly repeats: readonly MpiRepeat[];
   /** The last lines of each rank's output in the last run. */
   readonly tails: readonly { rank: number; lines: string[] }[];
-}
-
-/** One Open MPI job's folder: the files its agents and ranks read and write. */
-interface JobDir {
-  readonly dir: string;
-  readonly hostfile: string;
-  readonly launchAgent: string;
-  readonly forkAgent: string;
-  readonly clockLibrary: string;
-}
-
-/** Job folders are named vmpath-mpi-<vmpath's pid>-<random>. */
-const JOB_PREFIX = 'vmpath-mpi-';
-/** The file where mpirun's own PID is recorded, beside the agents'. */
-const HEAD_PIDS = 'head.pids';
-
-/** The cache of built helpers inside a vmpath state folder. */
-export function mpiCacheDir(stateDir: string): string {
-  return join(stateDir, '.cache');
-}
-
-/** The clock library: built with mpicc once per source, kept in `cacheDir` (a folder of
- * vmpath's state, owned by this user and written by no one else, since every rank preloads
- * it), or built into the job's folder when there is none. */
-async function clockLibrary(
-  runner: CommandRunner,
-  dir: string,
-  cacheDir?: string,
-): Promise<string> {
-  const hash = createHash('sha256').update(readFileSync(CLOCK_SOURCE)).digest('hex').slice(0, 16);
-  const cached = cacheDir ? join(cacheDir, `libvmpath-clock-${hash}.so`) : null;
-  if (cached && trusted(cached)) return cached;
-  const built = join(dir, 'libvmpath-clock.so');
-  await runner.run({
-    argv: ['mpicc', '-shared', '-fPIC', '-O2', '-o', built, CLOCK_SOURCE],
-    description: "build vmpath's MPI clock library with mpicc",
-  });
-  if (!cached || !cacheDir) return built;
-  try {
-    mkdirSync(cacheDir, { recursive: true, mode: 0o755 });
-    if (!trusted(cacheDir)) return built;
-    const temporary = `${cached}.${process.pid}`;
-    copyFileSync(built, temporary);
-    renameSync(temporary, cached);
-    return cached;
-  } catch {
-    return built; // a cache that cannot be written only costs the next run a build
-  }
-}
-
-/** A file or folder this user owns that no one else may write. */
-function trusted(path: string): boolean {
-  try {
-    const st = statSync(path);
-    return st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
-  } catch {
-    return false;
-  }
-}
-
-async function prepare(runner: CommandRunner, plan: JobPlan, cacheDir?: string): Promise<JobDir> {
-  const dir = mkdtempSync(join(tmpdir(), `${JOB_PREFIX}${process.pid}-`));
-  chmodSync(dir, 0o755);
-  writeFileSync(join(dir, 'hostfile'), seqHostfile(plan));
-  writeFileSync(join(dir, 'launch-agent'), launchAgent(plan, dir), { mode: 0o755 });
-  writeFileSync(join(dir, 'fork-agent'), forkAgent(plan, dir), { mode: 0o755 });
-  return {
-    dir,
-    hostfile: join(dir, 'hostfile'),
-    launchAgent: join(dir, 'launch-agent'),
-    forkAgent: join(dir, 'fork-agent'),
-    clockLibrary: await clockLibrary(runner, dir, cacheDir),
-  };
-}
-
-/** The processes the agents recorded that are still the ones they started. */
-export function recordedAlive(dir: string): { pid: number; name: string }[] {
-  const alive: { pid: number; name: string }[] = [];
-  for (const file of [HEAD_PIDS, DAEMON_PIDS, RANK_PIDS]) {
-    let text = '';
-    try {
-      text = readFileSync(join(dir, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      const [pid, start, name] = line.trim().split(/\s+/);
-      const n = Number(pid);
-      if (!line.trim() || !processAlive(n) || processStart(n) !== Number(start)) continue;
-      alive.push({ pid: n, name: name ?? '' });
-    }
-  }
-  return alive;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL a second later. */
-async function reap(dir: string): Promise<void> {
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    const left = recordedAlive(dir);
-    if (left.length === 0) return;
-    for (const p of left) signalProcess(p.pid, signal);
-    await sleep(signal === 'SIGTERM' ? 1000 : 100);
-  }
-}
-
-/** Ends what the jobs of a vmpath killed before it could clean up left (their folders name a
- * PID that is gone), by the PIDs they recorded, and removes their folders. */
-export async function reapStaleJobs(dir = tmpdir()): Promise<string[]> {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
-    await reap(join(dir, name));
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
 }
 
 /** The argv of one run. */
@@ -307,7 +168,12 @@ async function runOnce(
     if (why !== 'done') return;
     why = reason;
     started.kill('SIGTERM');
-    killer = setTimeout(() => started.kill('SIGKILL'), GRACE_MS);
+    // Then mpirun and, by their PIDs, its daemons and ranks: a daemon that holds mpirun's
+    // output open would otherwise keep the run from ending.
+    killer = setTimeout(() => {
+      started.kill('SIGKILL');
+      void reap(files.dir);
+    }, GRACE_MS);
   };
   const onAbort = () => stop('interrupt');
   options.signal?.addEventListener('abort', onAbort, { once: true });
@@ -385,11 +251,9 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
   const files = await prepare(options.runner, plan, options.cacheDir);
   try {
     const repeats: MpiRepeat[] = [];
-    let tails: Tails = new Tails(TAIL_LINES);
     for (let r = 0; r < job.repeats; r++) {
       const run = join(files.dir, `run${r}`);
-      mkdirSync(run, { mode: 0o777 });
-      chmodSync(run, 0o777);
+      mkdirSync(run, { mode: 0o755 });
       const ended = await runOnce(job, argvOf(job, plan, files, run), options, files);
       if (ended.why !== 'done' || ended.exitCode !== 0)
         throw failureOf(job, plan, ended, options.signal);
@@ -399,14 +263,10 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
         programS: readClock(run, plan.ranks.length),
         matrix,
         classes: matrix ? classify(job.placement, matrix.matrix) : null,
+        tails: plan.ranks.map((p) => ({ rank: p.rank, lines: ended.tails.of(p.rank) })),
       });
-      tails = ended.tails;
     }
-    return {
-      plan,
-      repeats,
-      tails: plan.ranks.map((r) => ({ rank: r.rank, lines: tails.of(r.rank) })),
-    };
+    return { plan, repeats, tails: repeats.at(-1)?.tails ?? [] };
   } finally {
     await reap(files.dir);
     rmSync(files.dir, { recursive: true, force: true });

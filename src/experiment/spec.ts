@@ -127,7 +127,8 @@ export function runKey(run: PlannedRun): string {
     case 'advect':
       return `advect/${run.datapath}/${run.grid.join('x')}x${run.steps}/${run.ranks}/${run.decomp.join('x')}/${run.placement}/${run.engine}/#${run.repeat}`;
     case 'mpi':
-      return `mpi/${run.datapath}/${run.name}/${run.command.slice(1).join(' ')}/${run.ranks}/${run.placement}/#${run.repeat}`;
+      // The whole command, as JSON: two programs of one name, or `a b` and `a` `b`, differ.
+      return `mpi/${run.datapath}/${run.name}/${JSON.stringify(run.command)}/${run.ranks}/${run.placement}/${run.profile ? 'profiled' : 'timed'}/#${run.repeat}`;
   }
 }
 

@@ -49,7 +49,7 @@ export async function runMpiPlanned(
     summary: summaryOfRepeat(outcome, repeat),
     samples: {
       ranks: outcome.plan.ranks.map(({ rank, host, vm, machine }) => ({ rank, host, vm, machine })),
-      tails: outcome.tails,
+      tails: repeat.tails,
       matrix: repeat.matrix ? repeat.matrix.matrix.map((t) => ({ ...t })) : null,
     },
   };

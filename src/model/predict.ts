@@ -257,7 +257,7 @@ export function predictAdvect(
 }
 
 /** Communication time of a whole-run matrix, all flows at once, its messages priced on
- * `engine`; no computation (`computeS` adds a measured computation: anchoredPrediction). */
+ * `engine`; no computation but `computeS`, a measured one (model/advise.ts anchoredComputation). */
 export function predictMatrix(
   calibration: Calibration,
   traffic: readonly Traffic[],

@@ -181,6 +181,9 @@ export function jobMpirunArgs(
     ...mca('btl', 'tcp,vader,self'),
     ...mca('btl_tcp_if_include', BENCHMARK_RANGE),
     '--tag-output',
+    // The program's standard input is not vmpath's (mpirun would forward it to rank 0).
+    '--stdin',
+    'none',
     '-np',
     String(np),
   ];

@@ -8,7 +8,7 @@
  * `ip netns exec`, one context per rank in rank order; Open MPI's out-of-band channel, PMIx and
  * the TCP BTL are held to the testbed subnet, so no traffic leaves the namespaces vmpath made.
  */
-import { closeSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invalidField, VmpathError } from '../core/errors.js';
@@ -53,30 +53,57 @@ export async function buildWithMpicc(
   return { program, remove };
 }
 
-/** Whether an ELF file links an MPI library (or holds MPI_Init itself). A file that is not ELF
- * (a script) is taken on trust; its ranks' clocks say later whether they called MPI_Init. */
-export function looksLikeMpi(file: string): boolean {
+/** What an ELF file says of MPI: whether it names an MPI library or MPI_Init itself, and the
+ * shared libraries it names (its DT_NEEDED entries among them); null when it is not ELF. */
+function scanElf(file: string): { mpi: boolean; libraries: Set<string> } | null {
   const fd = openSync(file, 'r');
+  const libraries = new Set<string>();
   try {
     const chunk = Buffer.alloc(1 << 20);
-    let offset = 0;
-    let elf = false;
-    for (;;) {
+    for (let offset = 0; ; ) {
       const read = readSync(fd, chunk, 0, chunk.length, offset);
-      if (read <= 0) return !elf;
-      const text = chunk.subarray(0, read);
-      if (offset === 0) {
-        elf = text.subarray(0, 4).toString('latin1') === '\x7fELF';
-        if (!elf) return true;
-      }
-      const latin = text.toString('latin1');
-      if (/libmpi(_mpifh|_usempi\w*)?\.so|MPI_Init|mpi_init_/.test(latin)) return true;
+      if (read <= 0) return { mpi: false, libraries };
+      const latin = chunk.subarray(0, read).toString('latin1');
+      if (offset === 0 && !latin.startsWith('\x7fELF')) return null;
+      if (/libmpi(_mpifh|_usempi\w*|cxx)?\.so|MPI_Init|mpi_init_/.test(latin))
+        return { mpi: true, libraries };
+      for (const m of latin.matchAll(/lib[\w+.-]*\.so(\.\d+)*/g)) libraries.add(m[0]);
       // Overlap so that a name split across chunks is still found.
-      offset += Math.max(1, read - 32);
+      offset += Math.max(1, read - 64);
     }
   } finally {
     closeSync(fd);
   }
+}
+
+/** Where the dynamic loader looks for a library named only by its file name. */
+const LIBRARY_DIRS = [
+  '/lib/x86_64-linux-gnu',
+  '/usr/lib/x86_64-linux-gnu',
+  '/lib/aarch64-linux-gnu',
+  '/usr/lib/aarch64-linux-gnu',
+  '/lib64',
+  '/usr/lib64',
+  '/lib',
+  '/usr/lib',
+  '/usr/local/lib',
+];
+
+/** Whether an ELF file links an MPI library, itself or through the libraries it needs (PETSc,
+ * a solver library: three levels deep), or holds MPI_Init itself. A file that is not ELF (a
+ * script) is taken on trust. */
+export function looksLikeMpi(file: string, depth = 3, seen = new Set<string>()): boolean {
+  const scanned = scanElf(file);
+  if (scanned === null) return depth === 3;
+  if (scanned.mpi) return true;
+  if (depth === 0) return false;
+  for (const name of scanned.libraries) {
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const found = LIBRARY_DIRS.map((d) => join(d, name)).find((p) => existsSync(p));
+    if (found && looksLikeMpi(found, depth - 1, seen)) return true;
+  }
+  return false;
 }
 
 /** An MPI program by name or path (`field` names it in errors): found, executable, MPI. */

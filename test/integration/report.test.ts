@@ -16,17 +16,26 @@ import { writeFixtureDb } from '../support/report-fixture.js';
 import { tempDir } from '../support/temp.js';
 
 describe('vmpath report', () => {
-  test('a database of every kind of run: tables and six charts, drawn in Chromium', async () => {
+  test('a database of every kind of run: tables and eight charts (two for an MPI program), drawn in Chromium', async () => {
     const dir = tempDir('vmpath-report-');
     const db = join(dir, 'results.db');
     writeFixtureDb(db);
     const out = join(dir, 'report.html');
     const result = vmpath(['report', '--db', db, '-o', out]);
     assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /vmpath report: .*report\.html \(102 runs, 6 charts, 3 tables\)/);
+    assert.match(result.stdout, /vmpath report: .*report\.html \(120 runs, 8 charts, 3 tables\)/);
     const seen = await openReport(out, join(OUTPUT_DIR, 'report', 'fixture.png'));
-    assertCharts(seen, ['figure-2', 'figure-3', 'figure-4', 'osu-latency', 'osu-bw', 'matrix']);
-    assert.equal(seen.charts.length, 6);
+    assertCharts(seen, [
+      'figure-2',
+      'figure-3',
+      'figure-4',
+      'osu-latency',
+      'osu-bw',
+      'matrix',
+      'program-1-time',
+      'program-1-speedup',
+    ]);
+    assert.equal(seen.charts.length, 8);
     assert.equal(seen.tables, 3);
     assert.deepEqual(seen.missing, []);
     assert.ok(existsSync(join(OUTPUT_DIR, 'report', 'fixture.png')));

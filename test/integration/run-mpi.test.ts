@@ -6,7 +6,6 @@
  * between vms on bridged, not on shm); failures end the job, name the rank and leave nothing.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { findExecutable } from '../../src/sys/tools.js';
@@ -267,8 +266,22 @@ describe('run mpi: failures end the job and leave nothing', { skip: SKIP }, () =
         noneLeft(topology, id);
       }
       // More ranks than slots with --oversubscribe: dealt over the slots again.
-      const over = runJson(id, ['-n', '6', '--oversubscribe', '--', fail, 'ok']);
+      const over = runJson(id, [
+        '-n',
+        '6',
+        '--oversubscribe',
+        '--env',
+        'MY_VAR=7',
+        '--',
+        fail,
+        'ok',
+      ]);
       assert.equal(over.samples.ranks.length, 6);
+      assert.deepEqual(
+        over.samples.tails.map((t) => t.lines.at(-1)),
+        [0, 1, 2, 3, 4, 5].map((r) => `rank ${r} ok MY_VAR=7`),
+        'every rank got --env',
+      );
       assert.equal(over.samples.ranks[4]?.vm, over.samples.ranks[0]?.vm);
       noneLeft(topology, id);
     });
@@ -291,8 +304,6 @@ describe('run mpi: failures end the job and leave nothing', { skip: SKIP }, () =
           '--profile',
           '--db',
           db,
-          '--env',
-          'MY_VAR=7',
           '--',
           programPath('wavefront'),
           '50',
@@ -307,8 +318,8 @@ describe('run mpi: failures end the job and leave nothing', { skip: SKIP }, () =
       assert.equal((list.stdout.match(/wavefront: [\d.]+ s wall/g) ?? []).length, 2, list.stdout);
       const csv = vmpath(['results', 'export', '--db', db, '--csv'], cliEnv);
       assert.equal(csv.status, 0, csv.stderr);
-      assert.match(csv.stdout, /param_kind/);
-      assert.ok(readFileSync(db).length > 0);
+      assert.equal((csv.stdout.match(/^\d+,\d+,mpi\/wavefront\//gm) ?? []).length, 2, csv.stdout);
+      assert.match(csv.stdout, /result_programS/);
     });
   });
 });

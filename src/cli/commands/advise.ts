@@ -84,7 +84,7 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
     )
     .option(
       '--engine <engine>',
-      "whose messages the matrix counts: openmpi or vmpath (default: openmpi for a matrix Open MPI's monitoring made, when the calibrations measured it)",
+      "whose messages the matrix counts: openmpi or vmpath (default: openmpi for a matrix Open MPI's monitoring made, when the calibrations measured it; else vmpath)",
     )
     .option('-n <ranks>', "ranks (default: the decomposition's, the matrix's, or 16)")
     .option(
@@ -178,7 +178,7 @@ function matrixEngine(
   if (flags.engine !== undefined && !(PRICE_ENGINES as readonly string[]).includes(flags.engine))
     throw invalidField('E_CLI_USAGE', '--engine', flags.engine, PRICE_ENGINES.join(', '));
   const wanted = (flags.engine ??
-    (origin === null || /openmpi|open mpi/i.test(origin) ? 'openmpi' : 'vmpath')) as PriceEngine;
+    (origin !== null && /openmpi|open mpi/i.test(origin) ? 'openmpi' : 'vmpath')) as PriceEngine;
   const lacking = [...calibrations.values()].filter((c) => !hasEngine(c.calibration, wanted));
   if (lacking.length === 0) return wanted;
   if (flags.engine !== undefined)
@@ -312,7 +312,7 @@ async function validateProgram(
   );
   return [
     `${command.program} ${command.args.join(' ')}: messages priced in ${workload.engine}'s measured classes; computation ${ms(computeS)} ms from a reference run of ${chosen[0]?.datapath} ${chosen[0]?.placement} (${ms(reference)} ms) minus its predicted communication`,
-    formatValidation(checked),
+    formatValidation(checked, chosen[0]?.deployment),
   ].join('\n');
 }
 

@@ -82,7 +82,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
         if (matrixFile)
           writeResult(
             matrixFile,
-            `${JSON.stringify({ ranks: n, placement, matrix: result.matrix }, null, 2)}\n`,
+            `${JSON.stringify({ ranks: n, placement, matrix: result.matrix, source: 'vmpath runtime' }, null, 2)}\n`,
             'matrix',
           );
         ctx.err(

@@ -199,70 +199,75 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
     .option('--db <file>', 'record each run in this results database (kind mpi)')
     .option('--json', 'print the result as JSON')
     .argument('<command...>', 'the program and its arguments (after --)')
-    .action(async (command: string[], raw: Flags & { np?: string }) => {
-      const flags: Flags = { ...raw, ...(raw.np !== undefined ? { n: raw.np } : {}) };
-      const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
-      const repeats = wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', MAX_REPEATS);
-      const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
-      const env = envOf(flags.env);
-      requireOpenMpi(ctx.searchPath, 'run mpi', 'needs Open MPI');
-      if (!isRoot())
-        throw new VmpathError('E_TESTBED_NOT_ROOT', 'run mpi: entering the testbed needs root');
-      const testbed = recordOf(ctx, flags.id);
-      const placement = jobPlacement(testbed.topology, flags);
-      const matrixFile = flags.matrix === undefined ? null : checkOutput(flags.matrix, '--matrix');
-      const profile = flags.profile === true || matrixFile !== null;
-      const store = flags.db ? openDb(flags.db, true) : null;
-      try {
-        const startedAt = new Date().toISOString();
-        const outcome = await interruptible((signal) =>
-          runMpi(
-            {
-              topology: testbed.topology,
-              id: testbed.id,
-              placement,
-              program,
-              args: command.slice(1),
-              repeats,
-              timeoutMs,
-              profile,
-              env,
-              oversubscribe: flags.oversubscribe === true,
-            },
-            {
-              runner: ctx.runner,
-              signal,
-              cacheDir: mpiCacheDir(ctx.stateDir),
-              onLine: (line) => ctx.err(line),
-            },
-          ),
-        );
-        const job = {
-          datapath: datapathOf(testbed.topology),
-          command,
-          placement: placementName(flags),
+    .action((command: string[], raw: Flags & { np?: string }) =>
+      runMpiAction(ctx, command, { ...raw, ...(raw.np !== undefined ? { n: raw.np } : {}) }),
+    );
+}
+
+/** `run mpi`: every option checked, the testbed and the database opened, before any run. */
+async function runMpiAction(ctx: CliContext, command: string[], flags: Flags): Promise<void> {
+  const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
+  const repeats = wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', MAX_REPEATS);
+  const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
+  const env = envOf(flags.env);
+  requireOpenMpi(ctx.searchPath, 'run mpi', 'needs Open MPI');
+  if (!isRoot())
+    throw new VmpathError('E_TESTBED_NOT_ROOT', 'run mpi: entering the testbed needs root');
+  const testbed = recordOf(ctx, flags.id);
+  const placement = jobPlacement(testbed.topology, flags);
+  const matrixFile = flags.matrix === undefined ? null : checkOutput(flags.matrix, '--matrix');
+  const profile = flags.profile === true || matrixFile !== null;
+  const store = flags.db ? openDb(flags.db, true) : null;
+  try {
+    const startedAt = new Date().toISOString();
+    const outcome = await interruptible((signal) =>
+      runMpi(
+        {
+          topology: testbed.topology,
+          id: testbed.id,
+          placement,
+          program,
+          args: command.slice(1),
+          repeats,
+          timeoutMs,
           profile,
-        };
-        const first = outcome.repeats[0]?.matrix;
-        if (matrixFile !== null && first)
-          writeResult(
-            matrixFile,
-            `${JSON.stringify({ ...first, source: 'openmpi pml monitoring (vmpath run mpi)' }, null, 2)}\n`,
-            'matrix',
-          );
-        if (store) record(store, testbed.id, testbed.topology, outcome, job, startedAt);
-        const where = `testbed ${testbed.id} (${testbed.topology.name}, ${job.datapath}, ${job.placement})`;
-        if (flags.json)
-          ctx.out(
-            JSON.stringify(
-              { testbed: testbed.id, ...job, records: mpiRecords(outcome, job) },
-              null,
-              2,
-            ),
-          );
-        else ctx.out(formatMpi(outcome, where, command));
-      } finally {
-        store?.close();
-      }
-    });
+          env,
+          oversubscribe: flags.oversubscribe === true,
+        },
+        {
+          runner: ctx.runner,
+          signal,
+          cacheDir: mpiCacheDir(ctx.stateDir),
+          onLine: (line) => ctx.err(line),
+        },
+      ),
+    );
+    const job = {
+      datapath: datapathOf(testbed.topology),
+      command,
+      placement: placementName(flags),
+      profile,
+    };
+    const first = outcome.repeats[0]?.matrix;
+    if (matrixFile !== null && !first)
+      throw new VmpathError(
+        'E_APP_FAILED',
+        `--matrix ${flags.matrix}: the run left no pml-monitoring files, so no matrix was written (does the program call MPI_Finalize?)`,
+      );
+    if (matrixFile !== null && first)
+      writeResult(
+        matrixFile,
+        `${JSON.stringify({ ...first, source: 'openmpi pml monitoring (vmpath run mpi)' }, null, 2)}\n`,
+        'matrix',
+      );
+    if (store) record(store, testbed.id, testbed.topology, outcome, job, startedAt);
+    const where = `testbed ${testbed.id} (${testbed.topology.name}, ${job.datapath}, ${job.placement})`;
+    if (flags.json)
+      ctx.out(
+        JSON.stringify({ testbed: testbed.id, ...job, records: mpiRecords(outcome, job) }, null, 2),
+      );
+    else ctx.out(formatMpi(outcome, where, command));
+  } finally {
+    store?.close();
+  }
 }

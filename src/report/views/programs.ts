@@ -23,13 +23,13 @@ export interface ProgramView {
 
 export function programViews(runs: readonly TypedRun[], missing: string[]): ProgramView[] {
   const mpi = doneRuns(runs, 'mpi');
-  const groups = groupBy(
-    mpi,
-    (r) => `${r.params.name} ${r.params.command.slice(1).join(' ')}\u0000${r.params.ranks}`,
-  );
+  // One part per command (the program's path and its arguments) and rank count.
+  const groups = groupBy(mpi, (r) => `${JSON.stringify(r.params.command)}\u0000${r.params.ranks}`);
   const views: ProgramView[] = [];
-  for (const [key, rs] of groups) {
-    const [program, ranks] = key.split('\u0000') as [string, string];
+  for (const rs of groups.values()) {
+    const { params } = rs[0] as (typeof rs)[number];
+    const program = `${params.name} ${params.command.slice(1).join(' ')}`.trim();
+    const ranks = String(params.ranks);
     const own = rs.every((r) => r.summary.programS !== null);
     // The figures' rows: the program's runs in the advection runs' shape.
     const rows: AppRun[] = rs.map((r) => ({

@@ -247,7 +247,11 @@ test('mpi blocks: runs per data path, repeat, rank count and placement; {n} is t
   assert.equal(runs.length, 2 * 2 * 2 * 2);
   assert.ok(seen.includes('mpi.command.0=/opt/app/wave'));
   assert.equal(new Set(runs.map(runKey)).size, runs.length, 'keys are unique');
-  assert.ok(runs.some((r) => runKey(r) === 'mpi/shm/wave/100 40/4/intra-node/#2'));
+  assert.ok(
+    runs.some(
+      (r) => runKey(r) === 'mpi/shm/wave/["/opt/app/wave","100","40"]/4/intra-node/profiled/#2',
+    ),
+  );
   const run = runs.find((r) => r.kind === 'mpi' && r.ranks === 2);
   assert.deepEqual(run?.kind === 'mpi' && run.command, ['/opt/app/wave', '100', '20']);
   assert.equal(run?.kind === 'mpi' && run.profile, true, 'profiled by default');
