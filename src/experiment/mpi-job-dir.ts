@@ -155,13 +155,16 @@ export function recordedAlive(dir: string): { pid: number; name: string }[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL a second later. */
+/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL to what is there a
+ * second later. */
 export async function reap(dir: string): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     const left = recordedAlive(dir);
     if (left.length === 0) return;
     for (const p of left) signalProcess(p.pid, signal);
-    await sleep(signal === 'SIGTERM' ? 1000 : 100);
+    // Up to a second for them to go, looking every 20 ms.
+    for (let waited = 0; waited < 1000 && recordedAlive(dir).length > 0; waited += 20)
+      await sleep(20);
   }
 }
 

@@ -56,12 +56,14 @@ export function processCmdline(pid: number): string[] | null {
 }
 
 /** When a running process started, in clock ticks since boot (/proc/PID/stat field 22), or
- * null if it is gone: with its PID, it names one process even after the PID is reused. */
+ * null if it is gone (a zombie is: it has ended and only waits for its parent to reap it): with
+ * its PID, it names one process even after the PID is reused. */
 export function processStart(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return null;
     const start = Number(fields[19]);
     return Number.isFinite(start) ? start : null;
   } catch {
