@@ -144,7 +144,8 @@ async function runOnce(
       const t = untag(line, stream);
       if (t.rank === null) {
         if (BENIGN.test(line)) return;
-        if (stream === 'err') mpirunText += `${line}\n`;
+        // mpirun's own report (kept to its last 64 KiB: it names the failing rank at the end).
+        if (stream === 'err') mpirunText = `${mpirunText}${line}\n`.slice(-65_536);
         options.onLine?.(line);
       } else {
         tails.add(t.rank, t.text);
@@ -155,7 +156,12 @@ async function runOnce(
   const began = process.hrtime.bigint();
   const started = options.runner.start(
     { argv, description: `the MPI program ${job.program} under mpirun` },
-    { onStdout: (c) => splitters[0].push(c), onStderr: (c) => splitters[1].push(c) },
+    {
+      onStdout: (c) => splitters[0].push(c),
+      onStderr: (c) => splitters[1].push(c),
+      // Its lines are passed on and their tails kept: an hour of output is not.
+      collect: false,
+    },
   );
   if (started.pid > 0)
     appendFileSync(

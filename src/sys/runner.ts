@@ -50,6 +50,8 @@ export interface StartOptions {
   onStderr?: (chunk: string) => void;
   /** Variables added to the runner's environment for this process only. */
   env?: Readonly<Record<string, string>>;
+  /** false: the output goes only to onStdout/onStderr, not into the result (a long job's). */
+  collect?: boolean;
 }
 
 /** Runs commands. One instance per CLI invocation; tests may wrap it to record what ran. */
@@ -103,12 +105,13 @@ export class CommandRunner {
     });
     let stdout = '';
     let stderr = '';
+    const collect = options.collect !== false;
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
+      if (collect) stdout += chunk;
       options.onStdout?.(chunk);
     });
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
+      if (collect) stderr += chunk;
       options.onStderr?.(chunk);
     });
     child.stdin?.on('error', () => {});
