@@ -6,10 +6,11 @@
  * 16 ranks) is profiled once (vmpath run mpi --profile, block placement, bridged), advised from
  * that matrix (every data path x the named placements and the optimized one, priced in Open
  * MPI's measured classes), its computation anchored on one reference run of the advisor's pick,
- * and every candidate run 5 times in rotating order. The figure is the advisor's regret per
- * program (measured time of its pick over the best measured deployment, minus one); target at
- * most 10% for every program. Also printed: each prediction's error. `-- --keep DIR` keeps the
- * calibrations.
+ * and every candidate run 9 times in rotating order (one configuration's runs spread by
+ * 1.3-1.8x here: with 5 each, two names of one deployment measured 28% apart). The figure is the
+ * advisor's regret per program (measured time of its pick over the best measured deployment,
+ * minus one); target at most 10% for every program. Also printed: each prediction's error.
+ * `-- --keep DIR` keeps the calibrations.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -43,7 +44,7 @@ requireRoot('mpi-advice');
 requireOpenMpi('mpi-advice');
 
 const DATAPATHS: readonly Datapath[] = ['bridged', 'iov', 'shm'];
-const REPEATS = 5;
+const REPEATS = 9;
 const RANKS = 16;
 const APPS = fileURLToPath(new URL('../../apps/', import.meta.url));
 const PROGRAMS: { name: string; source: string; args: string[] }[] = [
