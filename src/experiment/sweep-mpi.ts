@@ -5,17 +5,17 @@
  */
 import { placeFor } from '../placement/mapping.js';
 import type { SummaryOf } from '../report/records.js';
+import type { CommandRunner } from '../sys/runner.js';
 import type { Topology } from '../topology/types.js';
 import { summaryOfRepeat } from './mpi-record.js';
 import { type MpiOutcome, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { MpiRun } from './spec.js';
-import type { SweepEnv } from './sweep.js';
 
 /** How long one run of a program in a sweep may take. */
 const SWEEP_MPI_TIMEOUT_MS = 3_600_000;
 
 export async function runMpiPlanned(
-  env: SweepEnv,
+  env: { readonly runner: CommandRunner; readonly stateDir: string },
   topology: Topology,
   id: string,
   run: MpiRun,
