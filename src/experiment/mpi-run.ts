@@ -24,6 +24,7 @@ import {
   Tails,
   untag,
 } from '../runtime/openmpi-output.js';
+import { type LineSplitter, lineSplitter } from '../sys/lines.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processStart } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
@@ -105,22 +106,6 @@ function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[
   return headArgv(plan, job.profile ? monitoredMpirun('mpirun', args, run) : ['mpirun', ...args]);
 }
 
-/** Splits chunks into lines, calling `each` with every whole one. */
-function lineSplitter(each: (line: string) => void): { push(chunk: string): void; end(): void } {
-  let rest = '';
-  return {
-    push(chunk) {
-      const lines = (rest + chunk).split('\n');
-      rest = lines.pop() ?? '';
-      for (const l of lines) each(l);
-    },
-    end() {
-      if (rest) each(rest);
-      rest = '';
-    },
-  };
-}
-
 interface Ended {
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -152,7 +137,7 @@ async function runOnce(
         options.onLine?.(`[${t.rank}] ${t.text}`);
       }
     }),
-  ) as [ReturnType<typeof lineSplitter>, ReturnType<typeof lineSplitter>];
+  ) as [LineSplitter, LineSplitter];
   const began = process.hrtime.bigint();
   const started = options.runner.start(
     { argv, description: `the MPI program ${job.program} under mpirun` },

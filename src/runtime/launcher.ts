@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
 import { inNetns } from '../sys/command.js';
+import { lineSplitter } from '../sys/lines.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
@@ -81,8 +82,8 @@ function startRank(
     },
   );
   const ended = rank.done.then((result) => {
-    out.flush();
-    err.flush();
+    out.end();
+    err.end();
     return endOf(placed, result);
   });
   return { rank, ended };
@@ -137,18 +138,7 @@ const FAILURE_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 1000;
 
 function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['onLine']) {
-  let partial = '';
-  return {
-    push(chunk: string) {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop() ?? '';
-      for (const line of lines) onLine(`[${rank}] ${line}`, stream);
-    },
-    flush() {
-      if (partial) onLine(`[${rank}] ${partial}`, stream);
-      partial = '';
-    },
-  };
+  return lineSplitter((line) => onLine(`[${rank}] ${line}`, stream));
 }
 
 export async function launch(runner: CommandRunner, options: LaunchOptions): Promise<LaunchResult> {
