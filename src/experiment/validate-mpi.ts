@@ -6,12 +6,11 @@
  * reference run of the first candidate gives the program's computation (advise.ts
  * anchoredComputation), which the predictions then include.
  */
-import { median } from '../bench/stats.js';
 import type { Candidate } from '../model/advise.js';
 import type { Datapath, Topology } from '../topology/types.js';
 import { type MpiRepeat, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { SweepEnv } from './sweep.js';
-import type { Checked } from './validate.js';
+import { type Checked, measureInRotation } from './validate.js';
 
 export interface ProgramCommand {
   readonly program: string;
@@ -54,7 +53,7 @@ export async function runCandidate(
 }
 
 /** Each case run `repeats` times, rotating which goes first; errors against the medians. */
-export async function measureProgramCases(
+export function measureProgramCases(
   env: SweepEnv,
   testbeds: Testbeds,
   command: ProgramCommand,
@@ -62,26 +61,7 @@ export async function measureProgramCases(
   repeats: number,
   options: { signal?: AbortSignal; onRun?: (c: Candidate, seconds: number) => void } = {},
 ): Promise<Checked[]> {
-  const times: number[][] = cases.map(() => []);
-  for (let round = 0; round < repeats; round++)
-    for (let k = 0; k < cases.length; k++) {
-      const i = (k + round) % cases.length;
-      const c = cases[i] as Candidate;
-      const seconds = await runCandidate(env, testbeds, command, c, options.signal);
-      (times[i] as number[]).push(seconds);
-      options.onRun?.(c, seconds);
-    }
-  return cases.map((c, i) => {
-    const t = times[i] as number[];
-    const measuredS = median(t);
-    return {
-      ...c,
-      measuredS,
-      minS: Math.min(...t),
-      maxS: Math.max(...t),
-      runs: t.length,
-      times: t,
-      error: (c.prediction.wallS - measuredS) / measuredS,
-    };
-  });
+  return measureInRotation(cases, repeats, options, (c) =>
+    runCandidate(env, testbeds, command, c, options.signal),
+  );
 }

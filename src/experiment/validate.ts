@@ -43,32 +43,46 @@ export async function measureCases(
     { grid: app.grid, steps: app.steps, decomp: app.decomp, warmup: WARMUP_STEPS },
     ranks,
   );
+  return measureInRotation(cases, repeats, options, async (c) => {
+    const testbed = testbeds.get(c.datapath);
+    if (!testbed) throw new Error(`no testbed for data path ${c.datapath}`);
+    const { result } = await runAdvect(
+      params,
+      {
+        kind: 'testbed',
+        topology: testbed.topology,
+        id: testbed.id,
+        placement: c.placed.map((p) => ({ rank: p.rank, vm: p.vm })),
+      },
+      {
+        runner: env.runner,
+        execPath: env.execPath,
+        searchPath: env.searchPath,
+        engine: 'vmpath',
+        timeoutMs: 900_000,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    );
+    return result.totals.wallS;
+  });
+}
+
+/** Each case measured `repeats` times by `measure` (seconds), rotating which case goes first
+ * in each round; each one's median, range and error against its prediction. */
+export async function measureInRotation(
+  cases: readonly Candidate[],
+  repeats: number,
+  options: { onRun?: (c: Candidate, seconds: number) => void },
+  measure: (c: Candidate) => Promise<number>,
+): Promise<Checked[]> {
   const times: number[][] = cases.map(() => []);
   for (let round = 0; round < repeats; round++)
     for (let k = 0; k < cases.length; k++) {
-      const i = (k + round) % cases.length; // rotate which case goes first
+      const i = (k + round) % cases.length;
       const c = cases[i] as Candidate;
-      const testbed = testbeds.get(c.datapath);
-      if (!testbed) throw new Error(`no testbed for data path ${c.datapath}`);
-      const { result } = await runAdvect(
-        params,
-        {
-          kind: 'testbed',
-          topology: testbed.topology,
-          id: testbed.id,
-          placement: c.placed.map((p) => ({ rank: p.rank, vm: p.vm })),
-        },
-        {
-          runner: env.runner,
-          execPath: env.execPath,
-          searchPath: env.searchPath,
-          engine: 'vmpath',
-          timeoutMs: 900_000,
-          ...(options.signal ? { signal: options.signal } : {}),
-        },
-      );
-      (times[i] as number[]).push(result.totals.wallS);
-      options.onRun?.(c, result.totals.wallS);
+      const seconds = await measure(c);
+      (times[i] as number[]).push(seconds);
+      options.onRun?.(c, seconds);
     }
   return cases.map((c, i) => {
     const t = times[i] as number[];
