@@ -40,6 +40,16 @@ export function summaryOfRepeat(outcome: MpiOutcome, repeat: MpiRepeat): Summary
   };
 }
 
+/** What a record keeps of one repeat beside its summary: where each rank ran, the tails of
+ * their output, and the run's own matrix (when profiled). */
+export function samplesOfRepeat(outcome: MpiOutcome, repeat: MpiRepeat): MpiRecord['samples'] {
+  return {
+    ranks: outcome.plan.ranks.map(({ rank, host, vm, machine }) => ({ rank, host, vm, machine })),
+    tails: repeat.tails.map((t) => ({ rank: t.rank, lines: [...t.lines] })),
+    matrix: repeat.matrix ? repeat.matrix.matrix.map((t) => ({ ...t })) : null,
+  };
+}
+
 /** The records of an outcome: one per repeat, numbered from `firstRepeat`. */
 export function mpiRecords(
   outcome: MpiOutcome,
@@ -51,28 +61,18 @@ export function mpiRecords(
   },
   firstRepeat = 0,
 ): MpiRecord[] {
-  const ranks = outcome.plan.ranks.map(({ rank, host, vm, machine }) => ({
-    rank,
-    host,
-    vm,
-    machine,
-  }));
   return outcome.repeats.map((repeat, i) => ({
     params: {
       kind: 'mpi',
       datapath: job.datapath,
       name: programName(job.command[0] ?? ''),
       command: [...job.command],
-      ranks: ranks.length,
+      ranks: outcome.plan.ranks.length,
       placement: job.placement,
       profile: job.profile,
       repeat: firstRepeat + i,
     },
     summary: summaryOfRepeat(outcome, repeat),
-    samples: {
-      ranks,
-      tails: repeat.tails.map((t) => ({ rank: t.rank, lines: [...t.lines] })),
-      matrix: repeat.matrix ? repeat.matrix.matrix.map((t) => ({ ...t })) : null,
-    },
+    samples: samplesOfRepeat(outcome, repeat),
   }));
 }

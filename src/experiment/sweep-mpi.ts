@@ -7,7 +7,7 @@ import { placeFor } from '../placement/mapping.js';
 import type { SummaryOf } from '../report/records.js';
 import type { CommandRunner } from '../sys/runner.js';
 import type { Topology } from '../topology/types.js';
-import { summaryOfRepeat } from './mpi-record.js';
+import { samplesOfRepeat, summaryOfRepeat } from './mpi-record.js';
 import { type MpiOutcome, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { MpiRun } from './spec.js';
 
@@ -47,10 +47,6 @@ export async function runMpiPlanned(
   return {
     kind: 'mpi',
     summary: summaryOfRepeat(outcome, repeat),
-    samples: {
-      ranks: outcome.plan.ranks.map(({ rank, host, vm, machine }) => ({ rank, host, vm, machine })),
-      tails: repeat.tails,
-      matrix: repeat.matrix ? repeat.matrix.matrix.map((t) => ({ ...t })) : null,
-    },
+    samples: samplesOfRepeat(outcome, repeat),
   };
 }
