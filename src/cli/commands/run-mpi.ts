@@ -3,6 +3,7 @@
  * it (experiment/mpi-run.ts), timed over repeats, optionally profiled, optionally recorded.
  */
 import type { Command } from 'commander';
+import { median } from '../../bench/stats.js';
 import { invalidField, VmpathError } from '../../core/errors.js';
 import { parseSeconds } from '../../core/units.js';
 import { mpiRecords } from '../../experiment/mpi-record.js';
@@ -103,12 +104,6 @@ function datapathOf(topology: Topology): Datapath {
 }
 
 const s3 = (v: number) => v.toFixed(3);
-const median = (xs: readonly number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 /** Median and range of a figure over the repeats, or null if a repeat lacks it. */
 export function spread(
   values: readonly (number | null)[],
