@@ -12,7 +12,7 @@ import { describe, test } from 'node:test';
 import { Store } from '../../src/store/db.js';
 import { assertCharts, OUTPUT_DIR, openReport } from '../support/browser.js';
 import { vmpath } from '../support/cli.js';
-import { writeFixtureDb } from '../support/report-fixture.js';
+import { FIXTURE_CHARTS, writeFixtureDb } from '../support/report-fixture.js';
 import { tempDir } from '../support/temp.js';
 
 describe('vmpath report', () => {
@@ -25,16 +25,7 @@ describe('vmpath report', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /vmpath report: .*report\.html \(120 runs, 8 charts, 3 tables\)/);
     const seen = await openReport(out, join(OUTPUT_DIR, 'report', 'fixture.png'));
-    assertCharts(seen, [
-      'figure-2',
-      'figure-3',
-      'figure-4',
-      'osu-latency',
-      'osu-bw',
-      'matrix',
-      'program-1-time',
-      'program-1-speedup',
-    ]);
+    assertCharts(seen, FIXTURE_CHARTS);
     assert.equal(seen.charts.length, 8);
     assert.equal(seen.tables, 3);
     assert.deepEqual(seen.missing, []);

@@ -229,6 +229,18 @@ function mpiRun(datapath: string, placement: string, repeat: number, jitter: num
   );
 }
 
+/** The charts the report draws from the fixture, in its order. */
+export const FIXTURE_CHARTS = [
+  'figure-2',
+  'figure-3',
+  'figure-4',
+  'osu-latency',
+  'osu-bw',
+  'matrix',
+  'program-1-time',
+  'program-1-speedup',
+];
+
 export const FIXTURE_ENVIRONMENT = {
   kernel: '6.1.0-test',
   cpuModel: 'Test CPU <fast>',

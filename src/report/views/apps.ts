@@ -2,20 +2,27 @@
 import { doneRuns, type TypedRun } from '../records.js';
 import { groupBy } from './common.js';
 
-export interface AppRun {
+/** What Figures 2 and 4 read of a run: any program's, timed under a data path and placement. */
+export interface TimedRun {
   readonly datapath: string;
   readonly ranks: number;
-  readonly decomp: string;
-  /** The decomposition with the rank count written as N where it is one dimension: 1x1xN. */
+  /** The decomposition with the rank count written as N where it is one dimension: 1x1xN
+   * (for a program that is not the advection app, a name for its one shape). */
   readonly shape: string;
   readonly placement: string;
   readonly problem: string;
   readonly engine: string;
   readonly wallS: number;
+  /** Share of the messages that cross hosts, 0..1 (NaN: not known). */
+  readonly share: number;
+}
+
+/** An advection run, which Figure 3 also splits into its parts. */
+export interface AppRun extends TimedRun {
+  readonly decomp: string;
   readonly computeS: number;
   readonly packS: number;
   readonly commS: number;
-  readonly share: number;
 }
 
 export function appRuns(runs: readonly TypedRun[]): AppRun[] {
@@ -45,7 +52,7 @@ export function appRuns(runs: readonly TypedRun[]): AppRun[] {
 }
 
 /** The runs of the largest problem (most runs) and engine vmpath when there are several. */
-export function mainProblem(runs: readonly AppRun[]): AppRun[] {
+export function mainProblem<R extends TimedRun>(runs: readonly R[]): R[] {
   const groups = [...groupBy(runs, (r) => `${r.problem}/${r.engine}`).values()];
   groups.sort((a, b) => b.length - a.length);
   return groups[0] ?? [];

@@ -1,5 +1,5 @@
 /** Figure 2 of the study: execution time per data path, per placement and decomposition. Pure. */
-import { type AppRun, mainProblem } from './apps.js';
+import { mainProblem, type TimedRun } from './apps.js';
 import { datapathOrder, groupBy, placementOrder, type Spread, spread } from './common.js';
 
 export interface TimeBar {
@@ -17,7 +17,7 @@ export interface Figure2 {
 }
 
 export function figure2(
-  apps: readonly AppRun[],
+  apps: readonly TimedRun[],
   missing: string[],
   subject = 'advect runs',
 ): Figure2 | null {
@@ -33,7 +33,7 @@ export function figure2(
   }
   const groups = groupBy(at, (r) => `${r.placement}\u0000${r.shape}\u0000${r.datapath}`);
   const bars = [...groups.values()].map((rs) => {
-    const first = rs[0] as AppRun;
+    const first = rs[0] as TimedRun;
     return {
       placement: first.placement,
       decomp: first.shape,
@@ -47,5 +47,5 @@ export function figure2(
       a.decomp.localeCompare(b.decomp) ||
       datapathOrder(a.datapath, b.datapath),
   );
-  return { ranks, problem: (at[0] as AppRun).problem, bars, runs: at.length };
+  return { ranks, problem: (at[0] as TimedRun).problem, bars, runs: at.length };
 }

@@ -1,7 +1,7 @@
 /** Figure 4 of the study: the speedup of iov over bridged against the share of messages that
  * cross hosts, and where the fitted line crosses 1. Pure. */
 import { linearRegression } from 'simple-statistics';
-import { type AppRun, mainProblem } from './apps.js';
+import { mainProblem, type TimedRun } from './apps.js';
 import { groupBy, placementOrder, spread } from './common.js';
 
 export interface SpeedupPoint {
@@ -27,7 +27,7 @@ export interface Figure4 {
 }
 
 export function figure4(
-  apps: readonly AppRun[],
+  apps: readonly TimedRun[],
   missing: string[],
   subject = 'advect runs',
 ): Figure4 | null {
@@ -40,7 +40,7 @@ export function figure4(
     const bridged = spread(rs.filter((r) => r.datapath === 'bridged').map((r) => r.wallS));
     const iov = spread(rs.filter((r) => r.datapath === 'iov').map((r) => r.wallS));
     if (bridged.n === 0 || iov.n === 0) continue;
-    const first = rs[0] as AppRun;
+    const first = rs[0] as TimedRun;
     runs += bridged.n + iov.n;
     points.push({
       placement: first.placement,

@@ -6,7 +6,7 @@
  * mpirun's wall time. Pure.
  */
 import { doneRuns, type TypedRun } from '../records.js';
-import type { AppRun } from './apps.js';
+import type { TimedRun } from './apps.js';
 import { groupBy } from './common.js';
 import { type Figure2, figure2 } from './figure2.js';
 import { type Figure4, figure4 } from './figure4.js';
@@ -31,19 +31,15 @@ export function programViews(runs: readonly TypedRun[], missing: string[]): Prog
     const program = `${params.name} ${params.command.slice(1).join(' ')}`.trim();
     const ranks = String(params.ranks);
     const own = rs.every((r) => r.summary.programS !== null);
-    // The figures' rows: the program's runs in the advection runs' shape.
-    const rows: AppRun[] = rs.map((r) => ({
+    // The figures' rows: what they read of a run, for the program's runs.
+    const rows: TimedRun[] = rs.map((r) => ({
       datapath: r.params.datapath,
       ranks: r.params.ranks,
-      decomp: '-',
       shape: 'program',
       placement: r.params.placement,
       problem: program,
       engine: 'openmpi',
       wallS: own ? (r.summary.programS as number) : r.summary.wallS,
-      computeS: Number.NaN,
-      packS: Number.NaN,
-      commS: Number.NaN,
       share: r.summary.interHostMessageShare ?? Number.NaN,
     }));
     const local: string[] = [];

@@ -10,7 +10,12 @@ import { escapeHtml } from '../../../src/report/html.js';
 import { makeReport } from '../../../src/report/index.js';
 import { type ReportInput, reportView, spread } from '../../../src/report/views/index.js';
 import type { RunRecord } from '../../../src/store/db.js';
-import { FIXTURE_ENVIRONMENT, type FixtureRun, fixtureRuns } from '../../support/report-fixture.js';
+import {
+  FIXTURE_CHARTS,
+  FIXTURE_ENVIRONMENT,
+  type FixtureRun,
+  fixtureRuns,
+} from '../../support/report-fixture.js';
 
 function input(runs: FixtureRun[], extra: Partial<ReportInput> = {}): ReportInput {
   return {
@@ -240,16 +245,7 @@ test('charts: each renders to SVG with as many main marks as it promises, and no
   const report = await makeReport(input(fixtureRuns()));
   assert.deepEqual(
     report.charts.map((c) => c.id),
-    [
-      'figure-2',
-      'figure-3',
-      'figure-4',
-      'osu-latency',
-      'osu-bw',
-      'matrix',
-      'program-1-time',
-      'program-1-speedup',
-    ],
+    FIXTURE_CHARTS,
   );
   for (const chart of report.charts) {
     const groups = [
