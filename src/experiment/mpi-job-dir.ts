@@ -155,16 +155,26 @@ export function recordedAlive(dir: string): { pid: number; name: string }[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL to what is there a
- * second later. */
+/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL to what is still there
+ * a second later. When anything was left, it keeps watching until the records have been quiet
+ * for 200 ms (3 s at most): a daemon ended while it was starting a rank leaves a fork agent that
+ * records that rank a moment later. */
 export async function reap(dir: string): Promise<void> {
-  for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
+  const signalled = new Map<number, number>();
+  const began = Date.now();
+  let quietSince = Date.now();
+  for (;;) {
     const left = recordedAlive(dir);
-    if (left.length === 0) return;
-    for (const p of left) signalProcess(p.pid, signal);
-    // Up to a second for them to go, looking every 20 ms.
-    for (let waited = 0; waited < 1000 && recordedAlive(dir).length > 0; waited += 20)
-      await sleep(20);
+    const now = Date.now();
+    if (left.length === 0 && (signalled.size === 0 || now - quietSince >= 200)) return;
+    if (left.length > 0) quietSince = now;
+    for (const p of left) {
+      const first = signalled.get(p.pid);
+      if (first === undefined) signalled.set(p.pid, now);
+      signalProcess(p.pid, first !== undefined && now - first >= 1000 ? 'SIGKILL' : 'SIGTERM');
+    }
+    if (now - began >= 3000) return;
+    await sleep(20);
   }
 }
 

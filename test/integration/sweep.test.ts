@@ -100,11 +100,11 @@ describe('vmpath sweep', { skip: SKIP_NO_ROOT }, () => {
     });
     assert.deepEqual(staleMpi, [], 'job folders of killed MPI runs are removed');
     // mpirun, its daemons (their command lines name the job's agents) and the ranks.
-    const mpiLeft = readdirSync('/proc').filter((pid) => {
+    const mpiLeft = readdirSync('/proc').flatMap((pid) => {
       const cmdline = /^\d+$/.test(pid) ? (processCmdline(Number(pid)) ?? []).join(' ') : '';
-      return (
-        HAS_MPI && (cmdline.includes('vmpath-mpi-') || cmdline.includes(programPath('wavefront')))
-      );
+      const ours =
+        HAS_MPI && (cmdline.includes('vmpath-mpi-') || cmdline.includes(programPath('wavefront')));
+      return ours ? [`${pid}: ${cmdline.slice(0, 160)}`] : [];
     });
     assert.deepEqual(mpiLeft, [], 'no mpirun, daemon or rank of a killed sweep is left');
     const hash = specHash(parseSweep(parse(SPEC)));
