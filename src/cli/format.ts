@@ -96,7 +96,15 @@ export function formatStatus(status: TestbedStatus): string {
       });
   });
   const missing = status.missing.length ? `\nmissing namespaces: ${status.missing.join(', ')}` : '';
-  return `${head}\n\n${formatTable(['node', 'role', 'namespace', 'interface', 'kind', 'address', 'shaped'], rows)}${missing}`;
+  const cores = (v: number | null) => (v === null ? 'no budget' : `${+v.toFixed(3)} cores`);
+  const dom0 = status.dom0.map((d) => [
+    d.host,
+    d.backend,
+    d.pid === null ? '' : `${d.pid}${d.running ? '' : ' (NOT RUNNING)'}`,
+    cores(d.cpus),
+    cores(d.guestsCpus),
+  ]);
+  return `${head}\n\n${formatTable(['node', 'role', 'namespace', 'interface', 'kind', 'address', 'shaped'], rows)}\n\n${formatTable(['host', 'dom0 backend', 'backend pid', 'dom0 CPU', 'guests CPU'], dom0)}${missing}`;
 }
 
 export function formatReachability(report: ReachabilityReport): string {

@@ -4,6 +4,7 @@
  * vmpath's state folder), and the processes the agents recorded there, which are ended by PID
  * when mpirun leaves any, and when a vmpath was killed before it could (reapStaleJobs).
  */
+
 import { createHash } from 'node:crypto';
 import {
   chmodSync,
@@ -28,6 +29,7 @@ import {
   RANK_PIDS,
   seqHostfile,
 } from '../runtime/openmpi-job.js';
+import { guestsProcsFile } from '../sys/cgroup.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processAlive, processStart, signalProcess } from '../sys/tools.js';
 
@@ -118,7 +120,9 @@ export async function prepare(
   try {
     chmodSync(dir, 0o755);
     writeFileSync(join(dir, 'hostfile'), seqHostfile(plan));
-    writeFileSync(join(dir, 'launch-agent'), launchAgent(plan, dir), { mode: 0o755 });
+    writeFileSync(join(dir, 'launch-agent'), launchAgent(plan, dir, guestsProcsFile), {
+      mode: 0o755,
+    });
     writeFileSync(join(dir, 'fork-agent'), forkAgent(plan, dir), { mode: 0o755 });
     return {
       dir,

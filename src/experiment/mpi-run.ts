@@ -8,6 +8,7 @@
  * vm and how it ended; a timeout or an interrupt ends mpirun (SIGTERM, then SIGKILL), and then
  * every daemon and rank the agents recorded that is still there, by PID.
  */
+
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,7 @@ import {
   Tails,
   untag,
 } from '../runtime/openmpi-output.js';
+import { guestsProcsFile } from '../sys/cgroup.js';
 import { type LineSplitter, lineSplitter } from '../sys/lines.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processStart } from '../sys/tools.js';
@@ -103,7 +105,11 @@ function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[
     job.program,
     ...job.args,
   ];
-  return headArgv(plan, job.profile ? monitoredMpirun('mpirun', args, run) : ['mpirun', ...args]);
+  return headArgv(
+    plan,
+    job.profile ? monitoredMpirun('mpirun', args, run) : ['mpirun', ...args],
+    guestsProcsFile(plan.headNetns),
+  );
 }
 
 interface Ended {

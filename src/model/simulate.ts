@@ -25,6 +25,8 @@ export function clusterTopology(
     switch: hosts > 2 ? { name: 'switch' } : null,
     hosts: Array.from({ length: hosts }, (_, h) => ({
       name: `host${h}`,
+      cpus: null,
+      dom0: { backend: 'kernel' as const, cpus: null },
       uplink: { rateMbit, burstBytes: null, delayMs: 0 },
       iov: { mode: 'veb' as const, maxVfs: Math.max(vmsPerHost, 1) },
       native: datapath === 'native',

@@ -17,7 +17,9 @@
  * Both agents write the PID (and start time) of what they start to the job's folder, so that
  * the caller can end exactly those processes if mpirun leaves any. Pure.
  */
+
 import { VmpathError } from '../core/errors.js';
+import { inCgroup } from '../sys/cgroup.js';
 import { datapathRecord, hostDatapath } from '../testbed/datapaths/index.js';
 import { hostNetns, vmNetns } from '../testbed/names.js';
 import { BENCHMARK_RANGE } from '../topology/address.js';
@@ -108,8 +110,16 @@ function recordPid(file: string, name: string): string {
 /** The launch agent (plm_rsh_agent): called as `AGENT MACHINE COMMAND...` like ssh, it runs
  * the daemon's command line with a shell in the machine's namespace, under the machine's name
  * (its own UTS namespace). */
-export function launchAgent(plan: JobPlan, dir: string): string {
-  const cases = plan.machines.map((m) => `  ${m.name}) ns=${m.netns} ;;`);
+export function launchAgent(
+  plan: JobPlan,
+  dir: string,
+  procsOf: (netns: string) => string | null = () => null,
+): string {
+  // A daemon joins its host's guests' CPU budget, when there is one (sys/cgroup.ts), before it
+  // enters the machine's namespace (where /sys is the namespace's own).
+  const cases = plan.machines.map(
+    (m) => `  ${m.name}) ns=${m.netns} cg=${procsOf(m.netns) ?? ''} ;;`,
+  );
   return [
     '#!/bin/sh',
     "# vmpath: Open MPI's launch agent for one job; enters a machine's namespace instead of ssh",
@@ -120,6 +130,7 @@ export function launchAgent(plan: JobPlan, dir: string): string {
     '  *) echo "vmpath launch agent: $machine is not a machine of this job" >&2; exit 255 ;;',
     'esac',
     recordPid(`${dir}/${DAEMON_PIDS}`, '$machine'),
+    '[ -z "$cg" ] || echo $$ > "$cg" || exit 255',
     'exec ip netns exec "$ns" unshare --uts sh -c "hostname $machine && exec $*"',
     '',
   ].join('\n');
@@ -190,12 +201,17 @@ export function jobMpirunArgs(
 }
 
 /** What the head's process is started as: mpirun in the head namespace, under HEAD_NAME. */
-export function headArgv(plan: JobPlan, mpirun: readonly string[]): string[] {
-  return [
-    'ip',
-    'netns',
-    'exec',
-    plan.headNetns,
+export function headArgv(
+  plan: JobPlan,
+  mpirun: readonly string[],
+  headProcs: string | null = null,
+): string[] {
+  // nsenter, not `ip netns exec`: the launch agent mpirun calls must see this machine's /sys,
+  // where the cgroups are, to put each daemon under its host's budget.
+  const head = [
+    'nsenter',
+    `--net=/run/netns/${plan.headNetns}`,
+    '--',
     'unshare',
     '--uts',
     'sh',
@@ -206,4 +222,5 @@ export function headArgv(plan: JobPlan, mpirun: readonly string[]): string[] {
     `PMIX_MCA_ptl_tcp_if_include=${BENCHMARK_RANGE}`,
     ...mpirun,
   ];
+  return headProcs ? inCgroup(headProcs, head) : head;
 }

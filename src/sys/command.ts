@@ -1,6 +1,7 @@
 /**
  * Commands as values. A plan is a list of these; only the runner turns them into processes.
  */
+import { guestsProcsFile, inCgroup } from './cgroup.js';
 
 /** One process to run: its argv (never a shell string), where it acts, and why. */
 export interface Command {
@@ -11,7 +12,11 @@ export interface Command {
   readonly description: string;
 }
 
-/** argv that runs `argv` inside network namespace `netns` (iproute2's `ip netns exec`). */
+/** argv that runs `argv` inside network namespace `netns` (iproute2's `ip netns exec`). When
+ * the namespace's host has a guests' CPU budget (sys/cgroup.ts), the process joins it first, so
+ * that whatever vmpath starts in a vm runs under its host's budget. */
 export function inNetns(netns: string, argv: readonly string[]): string[] {
-  return ['ip', 'netns', 'exec', netns, ...argv];
+  const procs = guestsProcsFile(netns);
+  const enter = ['ip', 'netns', 'exec', netns, ...argv];
+  return procs ? inCgroup(procs, enter) : enter;
 }

@@ -9,7 +9,13 @@ import type { LedgerObject } from './plan.js';
 
 export type LedgerLine =
   | { readonly t: 'obj'; readonly obj: LedgerObject }
-  | { readonly t: 'proc'; readonly pid: number; readonly argv: readonly string[] };
+  | {
+      readonly t: 'proc';
+      readonly pid: number;
+      readonly argv: readonly string[];
+      /** A daemon that lives as long as the testbed (a dom0 backend): ended by `down`. */
+      readonly daemon?: string;
+    };
 
 export class Ledger {
   readonly path: string;
@@ -24,8 +30,8 @@ export class Ledger {
   }
 
   /** Records a process vmpath started (so a crash cleanup can wait for or end that PID only). */
-  process(pid: number, argv: readonly string[]): void {
-    this.#append({ t: 'proc', pid, argv });
+  process(pid: number, argv: readonly string[], daemon?: string): void {
+    this.#append({ t: 'proc', pid, argv, ...(daemon ? { daemon } : {}) });
   }
 
   /** Every well-formed line, in order; missing file means an empty ledger. */

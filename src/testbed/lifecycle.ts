@@ -3,11 +3,20 @@
  * `down` (replay the ledger in reverse), `clean` (remove what a crashed run left, by id or by
  * the vmpath prefix only). Each leaves either a whole testbed or nothing.
  */
+import { availableParallelism } from 'node:os';
 import { VmpathError } from '../core/errors.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processAlive, processCmdline, processesInNetns, signalProcess } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
 import { type ApplyOptions, applyAll, applySteps } from './apply.js';
+import {
+  applyBudgets,
+  listCgroups,
+  planBudgets,
+  removeCgroups,
+  requireController,
+} from './budgets.js';
+import { planBackends, requireBackend, startBackends, stopDaemons } from './dom0.js';
 import type { LedgerLine } from './ledger.js';
 import { netnsPrefix, PREFIX } from './names.js';
 import { planDown, planRemoveNamespaces } from './plan-down.js';
@@ -31,7 +40,11 @@ export async function up(
   options: ApplyOptions = {},
 ): Promise<TestbedRecord> {
   const steps = planUp(topology, id);
+  const budgets = planBudgets(topology, id, availableParallelism());
+  const backends = planBackends(topology, id);
   preflight(steps, env.searchPath);
+  requireBackend(backends);
+  const controller = requireController(budgets);
   const leftovers = listNetns(netnsPrefix(id));
   const state = new TestbedState(env.stateDir, id);
   if (leftovers.length > 0 && !state.exists()) {
@@ -52,6 +65,8 @@ export async function up(
   try {
     state.write(record);
     await applySteps(env.runner, steps, state.ledger, options);
+    if (controller) applyBudgets(controller, budgets, state.ledger);
+    await startBackends(backends, budgets, controller?.root ?? null, state.dir, state.ledger);
   } catch (error) {
     await removeTestbed(env, state);
     throw error;
@@ -100,9 +115,11 @@ export async function clean(
   for (const id of ids) reports.push(await removeTestbed(env, new TestbedState(env.stateDir, id)));
   const prefix = 'id' in target ? netnsPrefix(target.id) : `${PREFIX}-`;
   const stray = listNetns(prefix);
-  if (stray.length > 0) {
+  const strayCgroups = listCgroups(prefix);
+  if (stray.length > 0 || strayCgroups.length > 0) {
     const strayProcesses = processesInNetns(stray);
     const failures = await applyAll(env.runner, planRemoveNamespaces(stray));
+    failures.push(...(await removeCgroups(strayCgroups)));
     reports.push({
       id: 'id' in target ? target.id : '(no record)',
       removedNetns: stray,
@@ -115,6 +132,7 @@ export async function clean(
 
 async function removeTestbed(env: TestbedEnv, state: TestbedState): Promise<RemovalReport> {
   const ledger = state.ledger;
+  await stopDaemons(ledger.read());
   await settleRecordedProcesses(ledger.read());
   const objects = ledger.objects();
   // Namespaces that still exist: those of this ledger, plus any with the prefix (crash window).
@@ -124,6 +142,10 @@ async function removeTestbed(env: TestbedEnv, state: TestbedState): Promise<Remo
   const failures = await applyAll(env.runner, steps);
   const stray = listNetns(netnsPrefix(state.id));
   failures.push(...(await applyAll(env.runner, planRemoveNamespaces(stray))));
+  // Cgroups last: the processes in them are gone with the namespaces' commands.
+  const cgroups = objects.flatMap((obj) => (obj.kind === 'cgroup' ? [obj.name] : []));
+  const leftCgroups = listCgroups(netnsPrefix(state.id));
+  failures.push(...(await removeCgroups([...new Set([...cgroups, ...leftCgroups])])));
   const removedNetns = [...steps.map((step) => step.netns ?? ''), ...stray].filter(Boolean);
   if (failures.length === 0) state.remove();
   return { id: state.id, removedNetns, failures, strayProcesses };
@@ -140,7 +162,9 @@ async function settleRecordedProcesses(
     return cmdline !== null && cmdline.slice(1).join(' ') === argv.slice(1).join(' ');
   };
   const pending = lines.flatMap((line) =>
-    line.t === 'proc' && processAlive(line.pid) && mine(line.pid, line.argv) ? [line] : [],
+    line.t === 'proc' && !line.daemon && processAlive(line.pid) && mine(line.pid, line.argv)
+      ? [line]
+      : [],
   );
   const deadline = Date.now() + graceMs;
   while (pending.some((p) => processAlive(p.pid)) && Date.now() < deadline) {

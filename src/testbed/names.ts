@@ -8,7 +8,9 @@
  *   up0      a host's uplink (its end of the cable, or of its veth to the switch)
  *   br0      the Linux bridge of a host (bridged) or of the switch
  *   eth0     a vm's interface (veth end for bridged, macvlan "VF" for iov)
- *   v-<vm>   the host end of a bridged vm's veth, a port of the host bridge
+ *   v-<vm>   the host end of a bridged vm's veth: a port of the host bridge (backend: kernel),
+ *            or the port the dom0 backend reads and writes (backend: user)
+ *   t-<vm>   the tap of a bridged vm on the host bridge (backend: user; Xen's vifN.M)
  *   p-<host> the switch end of a host's uplink, a port of the switch bridge
  */
 import { invalidField } from '../core/errors.js';
@@ -55,6 +57,11 @@ export function ifname(name: string, owner: string): string {
 /** The host-side veth of a bridged vm. */
 export function vmPort(vm: string, owner: string): string {
   return ifname(`v-${vm}`, owner);
+}
+
+/** The tap of a bridged vm behind the dom0 backend: a port of the host bridge. */
+export function vmTap(vm: string, owner: string): string {
+  return ifname(`t-${vm}`, owner);
 }
 
 /** The switch-side veth of a host's uplink. */

@@ -2,8 +2,10 @@
  * The plan that builds a testbed: namespaces, then the wire (a cable or a switch), then each
  * host's data path, then shaping. Pure: `planUp` returns steps; `apply.ts` runs them.
  */
+import { availableParallelism } from 'node:os';
 import { vmsOf } from '../topology/query.js';
 import type { Topology } from '../topology/types.js';
+import { planBudgets } from './budgets.js';
 import { datapathRecord, hostDatapath } from './datapaths/index.js';
 import { BRIDGE, hostNetns, switchNetns, switchPort, UPLINK, vmNetns } from './names.js';
 import { addBridge, ip, linkUp, type PlanContext, type Step } from './plan.js';
@@ -145,4 +147,5 @@ export function namespacesOf(steps: readonly Step[]): string[] {
  * validate` and for plans made long before their testbed (sweeps). Throws E_SPEC_INVALID. */
 export function checkBuildable(topology: Topology): void {
   planUp(topology, 'z'.repeat(8));
+  planBudgets(topology, 'z'.repeat(8), availableParallelism());
 }

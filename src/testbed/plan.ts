@@ -5,11 +5,14 @@
 import type { Command } from '../sys/command.js';
 import type { Topology } from '../topology/types.js';
 
-/** A kernel object the testbed owns. Interfaces and qdiscs live inside owned namespaces. */
+/** A kernel object the testbed owns. Interfaces and qdiscs live inside owned namespaces;
+ * cgroups are named after them. */
 export type LedgerObject =
   | { readonly kind: 'netns'; readonly name: string }
   | { readonly kind: 'link'; readonly netns: string; readonly name: string }
-  | { readonly kind: 'qdisc'; readonly netns: string; readonly dev: string };
+  | { readonly kind: 'qdisc'; readonly netns: string; readonly dev: string }
+  /** A cgroup of the CPU controller (testbed/budgets.ts), by its directory name. */
+  | { readonly kind: 'cgroup'; readonly name: string };
 
 export interface Step extends Command {
   readonly creates?: LedgerObject;

@@ -11,6 +11,7 @@ import {
   type Attachment,
   DATAPATHS,
   type Datapath,
+  type Dom0Backend,
   type Host,
   type IovMode,
   type Topology,
@@ -143,6 +144,27 @@ function checkHostDatapaths(host: Host, h: number): void {
   }
 }
 
+/** A dom0 budget must leave the guests some of the host's cores. */
+function checkHostCpus(host: Host, h: number): void {
+  const budget = host.dom0.cpus;
+  if (budget && 'share' in budget && !(budget.share > 0)) {
+    throw invalidField(
+      'E_SPEC_INVALID',
+      `hosts[${h}].dom0.cpus`,
+      `${budget.share * 100}%`,
+      "a share of the host's cores greater than 0% and less than 100%",
+    );
+  }
+  if (host.cpus !== null && budget && 'cores' in budget && budget.cores >= host.cpus) {
+    throw invalidField(
+      'E_SPEC_INVALID',
+      `hosts[${h}].dom0.cpus`,
+      budget.cores,
+      `less than the host's ${host.cpus} cores (hosts[${h}].cpus): the rest is the guests' budget`,
+    );
+  }
+}
+
 function resolveSwitch(input: TopologyInput, hosts: readonly Host[]): { name: string } | null {
   const vepa = hosts.some((h) => h.iov.mode === 'vepa' && h.vms.some((vm) => usesVf(vm.datapath)));
   const needed = hosts.length !== 2 || vepa;
@@ -192,8 +214,20 @@ export function resolveTopology(
       datapath: (vm.datapath ?? defaultPath) as Datapath,
     }));
     const native = vms.every((vm) => vm.datapath === 'native');
+    const dom0 = { ...input.dom0, ...host.dom0 };
     const resolved: Host = {
       name: host.name,
+      cpus: host.cpus ?? null,
+      dom0: {
+        // A dom0 named in the spec is the user-space one unless it says otherwise.
+        backend: (dom0.backend ?? (input.dom0 || host.dom0 ? 'user' : 'kernel')) as Dom0Backend,
+        cpus:
+          dom0.cpus === undefined
+            ? null
+            : typeof dom0.cpus === 'number'
+              ? { cores: dom0.cpus }
+              : { share: Number.parseFloat(dom0.cpus) / 100 },
+      },
       uplink: {
         rateMbit: host.uplink?.rateMbit ?? null,
         burstBytes: host.uplink?.burstBytes ?? null,
@@ -205,6 +239,7 @@ export function resolveTopology(
       vms: vms.map((vm): Vm => ({ ...vm, address: native ? null : hostAddress(cidr, next++) })),
     };
     checkHostDatapaths(resolved, h);
+    checkHostCpus(resolved, h);
     return resolved;
   });
   if (next > usableAddresses(cidr)) {

@@ -4,7 +4,7 @@
  * Unknown fields are refused, so a typo never silently falls back to a default.
  */
 import { z } from 'zod';
-import { DATAPATHS, IOV_MODES } from './types.js';
+import { DATAPATHS, DOM0_BACKENDS, IOV_MODES } from './types.js';
 
 /** Names of hosts, vms and the switch: they become parts of namespace and interface names. */
 export const NAME_PATTERN = /^[a-z][a-z0-9_]*$/;
@@ -52,6 +52,24 @@ const uplink = z.strictObject({
     .optional(),
 });
 
+const cpus = (what: string) =>
+  z
+    .number({ error: `${what}: a number of cores greater than 0 and at most 1024` })
+    .gt(0, { error: `${what}: a number of cores greater than 0 and at most 1024` })
+    .max(1024, { error: `${what}: a number of cores greater than 0 and at most 1024` });
+
+/** A host's privileged domain: how its bridged vms' frames cross it, and its CPU budget. */
+const dom0 = z.strictObject({
+  backend: z
+    .enum(DOM0_BACKENDS as [string, ...string[]], { error: `one of ${DOM0_BACKENDS.join(', ')}` })
+    .optional(),
+  cpus: z
+    .union([cpus('dom0 CPU budget'), z.string().regex(/^(\d{1,2}(\.\d+)?)%$/)], {
+      error: "dom0's CPU budget: a number of cores, or a share of the host's cores such as '25%'",
+    })
+    .optional(),
+});
+
 const vm = z.strictObject({
   name,
   slots: positiveInt('vCPUs', 1024),
@@ -60,6 +78,8 @@ const vm = z.strictObject({
 
 const host = z.strictObject({
   name,
+  cpus: cpus('cores of this host').optional(),
+  dom0: dom0.optional(),
   uplink: uplink.optional(),
   iov: iov.optional(),
   vms: z
@@ -76,6 +96,7 @@ export const topologySchema = z.strictObject({
   description: z.string({ error: 'text' }).max(500, { error: 'at most 500 characters' }).optional(),
   datapath: datapath.optional(),
   iov: iov.optional(),
+  dom0: dom0.optional(),
   addressing: z
     .strictObject({ subnet: z.string({ error: 'an IPv4 CIDR block inside 198.18.0.0/15' }) })
     .optional(),

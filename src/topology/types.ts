@@ -37,6 +37,21 @@ export const MESSAGE_CLASSES: readonly MessageClass[] = ['intra-vm', 'inter-vm',
 export type IovMode = 'veb' | 'vepa';
 export const IOV_MODES: readonly IovMode[] = ['veb', 'vepa'];
 
+/** How a host's `bridged` vms reach its bridge: through the emulated Dom0's user-space backend
+ * (`user`, the split-driver model: every frame copied through a process of the host), or
+ * straight onto the bridge in the kernel (`kernel`, the vhost-net analog). */
+export type Dom0Backend = 'user' | 'kernel';
+export const DOM0_BACKENDS: readonly Dom0Backend[] = ['user', 'kernel'];
+
+/** A host's privileged domain (DESIGN.md section 2). */
+export interface Dom0 {
+  readonly backend: Dom0Backend;
+  /** Its CPU budget (the backend runs under it), in cores or as a share of the host's cores;
+   * null: no budgets on this host. With a budget, the host's guests (the ranks, on every data
+   * path) get the host's cores minus it. */
+  readonly cpus: { readonly cores: number } | { readonly share: number } | null;
+}
+
 export interface Uplink {
   /** Egress rate shaped with tc tbf, in Mbit/s; null means not shaped. */
   readonly rateMbit: number | null;
@@ -63,6 +78,10 @@ export interface Vm {
 
 export interface Host {
   readonly name: string;
+  /** The cores this host stands for, when its dom0 has a budget; null: this machine's cores
+   * divided among the hosts, decided when the testbed is built (testbed/budgets.ts). */
+  readonly cpus: number | null;
+  readonly dom0: Dom0;
   readonly uplink: Uplink;
   readonly iov: IovOptions;
   readonly vms: readonly Vm[];

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { VmpathError } from '../../core/errors.js';
 import { checkId, newId } from '../../core/ids.js';
 import { inNetns } from '../../sys/command.js';
+import { recordedBackends } from '../../testbed/dom0.js';
 import { clean, down, type RemovalReport, up } from '../../testbed/lifecycle.js';
 import { findNode } from '../../testbed/nodes.js';
 import { listIds, TestbedState } from '../../testbed/state.js';
@@ -84,9 +85,12 @@ function testbedStatusCommand(testbed: Command, ctx: CliContext): void {
         );
         return;
       }
-      const status = await testbedStatus(ctx.runner, recordOf(ctx, options.id));
+      const record = recordOf(ctx, options.id);
+      const ledger = new TestbedState(ctx.stateDir, record.id).ledger.read();
+      const status = await testbedStatus(ctx.runner, record, ledger);
       ctx.out(options.json ? JSON.stringify(status, null, 2) : formatStatus(status));
-      if (status.missing.length > 0) process.exitCode = 1;
+      if (status.missing.length > 0 || status.dom0.some((d) => d.running === false))
+        process.exitCode = 1;
     });
 }
 
@@ -128,8 +132,19 @@ function testbedCheckCommand(testbed: Command, ctx: CliContext): void {
     .action(async (options: { id?: string; json?: boolean }) => {
       const record = recordOf(ctx, options.id);
       const report = await checkReachability(ctx, record.topology, record.id);
-      ctx.out(options.json ? JSON.stringify(report, null, 2) : formatReachability(report));
-      if (!report.ok) process.exitCode = 1;
+      // A dom0 backend that is gone cuts its host's bridged vms off: say which, and why.
+      const dead = recordedBackends(new TestbedState(ctx.stateDir, record.id).ledger.read())
+        .filter((b) => !b.running)
+        .map(
+          (b) =>
+            `the dom0 backend of ${b.host} (pid ${b.pid}) is not running: the bridged vms of ${b.host} are cut off from its bridge; rebuild the testbed (vmpath testbed down, then up)`,
+        );
+      ctx.out(
+        options.json
+          ? JSON.stringify({ ...report, ok: report.ok && dead.length === 0, dom0: dead }, null, 2)
+          : [formatReachability(report), ...dead].join('\n'),
+      );
+      if (!report.ok || dead.length > 0) process.exitCode = 1;
     });
 }
 

@@ -1,15 +1,20 @@
 /**
- * bridged: the default Xen data path. Each vm has a veth whose host end is a port of a Linux
- * bridge in the host, with the uplink as another port: vm -> veth -> bridge -> uplink.
+ * bridged: the default Xen data path. Each vm has a veth (eth0 in the vm, v-<vm> in the host)
+ * and the host has a Linux bridge with the uplink as a port.
+ *  - backend: user (the split-driver model): v-<vm> is on no bridge; the host's dom0 backend
+ *    (testbed/dom0.ts) moves every frame between it and the vm's tap t-<vm>, a bridge port:
+ *    vm -> veth -> dom0 backend (user space) -> tap -> bridge -> uplink.
+ *  - backend: kernel (the vhost-net analog): v-<vm> is the bridge port itself.
  */
 import type { Host } from '../../topology/types.js';
-import { BRIDGE, UPLINK, VM_IF, vmNetns, vmPort } from '../names.js';
+import { BRIDGE, UPLINK, VM_IF, vmNetns, vmPort, vmTap } from '../names.js';
 import { addAddress, addBridge, ip, linkUp, type PlanContext, type Step } from '../plan.js';
 import { type DatapathRecord, uplinks } from './record.js';
 
 export const bridged: DatapathRecord = {
   name: 'bridged',
-  description: 'software bridge in the host (Xen Dom0 analog): vm veth -> host bridge -> uplink',
+  description:
+    "through the host's dom0 and software bridge: vm veth -> dom0 backend (user space, or the kernel) -> host bridge -> uplink",
   channels: { 'intra-vm': 'local', 'inter-vm': 'bridge', 'inter-host': 'bridge' },
   usesVf: false,
   // Every frame crosses its host's bridge; between vms of one host, that bridge alone.
@@ -32,7 +37,10 @@ export const bridged: DatapathRecord = {
     ];
     host.vms.forEach((vm, v) => {
       const vmNs = vmNetns(ctx.id, host.name, vm.name);
-      const port = vmPort(vm.name, `hosts[${h}].vms[${v}].name`);
+      const owner = `hosts[${h}].vms[${v}].name`;
+      const port = vmPort(vm.name, owner);
+      // The bridge port: the veth itself, or the tap the dom0 backend writes the vm's frames to.
+      const bridgePort = host.dom0.backend === 'user' ? vmTap(vm.name, owner) : port;
       steps.push(
         ip(
           hostNs,
@@ -40,12 +48,24 @@ export const bridged: DatapathRecord = {
           `veth of vm ${vm.name} (${port} in the host, ${VM_IF} in the vm)`,
           { kind: 'link', netns: hostNs, name: port },
         ),
+      );
+      if (bridgePort !== port)
+        steps.push(
+          linkUp(hostNs, port),
+          ip(
+            hostNs,
+            ['tuntap', 'add', 'dev', bridgePort, 'mode', 'tap'],
+            `tap of vm ${vm.name} on the bridge of ${host.name}, behind its dom0 backend`,
+            { kind: 'link', netns: hostNs, name: bridgePort },
+          ),
+        );
+      steps.push(
         ip(
           hostNs,
-          ['link', 'set', 'dev', port, 'master', BRIDGE],
-          `${port} joins the bridge of ${host.name}`,
+          ['link', 'set', 'dev', bridgePort, 'master', BRIDGE],
+          `${bridgePort} joins the bridge of ${host.name}`,
         ),
-        linkUp(hostNs, port),
+        linkUp(hostNs, bridgePort),
       );
       if (vm.address)
         steps.push(addAddress(vmNs, VM_IF, vm.address, ctx.topology.addressing.prefixLength));

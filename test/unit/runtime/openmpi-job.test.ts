@@ -81,11 +81,14 @@ test('native: each host is a machine, in its own namespace', () => {
 });
 
 /** A folder with the agents and a fake `ip` that prints what it was asked to run. */
-function agents(datapath: Datapath) {
+function agents(datapath: Datapath, procsOf?: (dir: string, netns: string) => string) {
   const topology = tiny(datapath);
   const plan = planJob(topology, 'x1', place(topology, 'block', 4));
   const dir = tempDir('vmpath-agents-');
-  writeFileSync(join(dir, 'launch'), launchAgent(plan, dir));
+  writeFileSync(
+    join(dir, 'launch'),
+    launchAgent(plan, dir, procsOf ? (netns) => procsOf(dir, netns) : undefined),
+  );
   writeFileSync(join(dir, 'fork'), forkAgent(plan, dir));
   writeFileSync(join(dir, 'ip'), '#!/bin/sh\necho "ip $*"\n');
   chmodSync(join(dir, 'ip'), 0o755);
@@ -110,6 +113,16 @@ test('the launch agent enters the machine named first, as ssh would reach it, an
   const unknown = run('launch', ['node9', 'orted']);
   assert.equal(unknown.status, 255);
   assert.match(unknown.stderr, /node9 is not a machine of this job/);
+});
+
+test('with a guests budget, the launch agent puts the daemon in its host cgroup first', () => {
+  const { dir, run } = agents('bridged', (d, netns) => join(d, `${netns}.procs`));
+  const ok = run('launch', ['node3', 'orted']);
+  assert.equal(ok.status, 0, ok.stderr);
+  const joined = readFileSync(join(dir, 'vmp-x1-host1-node3.procs'), 'utf8').trim();
+  // The shell that wrote its PID there is the one that execs ip, hence the daemon.
+  const [line] = readFileSync(join(dir, DAEMON_PIDS), 'utf8').trim().split('\n');
+  assert.equal(joined, (line as string).split(' ')[0]);
 });
 
 test('the fork agent records each rank; under shm it puts the rank into its vm', () => {
@@ -143,6 +156,6 @@ test("mpirun's settings: the agents, the seq mapper, no binding, the testbed's a
     ),
   );
   const head = headArgv(plan, ['mpirun', ...args]);
-  assert.deepEqual(head.slice(0, 4), ['ip', 'netns', 'exec', 'vmp-x1-host0-node1']);
+  assert.deepEqual(head.slice(0, 3), ['nsenter', '--net=/run/netns/vmp-x1-host0-node1', '--']);
   assert.ok(head.includes('PMIX_MCA_ptl_tcp_if_include=198.18.0.0/15'));
 });

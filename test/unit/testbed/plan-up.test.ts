@@ -14,7 +14,7 @@ function render(spec: TopologyInput, overrides: TopologyOverrides = {}): string 
     .map((step) => {
       const c = step.creates;
       const mark = c
-        ? `+${c.kind}:${c.kind === 'netns' ? c.name : c.kind === 'link' ? `${c.netns}/${c.name}` : `${c.netns}/${c.dev}`} `
+        ? `+${c.kind}:${c.kind === 'netns' || c.kind === 'cgroup' ? c.name : c.kind === 'link' ? `${c.netns}/${c.name}` : `${c.netns}/${c.dev}`} `
         : '';
       return `${mark}${step.argv.join(' ')}`;
     })

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { VmpathError } from '../../../src/core/errors.js';
+import { budgetFiles, guestsCgroupName, inCgroup } from '../../../src/sys/cgroup.js';
+import { planBudgets } from '../../../src/testbed/budgets.js';
+import { planBackends } from '../../../src/testbed/dom0.js';
+import { presetSpec } from '../../../src/topology/presets.js';
+import { resolveTopology } from '../../../src/topology/resolve.js';
+
+const paper = (datapath?: 'native' | 'bridged' | 'iov' | 'shm') =>
+  resolveTopology(presetSpec('paper'), datapath ? { datapath } : {});
+
+test("paper: each host's dom0 has a quarter of its share of the machine, the guests the rest", () => {
+  const two = planBudgets(paper(), 'ab', 2);
+  assert.deepEqual(
+    two.map((b) => [b.name, b.role, b.cpus]),
+    [
+      ['vmp-ab-host0-dom0', 'dom0', 0.25],
+      ['vmp-ab-host0-guests', 'guests', 0.75],
+      ['vmp-ab-host1-dom0', 'dom0', 0.25],
+      ['vmp-ab-host1-guests', 'guests', 0.75],
+    ],
+  );
+  // The same budgets on every data path: the guests' share does not depend on it.
+  for (const dp of ['native', 'iov', 'shm'] as const)
+    assert.deepEqual(planBudgets(paper(dp), 'ab', 2), two);
+  assert.deepEqual(
+    planBudgets(paper(), 'ab', 16).map((b) => b.cpus),
+    [2, 6, 2, 6],
+  );
+});
+
+test('budgets in cores, host cores given, and a budget that leaves the guests nothing', () => {
+  const spec = presetSpec('tiny');
+  const cores = resolveTopology({ ...spec, dom0: { cpus: 0.5 } });
+  assert.deepEqual(
+    planBudgets(cores, 'x', 4).map((b) => b.cpus),
+    [0.5, 1.5, 0.5, 1.5],
+  );
+  const sized = resolveTopology({
+    ...spec,
+    hosts: spec.hosts.map((h) => ({ ...h, cpus: 3, dom0: { cpus: 1 } })),
+  });
+  assert.deepEqual(
+    planBudgets(sized, 'x', 2).map((b) => b.cpus),
+    [1, 2, 1, 2],
+  );
+  assert.throws(
+    () => planBudgets(resolveTopology({ ...spec, dom0: { cpus: 1 } }), 'x', 2),
+    (e: unknown) =>
+      e instanceof VmpathError &&
+      /hosts\[0\]\.dom0\.cpus: got 1; allowed: less than host host0's 1 cores/.test(e.message),
+  );
+  assert.deepEqual(planBudgets(resolveTopology(spec), 'x', 2), [], 'no dom0, no cgroup');
+});
+
+test('dom0 in specs: backend and budget, checked', () => {
+  const spec = presetSpec('tiny');
+  assert.deepEqual(resolveTopology(spec).hosts[0]?.dom0, { backend: 'kernel', cpus: null });
+  assert.deepEqual(resolveTopology({ ...spec, dom0: {} }).hosts[0]?.dom0, {
+    backend: 'user',
+    cpus: null,
+  });
+  assert.deepEqual(resolveTopology({ ...spec, dom0: { cpus: '30%' } }).hosts[1]?.dom0.cpus, {
+    share: 0.3,
+  });
+  for (const bad of [{ cpus: '150%' }, { cpus: 'half' }, { cpus: 0 }, { backend: 'qemu' }]) {
+    assert.throws(
+      () => resolveTopology({ ...spec, dom0: bad }),
+      (e: unknown) => e instanceof VmpathError && /dom0\./.test(e.message),
+      JSON.stringify(bad),
+    );
+  }
+  assert.throws(
+    () =>
+      resolveTopology({
+        ...spec,
+        hosts: spec.hosts.map((h) => ({ ...h, cpus: 1, dom0: { cpus: 2 } })),
+      }),
+    /hosts\[0\]\.dom0\.cpus: got 2; allowed: less than the host's 1 cores/,
+  );
+});
+
+test('one backend per host with bridged vms behind a user-space dom0', () => {
+  assert.deepEqual(planBackends(paper(), 'ab'), [
+    {
+      host: 'host0',
+      netns: 'vmp-ab-host0',
+      pairs: ['v-node1:t-node1', 'v-node2:t-node2', 'v-node3:t-node3', 'v-node4:t-node4'],
+    },
+    {
+      host: 'host1',
+      netns: 'vmp-ab-host1',
+      pairs: ['v-node5:t-node5', 'v-node6:t-node6', 'v-node7:t-node7', 'v-node8:t-node8'],
+    },
+  ]);
+  assert.deepEqual(planBackends(paper('iov'), 'ab'), []);
+  const kernel = resolveTopology({ ...presetSpec('paper'), dom0: { backend: 'kernel' } });
+  assert.deepEqual(planBackends(kernel, 'ab'), []);
+});
+
+test('cgroup names follow the namespaces; joining keeps the PID (sh execs the command)', () => {
+  assert.equal(guestsCgroupName('vmp-ab-host0-node1'), 'vmp-ab-host0-guests');
+  assert.equal(guestsCgroupName('vmp-ab-host0'), 'vmp-ab-host0-guests');
+  assert.equal(guestsCgroupName('other'), null);
+  assert.deepEqual(inCgroup('/cg/procs', ['ip', 'netns', 'exec', 'n', 'x']), [
+    'sh',
+    '-c',
+    'echo $$ > "$0" && exec "$@"',
+    '/cg/procs',
+    'ip',
+    'netns',
+    'exec',
+    'n',
+    'x',
+  ]);
+  assert.deepEqual(budgetFiles({ version: 1, root: '/r' }, '/r/g', 0.25), [
+    { file: '/r/g/cpu.cfs_period_us', value: '100000' },
+    { file: '/r/g/cpu.cfs_quota_us', value: '25000' },
+  ]);
+  assert.deepEqual(budgetFiles({ version: 2, root: '/r' }, '/r/g', 1.5), [
+    { file: '/r/g/cpu.max', value: '150000 100000' },
+  ]);
+});
