@@ -89,6 +89,9 @@ export const sweepSchema = z.strictObject({
   /** One block of runs of an MPI program, or several. */
   mpi: z.union([mpiBlock, z.array(mpiBlock).min(1)]).optional(),
   repeats: z.number().int().min(1).max(100).default(1),
+  /** `datapath`: each data path's runs together; `rotate`: repeat by repeat, the data paths in
+   * a rotating order (sweep.ts). */
+  order: z.enum(['datapath', 'rotate']).default('datapath'),
 });
 
 export type SweepSpec = z.infer<typeof sweepSchema>;

@@ -78,6 +78,21 @@ export interface SweepOutcome {
   readonly failed: number;
 }
 
+/** The blocks a sweep runs, each on a testbed of its own: data path by data path, or with
+ * `order: rotate`, repeat by repeat with the data paths in a rotating order (repeat k starts at
+ * the k-th), so that a drift of the machine falls on every data path alike. */
+export function sweepOrder(spec: SweepSpec): { datapath: Datapath; repeat: number | null }[] {
+  if (spec.order !== 'rotate' || spec.repeats === 1)
+    return spec.datapaths.map((datapath) => ({ datapath, repeat: null }));
+  const n = spec.datapaths.length;
+  return Array.from({ length: spec.repeats }, (_, k) =>
+    Array.from({ length: n }, (_, i) => ({
+      datapath: spec.datapaths[(k + i) % n] as Datapath,
+      repeat: k + 1,
+    })),
+  ).flat();
+}
+
 /** The topology of a spec for one data path. */
 export function sweepTopology(
   spec: SweepSpec,
@@ -349,8 +364,10 @@ async function runLocked(
   });
   if (pending.length === 0) return { sweepId, total: runs.length, skipped, ran: 0, failed };
   const environmentId = store.addEnvironment(await captureEnvironment(env.runner, env.searchPath));
-  for (const datapath of spec.datapaths) {
-    const group = pending.filter((r) => r.datapath === datapath);
+  for (const { datapath, repeat } of sweepOrder(spec)) {
+    const group = pending.filter(
+      (r) => r.datapath === datapath && (repeat === null || r.repeat === repeat),
+    );
     if (group.length === 0) continue;
     const topology = sweepTopology(spec, base, datapath, source);
     const id = sweepTestbedId(hash, datapath);

@@ -3,7 +3,9 @@
  * external reference of any kind. Every text taken from the database goes through escapeHtml.
  * Pure.
  */
+
 import type { Chart } from './charts/index.js';
+import type { Claim } from './views/claims.js';
 import type { BenchTable, ReportView, Spread } from './views/index.js';
 
 const ENTITIES: Record<string, string> = {
@@ -55,7 +57,9 @@ function benchTableHtml(t: BenchTable): string {
     '<th class="l">data path</th>',
     ...Array.from({ length: width }, (_, i) => `<th>pair ${i + 1}</th>`),
     `<th>total (${escapeHtml(t.unit)})</th>`,
-    ...(t.test === 'stream' ? ['<th>% of NATIVE</th>', '<th>% of link</th>'] : []),
+    ...(t.test === 'stream'
+      ? ['<th>% of NATIVE</th>', '<th>% of link</th>', '<th>paper total (MiB/s)</th>']
+      : []),
     '<th>runs</th>',
   ].join('');
   const body = t.rows
@@ -73,6 +77,7 @@ function benchTableHtml(t: BenchTable): string {
           ? [
               `<td>${r.ofNative === null ? '-' : fmt(r.ofNative)}</td>`,
               `<td>${r.ofLink === null ? 'unshaped' : fmt(r.ofLink)}</td>`,
+              `<td>${r.paper === null ? '-' : fmt(r.paper, 2)}</td>`,
             ]
           : []),
         `<td>${r.total.n}</td>`,
@@ -86,6 +91,21 @@ function benchTableHtml(t: BenchTable): string {
 ${body}
 </tbody></table>
 <p class="meta">Mean over repeats with min-max in grey when there are several; the NATIVE row is one host pair, the vm rows the concurrent vm pairs between the hosts, as in the study. ${t.runs} run${t.runs === 1 ? '' : 's'}.</p>
+</section>`;
+}
+
+function claimsHtml(claims: readonly Claim[]): string {
+  const rows = claims
+    .map(
+      (c) =>
+        `<tr class="verdict-${c.verdict.replace(' ', '-')}"><td>${c.id}</td><td class="l">${escapeHtml(c.claim)}</td><td class="l">${escapeHtml(c.paper)}</td><td class="l">${escapeHtml(c.ours)}</td><td class="l"><b>${escapeHtml(c.verdict)}</b><br><span class="spread">${escapeHtml(c.why)}</span></td></tr>`,
+    )
+    .join('\n');
+  return `<section id="findings"><h2>Findings: the study's claims</h2>
+<table><thead><tr><th>#</th><th class="l">claim</th><th class="l">paper</th><th class="l">ours: mean [95% interval] (repeats)</th><th class="l">verdict</th></tr></thead><tbody>
+${rows}
+</tbody></table>
+<p class="meta">A comparison is decided only when the intervals are disjoint; overlapping intervals, or a single repeat, make a claim inconclusive.</p>
 </section>`;
 }
 
@@ -142,6 +162,7 @@ export function reportHtml(view: ReportView, rendered: readonly RenderedChart[])
         .map((f) => `<li><code>${escapeHtml(f.key)}</code>: ${escapeHtml(f.error)}</li>`)
         .join('')}</ul></section>`
     : '';
+  const findings = view.claims ? claimsHtml(view.claims) : '';
   const tables = view.tables.length
     ? `<section id="tables"><h2>Data-path micro-benchmarks</h2>${view.tables.map(benchTableHtml).join('\n')}</section>`
     : '';
@@ -159,6 +180,7 @@ export function reportHtml(view: ReportView, rendered: readonly RenderedChart[])
 <body>
 <h1>vmpath report</h1>
 <p class="meta">${escapeHtml(view.source)}: ${view.runs} runs in ${view.sweeps.length} sweep${view.sweeps.length === 1 ? '' : 's'}; generated ${escapeHtml(view.generatedAt)}</p>
+${findings}
 ${missing}
 ${tables}
 ${figures}

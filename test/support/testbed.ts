@@ -5,7 +5,8 @@
 import { spawnSync } from 'node:child_process';
 import { newId } from '../../src/core/ids.js';
 import { CommandRunner } from '../../src/sys/runner.js';
-import { findExecutable, isRoot, processesInNetns } from '../../src/sys/tools.js';
+import { findExecutable, isRoot, processCmdline, processesInNetns } from '../../src/sys/tools.js';
+import { BACKEND_PATH } from '../../src/testbed/dom0.js';
 import { down, type TestbedEnv, up } from '../../src/testbed/lifecycle.js';
 import { netnsPrefix } from '../../src/testbed/names.js';
 import { listNetns } from '../../src/testbed/state.js';
@@ -79,5 +80,8 @@ export function leftovers(id: string): string[] {
 
 /** PIDs of processes running inside a namespace now. */
 export function pidsIn(netns: string): number[] {
-  return processesInNetns([netns]).map((p) => p.pid);
+  // A host's dom0 backend is the testbed's own daemon, not something a job left.
+  return processesInNetns([netns])
+    .filter((p) => processCmdline(p.pid)?.[0] !== BACKEND_PATH)
+    .map((p) => p.pid);
 }

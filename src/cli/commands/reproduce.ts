@@ -6,6 +6,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MAX_STEPS, parseDims } from '../../apps/advect/params.js';
+import { invalidField } from '../../core/errors.js';
 import { parseRate } from '../../core/units.js';
 import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../experiment/reproduce.js';
 import { parseSweep, specHash } from '../../experiment/spec.js';
@@ -21,6 +22,8 @@ import { baseTopology, sweepWithProgress } from './sweep.js';
 
 interface Flags {
   quick?: boolean;
+  full?: boolean;
+  repeats?: string;
   out: string;
   grid?: string;
   steps?: string;
@@ -33,13 +36,25 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
     .description(
       'the study end to end on the paper preset: micro-benchmarks, advection placements and scaling, findings (needs root)',
     )
-    .option('--quick', 'a smaller grid and shorter benchmarks (about 2 minutes here)')
+    .option('--quick', 'a smaller grid and shorter benchmarks (within 2 minutes here)')
+    .option('--full', "the study's size: 512^3 grid, 512 steps, three decompositions (hours)")
+    .option('--repeats <n>', 'repeats of every run, in rotating order (default 3)')
     .option('--out <dir>', 'where results.db and report.html go', 'vmpath-results')
     .option('--grid <XxYxZ>', 'the advection grid (the study: 512x512x512)')
     .option('--steps <T>', 'time steps (the study: 512)')
     .option('--rate <mbit>', 'shape every uplink to this rate (0: unshaped, the default here)', '0')
     .action(async (flags: Flags) => {
-      const base = flags.quick ? REPRODUCE_SIZES.quick : REPRODUCE_SIZES.default;
+      if (flags.quick && flags.full)
+        throw invalidField('E_CLI_USAGE', '--full', true, 'one of --quick or --full, not both');
+      const base = flags.quick
+        ? REPRODUCE_SIZES.quick
+        : flags.full
+          ? REPRODUCE_SIZES.full
+          : REPRODUCE_SIZES.default;
+      const repeats =
+        flags.repeats === undefined
+          ? base.repeats
+          : wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', 100);
       const grid = flags.grid ?? base.grid;
       parseDims(grid, '--grid');
       const steps =
@@ -48,7 +63,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
           : wholeNumber(flags.steps, '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
       const rate = parseRate(flags.rate, '--rate', 'unshaped');
       const spec = parseSweep(
-        reproduceSpec({ grid, steps, benchS: base.benchS }, rate, {
+        reproduceSpec({ ...base, grid, steps, repeats }, rate, {
           iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
           openmpi: ['mpicc', 'mpirun'].every((t) => findExecutable(t, ctx.searchPath) !== null),
         }),

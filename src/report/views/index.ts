@@ -4,7 +4,8 @@
  * it and says in `missing` what would fill it; every figure carries its spread (min to max
  * over repeats) and the number of runs it rests on.
  *
- * Parts (the study's tables and figures, and what vmpath adds), one file each:
+ * Parts (the study's claims, tables and figures, and what vmpath adds), one file each:
+ *   claims.ts   the study's six claims, each with a verdict, shown first
  *   tables.ts   Tables 1 and 2: per-node and total stream bandwidth, vmpath and iperf3
  *   figure2.ts  execution time per data path, per placement and decomposition
  *   figure3.ts  computation / packing / communication against rank count, per data path
@@ -17,6 +18,7 @@
 import type { RunRecord, SweepRecord } from '../../store/db.js';
 import { readableRuns } from '../records.js';
 import { appRuns } from './apps.js';
+import { type Claim, checkClaims } from './claims.js';
 import { type Figure2, figure2 } from './figure2.js';
 import { type Figure3, figure3 } from './figure3.js';
 import { type Figure4, figure4 } from './figure4.js';
@@ -26,6 +28,7 @@ import { type ProgramView, programViews } from './programs.js';
 import { type BenchTable, benchTables } from './tables.js';
 
 export * from './apps.js';
+export * from './claims.js';
 export * from './common.js';
 export * from './figure2.js';
 export * from './figure3.js';
@@ -55,6 +58,9 @@ export interface ReportView {
   readonly sweeps: readonly SweepRecord[];
   readonly environments: ReportInput['environments'];
   readonly revisions: readonly string[];
+  /** The study's claims checked from these runs, when they hold study runs (stream over the
+   * pairs, or 16-rank advection): shown first. */
+  readonly claims: readonly Claim[] | null;
   readonly tables: readonly BenchTable[];
   readonly figure2: Figure2 | null;
   readonly figure3: Figure3 | null;
@@ -65,6 +71,12 @@ export interface ReportView {
   readonly failed: readonly FailedRun[];
   readonly missing: readonly string[];
   readonly runs: number;
+}
+
+/** The claims, unless the database holds none of the runs they read. */
+function studyClaims(runs: Parameters<typeof checkClaims>[0]): Claim[] | null {
+  const claims = checkClaims(runs);
+  return claims.every((c) => c.ours === 'no runs') ? null : claims;
 }
 
 export function reportView(input: ReportInput): ReportView {
@@ -92,6 +104,7 @@ export function reportView(input: ReportInput): ReportView {
     sweeps: input.sweeps,
     environments: input.environments,
     revisions,
+    claims: studyClaims(runs),
     tables: benchTables(runs, missing),
     figure2: figure2(apps, missing),
     figure3: figure3(apps, missing),

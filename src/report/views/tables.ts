@@ -17,7 +17,15 @@ export interface BandwidthRow {
   readonly ofNative: number | null;
   /** Percent of the link rate, when the uplinks were shaped. */
   readonly ofLink: number | null;
+  /** The study's total for this data path and tool (netperf for vmpath, iperf), MiB/s. */
+  readonly paper: number | null;
 }
+
+/** The study's stream totals (DESIGN.md section 1), MiB/s. */
+export const PAPER_STREAM: Readonly<Record<string, Readonly<Record<string, number>>>> = {
+  vmpath: { native: 811.73, bridged: 425.97, iov: 634.84 },
+  iperf3: { native: 1238, bridged: 748.75, iov: 884.75 },
+};
 
 export interface BenchTable {
   readonly test: 'stream' | 'rr';
@@ -72,6 +80,7 @@ export function benchTables(runs: readonly TypedRun[], missing: string[]): Bench
         ofNative: native && test === 'stream' ? (total.mean / native) * 100 : null,
         ofLink:
           test === 'stream' && Number.isFinite(link) && link > 0 ? (total.mean / link) * 100 : null,
+        paper: test === 'stream' ? (PAPER_STREAM[tool]?.[dp] ?? null) : null,
       };
     });
     out.push({ test, tool, title, unit: of[0]?.summary.unit ?? '', rows, runs: of.length });

@@ -39,12 +39,20 @@ test('a spec expands into the cartesian product, N standing for the rank count',
   const study = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: true, openmpi: true }),
   );
-  // per data path: stream x (vmpath, iperf3), rr x vmpath, osu x (vmpath, openmpi); 9 + 3 advect
-  assert.equal(expandSweep(study, paper).length, 3 * (5 + 9 + 3));
+  // per data path and repeat (3, rotating): stream x (vmpath, iperf3), rr x vmpath (--quick has
+  // no OSU curves); 3 placements at 16 ranks + the 2, 4, 8 rank pipeline
+  assert.equal(study.repeats, 3);
+  assert.equal(study.order, 'rotate');
+  assert.equal(expandSweep(study, paper).length, 3 * 3 * (3 + 3 + 3));
+  const full = parseSweep(
+    reproduceSpec(REPRODUCE_SIZES.default, 0, { iperf3: true, openmpi: true }),
+  );
+  // the default adds osu x (vmpath, openmpi)
+  assert.equal(expandSweep(full, paper).length, 3 * 3 * (5 + 3 + 3));
   const bare = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: false, openmpi: false }),
   );
-  assert.equal(expandSweep(bare, paper).length, 3 * (3 + 9 + 3));
+  assert.equal(expandSweep(bare, paper).length, 3 * 3 * (2 + 3 + 3));
 });
 
 test('placements include optimized (graph mapping of the own pattern of the run); osu runs take openmpi', () => {
@@ -165,67 +173,56 @@ test('the store: a schema version, resume bookkeeping, a failed run replaced onc
   );
 });
 
-test('reproduce findings come from the records: order by bandwidth, speedup against inter-host share, the crossover', () => {
-  const bench = (datapath: string, total: number) =>
+test('reproduce findings: each claim with its verdict from the records, and the crossover', () => {
+  const bench = (datapath: string, total: number, repeat: number) =>
     record({
-      key: `b-${datapath}`,
+      key: `b-${datapath}-${repeat}`,
       kind: 'bench',
-      params: { kind: 'bench', datapath, test: 'stream', tool: 'vmpath', durationS: 1, repeat: 1 },
+      params: { kind: 'bench', datapath, test: 'stream', tool: 'vmpath', durationS: 1, repeat },
       summary: streamSummary(total),
     }) as RunRecord;
-  const app = (
-    datapath: string,
-    placement: string,
-    ranks: number,
-    wallS: number,
-    computeS: number,
-    commS: number,
-    share: number,
-  ) =>
+  const app = (dp: string, placement: string, ranks: number, f: number[], repeat: number) =>
     record({
-      key: `a-${datapath}-${placement}-${ranks}`,
+      key: `a-${dp}-${placement}-${ranks}-${repeat}`,
       kind: 'advect',
       params: {
         kind: 'advect',
-        datapath,
+        datapath: dp,
         grid: [32, 32, 32],
         steps: 4,
         ranks,
         decomp: [1, 1, ranks],
         placement,
         engine: 'vmpath',
-        repeat: 1,
+        repeat,
       },
-      summary: advectSummary({ wallS, computeS, commS, share }, ranks),
+      summary: advectSummary(
+        { wallS: f[0] as number, computeS: f[1] as number, commS: f[2] as number, share: 0.5 },
+        ranks,
+      ),
     }) as RunRecord;
-  const lines = findings(
-    [
-      bench('native', 1000),
-      bench('bridged', 600),
-      bench('iov', 800),
-      app('bridged', 'inter-node', 16, 2.0, 0.5, 1.5, 1),
-      app('iov', 'inter-node', 16, 1.0, 0.5, 0.5, 1),
-      app('bridged', 'hybrid', 2, 1.0, 0.8, 0.2, 0.5),
-      app('bridged', 'hybrid', 16, 1.0, 0.3, 0.7, 7 / 15),
-    ],
-    0,
-  );
+  const runs = [1, 2, 3].flatMap((k) => [
+    bench('native', 1000 + k, k),
+    bench('iov', 800 + k, k),
+    bench('bridged', 600 + k, k),
+    app('bridged', 'hybrid', 2, [1, 0.8, 0.2], k),
+    app('bridged', 'hybrid', 16, [1, 0.3, 0.7], k),
+  ]);
+  const lines = findings(runs, 0);
   assert.match(lines[0] ?? '', /unshaped/);
   assert.equal(
     lines[1],
-    'bandwidth (stream, concurrent vm pairs): native 1000 MiB/s (100% of native) > iov 800 MiB/s (80% of native) > bridged 600 MiB/s (60% of native)',
+    'claim 1: REPRODUCED: stream over concurrent vm pairs: NATIVE >= IOV > BRIDGED (native above iov above bridged)',
   );
-  assert.match(
-    lines[2] ?? '',
-    /^inter-node \(100% of messages cross hosts\).*bridged 2\.000 s, iov 1\.000 s ; iov over bridged 2\.00x/,
-  );
+  assert.match(lines[3] ?? '', /^ {2}ours: {2}native 1002 \[\d+, \d+\] \(n=3\)/);
+  assert.match(lines.join('\n'), /claim 3: INCONCLUSIVE: .*16-rank inter-node runs/);
   assert.match(
     lines.join('\n'),
     /bridged: communication share of time 2:20% 16:70%; communication outweighs computation from 16 ranks/,
   );
   assert.match(
     findings([], 10000).join('\n'),
-    /shaped to 10000 Mbit\/s[\s\S]*no stream runs stored[\s\S]*no 16-rank advection runs stored/,
+    /shaped to 10000 Mbit\/s[\s\S]*stream runs of each path not stored/,
   );
 });
 
