@@ -33,20 +33,38 @@ export interface ReproduceSize {
   readonly repeats: number;
   /** The 16-rank decompositions (the claims need one; the study ran three). */
   readonly decomps: readonly string[];
+  /** The rank counts of the pipeline's scaling below 16 (hybrid placement). */
+  readonly scaling: readonly number[];
+  /** Whether the reference tools run (iperf3's stream, the rr test): no claim reads them. */
+  readonly tools: boolean;
   /** Whether the OSU curves run (they show the paths' latency; no claim reads them). */
   readonly osu: boolean;
 }
 
-/** Sized for this 2-core machine: the whole run within 10 minutes, --quick within 2. */
+/** Sized for this 2-core machine: the whole run within 10 minutes, --quick within 2. The
+ * default keeps the study's messages (faces of 512 x 512 cells, 2 MiB) on a grid 8 times
+ * shallower than its 512^3, so that the messages, not the cells, set the pace, as they did on
+ * the study's 16 cores. */
 export const REPRODUCE_SIZES = {
-  quick: { grid: '48x48x48', steps: 16, benchS: 1, repeats: 3, decomps: ['1x1xN'], osu: false },
+  quick: {
+    grid: '128x128x16',
+    steps: 8,
+    benchS: 1,
+    repeats: 3,
+    decomps: ['1x1xN'],
+    scaling: [8],
+    tools: false,
+    osu: false,
+  },
   default: {
-    grid: '128x128x128',
-    steps: 64,
+    grid: '512x512x64',
+    steps: 24,
     benchS: 3,
     repeats: 3,
     decomps: ['1x1xN'],
-    osu: true,
+    scaling: [2, 4, 8],
+    tools: true,
+    osu: false,
   },
   full: {
     grid: '512x512x512',
@@ -54,13 +72,13 @@ export const REPRODUCE_SIZES = {
     benchS: 10,
     repeats: 3,
     decomps: STUDY_DECOMPS_ALL,
+    scaling: [2, 4, 8],
+    tools: true,
     osu: true,
   },
 } as const satisfies Record<string, ReproduceSize>;
 
 export const STUDY_PLACEMENTS = ['inter-node', 'intra-node', 'hybrid'] as const;
-
-export const SCALING_RANKS = [2, 4, 8, 16] as const;
 
 /** The reference tools found on this machine: iperf3 cross-checks the stream test, Open MPI
  * the OSU curves (without them those runs are left out of the spec). */
@@ -87,10 +105,14 @@ export function reproduceSpec(
     repeats: size.repeats,
     order: 'rotate',
     bench: {
-      tests: ['stream', 'rr', ...(size.osu ? (['osu'] as const) : [])],
+      tests: [
+        'stream',
+        ...(size.tools ? (['rr'] as const) : []),
+        ...(size.osu ? (['osu'] as const) : []),
+      ],
       tools: [
         'vmpath',
-        ...(tools.iperf3 ? (['iperf3'] as const) : []),
+        ...(tools.iperf3 && size.tools ? (['iperf3'] as const) : []),
         ...(tools.openmpi && size.osu ? (['openmpi'] as const) : []),
       ],
       durationS: size.benchS,
@@ -99,7 +121,7 @@ export function reproduceSpec(
       { ...advect, ranks: [16], decomps: [...size.decomps], placements: [...STUDY_PLACEMENTS] },
       {
         ...advect,
-        ranks: SCALING_RANKS.filter((n) => n < 16),
+        ranks: [...size.scaling],
         decomps: ['1x1xN'],
         placements: ['hybrid'],
       },

@@ -8,9 +8,11 @@ import type { Command } from 'commander';
 import { MAX_STEPS, parseDims } from '../../apps/advect/params.js';
 import { invalidField } from '../../core/errors.js';
 import { parseRate } from '../../core/units.js';
+import { measureKernel } from '../../experiment/calibrate.js';
 import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../experiment/reproduce.js';
 import { parseSweep, specHash } from '../../experiment/spec.js';
 import { planSweep } from '../../experiment/sweep.js';
+import { evaluate } from '../../model/fit.js';
 import { Store } from '../../store/db.js';
 import { findExecutable } from '../../sys/tools.js';
 import { preflight } from '../../testbed/preflight.js';
@@ -28,6 +30,11 @@ interface Flags {
   grid?: string;
   steps?: string;
   rate: string;
+}
+
+/** Seconds per cell of the advection kernel alone, on 1 Mi cells. */
+function kernelSpeed(): number {
+  return evaluate(measureKernel().step, 2 ** 20) / 2 ** 20;
 }
 
 export function reproduceCommand(program: Command, ctx: CliContext): void {
@@ -80,13 +87,19 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       const store = Store.open(file);
       try {
         const begin = Date.now();
+        // The machine's speed before and after (the kernel alone on 1 Mi cells, as the model
+        // bench probes it): a machine that slowed down while it ran weakens every verdict.
+        const before = kernelSpeed();
         const outcome = await sweepWithProgress(ctx, store, spec, null);
+        const after = kernelSpeed();
+        const drift = after / before - 1;
         const runs = store.runs({ sweepId: outcome.sweepId });
         const html = join(flags.out, 'report.html');
         const report = await writeReport(store, html, outcome.sweepId);
         ctx.out(
           [
             `vmpath reproduce: ${outcome.total} runs (${outcome.skipped} already done, ${outcome.failed} failed) in ${((Date.now() - begin) / 1000).toFixed(0)} s; grid ${grid}, ${steps} steps; results in ${file} (sweep ${outcome.sweepId}, spec ${specHash(spec)})`,
+            `  machine: the kernel alone ${(before * 1e9).toFixed(2)} ns a cell before, ${(after * 1e9).toFixed(2)} after (${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(0)}%)${Math.abs(drift) > 0.2 ? '; the machine changed speed while it ran: repeat on a quieter machine before trusting the verdicts' : ''}`,
             ...findings(runs, rate).map((line) => `  ${line}`),
             `report: ${html} (${report.charts.length} charts, ${report.view.tables.length} tables)`,
           ].join('\n'),

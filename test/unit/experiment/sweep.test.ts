@@ -39,20 +39,23 @@ test('a spec expands into the cartesian product, N standing for the rank count',
   const study = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: true, openmpi: true }),
   );
-  // per data path and repeat (3, rotating): stream x (vmpath, iperf3), rr x vmpath (--quick has
-  // no OSU curves); 3 placements at 16 ranks + the 2, 4, 8 rank pipeline
+  // per data path and repeat (3, rotating): --quick has the stream alone, 3 placements at 16
+  // ranks and the 8-rank pipeline
   assert.equal(study.repeats, 3);
   assert.equal(study.order, 'rotate');
-  assert.equal(expandSweep(study, paper).length, 3 * 3 * (3 + 3 + 3));
-  const full = parseSweep(
+  assert.equal(expandSweep(study, paper).length, 3 * 3 * (1 + 3 + 1));
+  const normal = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.default, 0, { iperf3: true, openmpi: true }),
   );
-  // the default adds osu x (vmpath, openmpi)
-  assert.equal(expandSweep(full, paper).length, 3 * 3 * (5 + 3 + 3));
+  // the default adds iperf3's stream, rr and the 2 and 4 rank pipeline
+  assert.equal(expandSweep(normal, paper).length, 3 * 3 * (3 + 3 + 3));
+  const full = parseSweep(reproduceSpec(REPRODUCE_SIZES.full, 0, { iperf3: true, openmpi: true }));
+  // --full: osu x (vmpath, openmpi), the three decompositions
+  assert.equal(expandSweep(full, paper).length, 3 * 3 * (5 + 9 + 3));
   const bare = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.quick, 0, { iperf3: false, openmpi: false }),
   );
-  assert.equal(expandSweep(bare, paper).length, 3 * 3 * (2 + 3 + 3));
+  assert.equal(expandSweep(bare, paper).length, 3 * 3 * (1 + 3 + 1));
 });
 
 test('placements include optimized (graph mapping of the own pattern of the run); osu runs take openmpi', () => {

@@ -10,15 +10,15 @@ import { resolveTopology } from '../../../src/topology/resolve.js';
 const paper = (datapath?: 'native' | 'bridged' | 'iov' | 'shm') =>
   resolveTopology(presetSpec('paper'), datapath ? { datapath } : {});
 
-test("paper: each host's dom0 has a quarter of its share of the machine, the guests the rest", () => {
+test("paper: each host's dom0 has an eighth of its share of the machine, the guests the rest", () => {
   const two = planBudgets(paper(), 'ab', 2);
   assert.deepEqual(
     two.map((b) => [b.name, b.role, b.cpus]),
     [
-      ['vmp-ab-host0-dom0', 'dom0', 0.25],
-      ['vmp-ab-host0-guests', 'guests', 0.75],
-      ['vmp-ab-host1-dom0', 'dom0', 0.25],
-      ['vmp-ab-host1-guests', 'guests', 0.75],
+      ['vmp-ab-host0-dom0', 'dom0', 0.125],
+      ['vmp-ab-host0-guests', 'guests', 0.875],
+      ['vmp-ab-host1-dom0', 'dom0', 0.125],
+      ['vmp-ab-host1-guests', 'guests', 0.875],
     ],
   );
   // The same budgets on every data path: the guests' share does not depend on it.
@@ -26,7 +26,7 @@ test("paper: each host's dom0 has a quarter of its share of the machine, the gue
     assert.deepEqual(planBudgets(paper(dp), 'ab', 2), two);
   assert.deepEqual(
     planBudgets(paper(), 'ab', 16).map((b) => b.cpus),
-    [2, 6, 2, 6],
+    [1, 7, 1, 7],
   );
 });
 
