@@ -7,7 +7,7 @@
  * bandwidth curves across hosts (the runtime, and Open MPI when installed), the advection
  * application on 16 ranks under the three placements (inter-node, intra-node, hybrid; the
  * three decompositions with --full), and the 2..8 rank scaling (pipeline 1x1xN, hybrid). Every
- * run is repeated (3 by default), repeat by repeat with the data paths in rotating order, so
+ * run is repeated (5 times by default, 3 with --quick), repeat by repeat with the data paths in rotating order, so
  * that each claim rests on a confidence interval (report/views/claims.ts).
  *
  * Uplinks are unshaped by default: at the paper's 10 Gbit/s the tc shaper, not the data path,
@@ -60,7 +60,7 @@ export const REPRODUCE_SIZES = {
     grid: '512x512x64',
     steps: 24,
     benchS: 3,
-    repeats: 3,
+    repeats: 5,
     decomps: ['1x1xN'],
     scaling: [2, 4, 8],
     tools: true,

@@ -32,9 +32,10 @@ interface Flags {
   rate: string;
 }
 
-/** Seconds per cell of the advection kernel alone, on 1 Mi cells. */
+/** Seconds per cell of the advection kernel alone, on 1 Mi cells (the better of two probes). */
 function kernelSpeed(): number {
-  return evaluate(measureKernel().step, 2 ** 20) / 2 ** 20;
+  const probe = () => evaluate(measureKernel().step, 2 ** 20) / 2 ** 20;
+  return Math.min(probe(), probe());
 }
 
 export function reproduceCommand(program: Command, ctx: CliContext): void {
@@ -45,7 +46,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
     )
     .option('--quick', 'a smaller grid and shorter benchmarks (within 2 minutes here)')
     .option('--full', "the study's size: 512^3 grid, 512 steps, three decompositions (hours)")
-    .option('--repeats <n>', 'repeats of every run, in rotating order (default 3)')
+    .option('--repeats <n>', 'repeats of every run, in rotating order (default 5; --quick 3)')
     .option('--out <dir>', 'where results.db and report.html go', 'vmpath-results')
     .option('--grid <XxYxZ>', 'the advection grid (the study: 512x512x512)')
     .option('--steps <T>', 'time steps (the study: 512)')
@@ -91,6 +92,8 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         // bench probes it): a machine that slowed down while it ran weakens every verdict.
         const before = kernelSpeed();
         const outcome = await sweepWithProgress(ctx, store, spec, null);
+        // The kernel frees the last testbed's namespaces for a moment after it is removed.
+        await new Promise((resolve) => setTimeout(resolve, 2000));
         const after = kernelSpeed();
         const drift = after / before - 1;
         const runs = store.runs({ sweepId: outcome.sweepId });

@@ -47,8 +47,8 @@ test('a spec expands into the cartesian product, N standing for the rank count',
   const normal = parseSweep(
     reproduceSpec(REPRODUCE_SIZES.default, 0, { iperf3: true, openmpi: true }),
   );
-  // the default adds iperf3's stream, rr and the 2 and 4 rank pipeline
-  assert.equal(expandSweep(normal, paper).length, 3 * 3 * (3 + 3 + 3));
+  // the default: 5 repeats, and iperf3's stream, rr and the 2 and 4 rank pipeline
+  assert.equal(expandSweep(normal, paper).length, 3 * 5 * (3 + 3 + 3));
   const full = parseSweep(reproduceSpec(REPRODUCE_SIZES.full, 0, { iperf3: true, openmpi: true }));
   // --full: osu x (vmpath, openmpi), the three decompositions
   assert.equal(expandSweep(full, paper).length, 3 * 3 * (5 + 9 + 3));
