@@ -3,8 +3,8 @@
  * `paper` (unshaped; each host's bridged vms behind its user-space dom0 backend, dom0 and
  * guests under their CPU budgets) for native, bridged and iov, and bridged with
  * `backend: kernel` for reference, each round measures, in a rotating order of the data paths:
- * the stream test over the study's concurrent pairs (node1->node5 ... node4->node8; native: one
- * host pair), and the 8-byte round trip (rr, 8-byte request and response) on the first pair
+ * the stream test over the study's concurrent pairs (node1->node5 ... node4->node8; native: as
+ * many streams host0->host1), and the 8-byte round trip (rr, 8-byte request and response) on the first pair
  * alone. 7 rounds; medians and 95% intervals of the means (Student's t).
  *
  * Target: claim (1) with disjoint intervals: IOV's interval above BRIDGED's, NATIVE's not below
@@ -119,7 +119,7 @@ process.stdout.write(
   `BRIDGED/IOV ${ratio(bridged, iov)} (paper 0.67), IOV/NATIVE ${ratio(iov, native)} (paper 0.78); iov vs bridged: ${compare(iov, bridged)}, native vs iov: ${compare(native, iov)}\n`,
 );
 process.stdout.write(
-  `paper preset unshaped, ${ROUNDS} rounds in rotating order; stream ${stream.durationMs / 1000} s after ${stream.warmupMs / 1000} s warm-up over the 4 concurrent pairs (native: host0->host1), rr 8 B on node1->node5 (native: host0->host1) alone\n`,
+  `paper preset unshaped, ${ROUNDS} rounds in rotating order; stream ${stream.durationMs / 1000} s after ${stream.warmupMs / 1000} s warm-up over the 4 concurrent pairs (native: 4 streams host0->host1), rr 8 B on node1->node5 (native: host0->host1) alone\n`,
 );
 const metric = Math.min(iov.low / bridged.high, native.high / iov.low);
 process.stdout.write(`${verdict('datapaths', 'claim1_margin', metric, '>=', 1)}\n`);

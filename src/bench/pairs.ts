@@ -1,6 +1,8 @@
 /**
  * Which node talks to which. The study's pattern: the i-th vm of host 0 towards the i-th vm of
- * host 1, all at once (node1->node5, node2->node6, ...); with native hosts, host 0 -> host 1.
+ * host 1, all at once (node1->node5, node2->node6, ...). With native hosts the same streams
+ * run at once host 0 -> host 1 (the vms' ranks are the host's own there): the concurrency is
+ * the workload's, and only the data path differs between the rows of the study's tables.
  * Pure.
  */
 import { VmpathError } from '../core/errors.js';
@@ -28,10 +30,11 @@ export function studyPairs(topology: Topology, id: string): Pair[] {
   const on = (host: string) => endpoints.filter((n) => n.host === host);
   const senders = on(h0.name);
   const receivers = on(h1.name);
-  const count = Math.min(senders.length, receivers.length);
+  const count = Math.min(h0.vms.length, h1.vms.length);
+  // A native host is one endpoint for all its vms: its streams all start and end there.
   return Array.from({ length: count }, (_, i) => ({
-    from: senders[i] as TestbedNode,
-    to: receivers[i] as TestbedNode,
+    from: senders[h0.native ? 0 : i] as TestbedNode,
+    to: receivers[h1.native ? 0 : i] as TestbedNode,
   }));
 }
 

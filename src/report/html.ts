@@ -90,7 +90,7 @@ function benchTableHtml(t: BenchTable): string {
 <table><thead><tr>${head}</tr></thead><tbody>
 ${body}
 </tbody></table>
-<p class="meta">Mean over repeats with min-max in grey when there are several; the NATIVE row is one host pair, the vm rows the concurrent vm pairs between the hosts, as in the study. ${t.runs} run${t.runs === 1 ? '' : 's'}.</p>
+<p class="meta">Mean over repeats with min-max in grey when there are several; the vm rows are the concurrent vm pairs between the hosts, as in the study; the NATIVE row the same number of concurrent streams host to host. ${t.runs} run${t.runs === 1 ? '' : 's'}.</p>
 </section>`;
 }
 
