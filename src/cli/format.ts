@@ -13,6 +13,18 @@ function rate(rateMbit: number | null): string {
   return rateMbit === null ? 'unshaped' : `${rateMbit} Mbit/s`;
 }
 
+/** A host's dom0: its backend and budget (the budget in cores is decided at `up`). */
+function dom0Of(host: Topology['hosts'][number]): string {
+  const cpus = host.dom0.cpus;
+  const budget =
+    cpus === null
+      ? 'no CPU budget'
+      : 'cores' in cpus
+        ? `${cpus.cores} cores`
+        : `${+(cpus.share * 100).toFixed(2)}% of ${host.cpus === null ? 'its share of the cores' : `${host.cpus} cores`}`;
+  return `${host.dom0.backend}, ${budget}`;
+}
+
 export function formatTopology(topology: Topology): string {
   const head = [
     `topology ${topology.name}${topology.description ? `: ${topology.description}` : ''}`,
@@ -27,6 +39,7 @@ export function formatTopology(topology: Topology): string {
       host.address ?? '',
       `${rate(host.uplink.rateMbit)}${host.uplink.delayMs ? `, ${host.uplink.delayMs} ms` : ''}`,
       host.native ? '' : `${host.iov.mode}, ${host.iov.maxVfs} VFs`,
+      dom0Of(host),
     ],
     ...host.vms.map((vm) => [
       `  ${vm.name}`,
@@ -36,9 +49,10 @@ export function formatTopology(topology: Topology): string {
       vm.address ?? '(host)',
       '',
       '',
+      '',
     ]),
   ]);
-  return `${head.join('\n')}\n\n${formatTable(['node', 'role', 'datapath', 'slots', 'address', 'uplink', 'iov'], rows)}`;
+  return `${head.join('\n')}\n\n${formatTable(['node', 'role', 'datapath', 'slots', 'address', 'uplink', 'iov', 'dom0'], rows)}`;
 }
 
 /** One line of `testbed status` without an id. */

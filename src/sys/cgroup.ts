@@ -33,26 +33,30 @@ function writable(dir: string): boolean {
   }
 }
 
-/** The CPU controller vmpath can use here, or why there is none (one line, for an error). */
-export function cpuController(): CpuController | { readonly missing: string } {
-  for (const root of V1_ROOTS) {
+/** The CPU controller vmpath can use here, or why there is none (one line, for an error).
+ * The roots are parameters for tests only. */
+export function cpuController(
+  v1Roots: readonly string[] = V1_ROOTS,
+  v2Root = V2_ROOT,
+): CpuController | { readonly missing: string } {
+  for (const root of v1Roots) {
     if (existsSync(join(root, 'cpu.cfs_quota_us')) || existsSync(join(root, 'cpu.cfs_period_us')))
       return writable(root)
         ? { version: 1, root }
         : { missing: `cgroup v1 cpu controller at ${root} is not writable (run as root)` };
   }
-  const controllers = join(V2_ROOT, 'cgroup.controllers');
+  const controllers = join(v2Root, 'cgroup.controllers');
   if (existsSync(controllers)) {
     const has = (file: string) => readFileSync(file, 'utf8').split(/\s+/).includes('cpu');
     if (!has(controllers))
-      return { missing: `cgroup v2 at ${V2_ROOT} has no cpu controller (cgroup.controllers)` };
-    if (!has(join(V2_ROOT, 'cgroup.subtree_control')))
+      return { missing: `cgroup v2 at ${v2Root} has no cpu controller (cgroup.controllers)` };
+    if (!has(join(v2Root, 'cgroup.subtree_control')))
       return {
-        missing: `cgroup v2's cpu controller is not enabled for child groups; enable it with: echo +cpu > ${V2_ROOT}/cgroup.subtree_control`,
+        missing: `cgroup v2's cpu controller is not enabled for child groups; enable it with: echo +cpu > ${v2Root}/cgroup.subtree_control`,
       };
-    return writable(V2_ROOT)
-      ? { version: 2, root: V2_ROOT }
-      : { missing: `cgroup v2 at ${V2_ROOT} is not writable (run as root)` };
+    return writable(v2Root)
+      ? { version: 2, root: v2Root }
+      : { missing: `cgroup v2 at ${v2Root} is not writable (run as root)` };
   }
   return { missing: 'no cgroup CPU controller is mounted (neither v1 cpu nor v2 cpu.max)' };
 }

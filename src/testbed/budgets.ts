@@ -55,9 +55,11 @@ export function planBudgets(topology: Topology, id: string, machineCores: number
 const round = (v: number) => Math.round(v * 1000) / 1000;
 
 /** The controller budgets need, or an error saying why this machine has none. */
-export function requireController(budgets: readonly Budget[]): CpuController | null {
+export function requireController(
+  budgets: readonly Budget[],
+  found: ReturnType<typeof cpuController> = cpuController(),
+): CpuController | null {
   if (budgets.length === 0) return null;
-  const found = cpuController();
   if ('missing' in found) {
     throw new VmpathError(
       'E_TESTBED_UNSUPPORTED',

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -179,27 +179,36 @@ describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
     );
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /vmpath reproduce: \d+ runs \(0 already done, 0 failed\)/);
-    assert.match(result.stdout, /bandwidth \(stream, concurrent vm pairs\): \w+ \d+ MiB\/s/);
-    for (const placement of ['inter-node', 'intra-node', 'hybrid'])
+    // Each of the study's six claims, with the paper's figure, ours over 3 repeats, a verdict.
+    for (let id = 1; id <= 6; id++)
       assert.match(
         result.stdout,
         new RegExp(
-          `${placement} \\(\\d+% of messages cross hosts\\).*iov over bridged \\d\\.\\d\\dx`,
+          `claim ${id}: (REPRODUCED|NOT REPRODUCED|REVERSED|INCONCLUSIVE): .+\\n +paper: .+\\n +ours: +.*\\(n=3\\)`,
         ),
       );
-    assert.match(result.stdout, /iov: communication share of time 2:\d+% 4:\d+% 8:\d+% 16:\d+%/);
+    assert.match(result.stdout, /ours: +native \d+ \[\d+, \d+\] \(n=3\) \/ iov \d+/);
+    assert.match(result.stdout, /machine: the kernel alone [\d.]+ ns a cell before/);
+    assert.match(result.stdout, /iov: communication share of time 8:\d+% 16:\d+%/);
     // the report of the real database, in Chromium
     assert.match(result.stdout, /report: .*report\.html \(\d+ charts, \d+ tables\)/);
     const seen = await openReport(
       join(out, 'report.html'),
       join(OUTPUT_DIR, 'report', 'reproduce-quick.png'),
     );
-    assertCharts(seen, ['figure-2', 'figure-3', 'figure-4', 'osu-latency', 'osu-bw', 'matrix']);
-    assert.ok(seen.tables >= 2, 'stream and rr tables');
+    assertCharts(seen, ['figure-2', 'figure-3', 'figure-4', 'matrix']);
+    assert.ok(seen.tables >= 2, 'the claims and the stream table');
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    assert.ok(
+      html.indexOf('id="findings"') < html.indexOf('id="tables"'),
+      'the findings come first',
+    );
+    assert.equal(html.match(/<tr class="verdict-/g)?.length, 6, 'a row per claim');
     const store = Store.open(join(out, 'results.db'), { create: false });
     try {
       const runs = store.runs();
-      assert.ok(runs.length >= 45 && runs.every((r) => r.status === 'done'));
+      // 3 repeats x 3 data paths x (stream + 3 placements + the 8-rank pipeline)
+      assert.ok(runs.length === 45 && runs.every((r) => r.status === 'done'));
       const env0 = store.environment(runs[0]?.environmentId ?? 0) as Record<string, unknown>;
       assert.ok(env0.kernel && env0.cpuCount && env0.node, 'the environment is stored');
       assert.equal(

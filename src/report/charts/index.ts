@@ -11,7 +11,7 @@ export function charts(view: ReportView): Chart[] {
   const out: Chart[] = [];
   if (view.figure2) out.push(figure2Chart(view.figure2));
   if (view.figure3) out.push(figure3Chart(view.figure3));
-  if (view.figure4) out.push(figure4Chart(view.figure4));
+  if (view.figure4) out.push(figure4Chart(view.figure4, true));
   if (view.osu) {
     out.push(
       curveChart(

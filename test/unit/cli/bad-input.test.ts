@@ -200,6 +200,11 @@ test('reproduce: --out naming a file is refused; so is a grid the machine cannot
     ['reproduce', '--quick', '--grid', '100000x100000x100000', '--out', out],
     /(blocks of at most 4 GiB|fits in memory)/,
   );
+  refused(
+    ['reproduce', '--quick', '--full', '--out', out],
+    /--full: got true; allowed: one of --quick or --full/,
+  );
+  refused(['reproduce', '--repeats', '0', '--out', out], /--repeats: got "0"/);
   assert.equal(existsSync(out), false, 'nothing made');
 });
 

@@ -61,6 +61,11 @@ test('show --preset paper --json: resolved, with addresses and rates', () => {
   assert.equal(topology.hosts[1].vms[3].address, '198.18.0.8');
   assert.equal(topology.hosts[0].vms[0].datapath, 'iov');
   assert.equal(topology.hosts[0].uplink.rateMbit, 10000);
+  assert.deepEqual(topology.hosts[0].dom0, { backend: 'user', cpus: { share: 0.125 } });
+  const table = vmpath(['topology', 'show', '--preset', 'paper']);
+  assert.match(table.stdout, /host0 +host .* user, 12\.5% of its share of the cores/);
+  const tiny = vmpath(['topology', 'show', '--preset', 'tiny']);
+  assert.match(tiny.stdout, /host0 +host .* kernel, no CPU budget/);
 });
 
 test('bad options exit 2 naming the option', () => {

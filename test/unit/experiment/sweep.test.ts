@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../../src/experiment/reproduce.js';
 import { expandSweep, parseSweep, runKey } from '../../../src/experiment/spec.js';
+import { sweepOrder } from '../../../src/experiment/sweep.js';
 import { type RunRecord, SCHEMA_VERSION, Store } from '../../../src/store/db.js';
 import { presetSpec } from '../../../src/topology/presets.js';
 import { resolveTopology } from '../../../src/topology/resolve.js';
@@ -226,6 +227,21 @@ test('reproduce findings: each claim with its verdict from the records, and the 
   assert.match(
     findings([], 10000).join('\n'),
     /shaped to 10000 Mbit\/s[\s\S]*stream runs of each path not stored/,
+  );
+});
+
+test('sweep order: data path by data path, or repeat by repeat in a rotating order', () => {
+  const base = { datapaths: ['native', 'bridged', 'iov'], bench: {}, repeats: 3 };
+  const show = (order: { datapath: string; repeat: number | null }[]) =>
+    order.map((o) => `${o.datapath}${o.repeat ?? ''}`).join(' ');
+  assert.equal(show(sweepOrder(parseSweep(base))), 'native bridged iov');
+  assert.equal(
+    show(sweepOrder(parseSweep({ ...base, order: 'rotate' }))),
+    'native1 bridged1 iov1 bridged2 iov2 native2 iov3 native3 bridged3',
+  );
+  assert.equal(
+    show(sweepOrder(parseSweep({ ...base, repeats: 1, order: 'rotate' }))),
+    'native bridged iov',
   );
 });
 

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { VmpathError } from '../../../src/core/errors.js';
-import { budgetFiles, guestsCgroupName, inCgroup } from '../../../src/sys/cgroup.js';
-import { planBudgets } from '../../../src/testbed/budgets.js';
+import { budgetFiles, cpuController, guestsCgroupName, inCgroup } from '../../../src/sys/cgroup.js';
+import { planBudgets, requireController } from '../../../src/testbed/budgets.js';
 import { planBackends } from '../../../src/testbed/dom0.js';
 import { presetSpec } from '../../../src/topology/presets.js';
 import { resolveTopology } from '../../../src/topology/resolve.js';
+import { tempDir } from '../../support/temp.js';
 
 const paper = (datapath?: 'native' | 'bridged' | 'iov' | 'shm') =>
   resolveTopology(presetSpec('paper'), datapath ? { datapath } : {});
@@ -121,4 +124,37 @@ test('cgroup names follow the namespaces; joining keeps the PID (sh execs the co
   assert.deepEqual(budgetFiles({ version: 2, root: '/r' }, '/r/g', 1.5), [
     { file: '/r/g/cpu.max', value: '150000 100000' },
   ]);
+});
+
+test('the CPU controller: v1 cpu, v2 cpu.max, or a clear refusal naming dom0.cpus', () => {
+  const dir = tempDir('vmpath-cgroup-');
+  const v1 = join(dir, 'v1');
+  mkdirSync(v1);
+  writeFileSync(join(v1, 'cpu.cfs_quota_us'), '-1\n');
+  assert.deepEqual(cpuController([v1], join(dir, 'none')), { version: 1, root: v1 });
+  const v2 = join(dir, 'v2');
+  mkdirSync(v2);
+  writeFileSync(join(v2, 'cgroup.controllers'), 'cpuset io memory pids\n');
+  const noCpu = cpuController([join(dir, 'none')], v2);
+  assert.match('missing' in noCpu ? noCpu.missing : '', /v2 at .* has no cpu controller/);
+  writeFileSync(join(v2, 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+  writeFileSync(join(v2, 'cgroup.subtree_control'), 'memory\n');
+  const off = cpuController([], v2);
+  assert.match('missing' in off ? off.missing : '', /echo \+cpu > .*cgroup\.subtree_control/);
+  writeFileSync(join(v2, 'cgroup.subtree_control'), 'cpu memory\n');
+  assert.deepEqual(cpuController([], v2), { version: 2, root: v2 });
+  const nothing = cpuController([], join(dir, 'none'));
+  assert.match('missing' in nothing ? nothing.missing : '', /no cgroup CPU controller is mounted/);
+
+  const budgets = planBudgets(paper(), 'ab', 2);
+  assert.equal(requireController([], nothing), null, 'no budgets, no controller needed');
+  assert.throws(
+    () => requireController(budgets, nothing),
+    (e: unknown) =>
+      e instanceof VmpathError &&
+      e.kind === 'input' &&
+      /^dom0\.cpus: CPU budgets need the kernel's CPU controller: no cgroup CPU controller/.test(
+        e.message,
+      ),
+  );
 });
