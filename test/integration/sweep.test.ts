@@ -197,7 +197,7 @@ describe('vmpath reproduce', { skip: SKIP_NO_ROOT }, () => {
       join(OUTPUT_DIR, 'report', 'reproduce-quick.png'),
     );
     assertCharts(seen, ['figure-2', 'figure-3', 'figure-4', 'matrix']);
-    assert.ok(seen.tables >= 2, 'the claims and the stream table');
+    assert.ok(seen.tables >= 1, 'the stream table');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.ok(
       html.indexOf('id="findings"') < html.indexOf('id="tables"'),
