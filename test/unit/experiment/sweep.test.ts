@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import Database from 'better-sqlite3';
 import { findings, REPRODUCE_SIZES, reproduceSpec } from '../../../src/experiment/reproduce.js';
 import { expandSweep, parseSweep, runKey } from '../../../src/experiment/spec.js';
-import { sweepOrder } from '../../../src/experiment/sweep.js';
+import { sweepOrder } from '../../../src/experiment/sweep-order.js';
 import { type RunRecord, SCHEMA_VERSION, Store } from '../../../src/store/db.js';
 import { presetSpec } from '../../../src/topology/presets.js';
 import { resolveTopology } from '../../../src/topology/resolve.js';
