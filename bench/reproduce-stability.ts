@@ -20,7 +20,7 @@ import { env, requireRoot, verdict } from './support.js';
 
 requireRoot('reproduce-stability');
 const quick = process.argv.includes('--quick');
-const CLI = fileURLToPath(new URL('../bin/vmpath.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../bin/vmpath.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'vmpath-stability-'));
 
 function reproduce(k: number): { claims: Claim[]; seconds: number } {
