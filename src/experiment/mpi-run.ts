@@ -25,7 +25,6 @@ import {
   Tails,
   untag,
 } from '../runtime/openmpi-output.js';
-import { guestsProcsFile } from '../sys/cgroup.js';
 import { type LineSplitter, lineSplitter } from '../sys/lines.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processStart } from '../sys/tools.js';
@@ -105,11 +104,7 @@ function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[
     job.program,
     ...job.args,
   ];
-  return headArgv(
-    plan,
-    job.profile ? monitoredMpirun('mpirun', args, run) : ['mpirun', ...args],
-    guestsProcsFile(plan.headNetns),
-  );
+  return headArgv(plan, job.profile ? monitoredMpirun('mpirun', args, run) : ['mpirun', ...args]);
 }
 
 interface Ended {

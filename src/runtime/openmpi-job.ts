@@ -19,7 +19,7 @@
  */
 
 import { VmpathError } from '../core/errors.js';
-import { inCgroup } from '../sys/cgroup.js';
+import { inNetnsKeepingSys } from '../sys/command.js';
 import { datapathRecord, hostDatapath } from '../testbed/datapaths/index.js';
 import { hostNetns, vmNetns } from '../testbed/names.js';
 import { BENCHMARK_RANGE } from '../topology/address.js';
@@ -201,17 +201,10 @@ export function jobMpirunArgs(
 }
 
 /** What the head's process is started as: mpirun in the head namespace, under HEAD_NAME. */
-export function headArgv(
-  plan: JobPlan,
-  mpirun: readonly string[],
-  headProcs: string | null = null,
-): string[] {
-  // nsenter, not `ip netns exec`: the launch agent mpirun calls must see this machine's /sys,
-  // where the cgroups are, to put each daemon under its host's budget.
-  const head = [
-    'nsenter',
-    `--net=/run/netns/${plan.headNetns}`,
-    '--',
+export function headArgv(plan: JobPlan, mpirun: readonly string[]): string[] {
+  // Keeping this machine's /sys: the launch agent mpirun calls puts each daemon under its
+  // host's budget there.
+  return inNetnsKeepingSys(plan.headNetns, [
     'unshare',
     '--uts',
     'sh',
@@ -221,6 +214,5 @@ export function headArgv(
     'env',
     `PMIX_MCA_ptl_tcp_if_include=${BENCHMARK_RANGE}`,
     ...mpirun,
-  ];
-  return headProcs ? inCgroup(headProcs, head) : head;
+  ]);
 }

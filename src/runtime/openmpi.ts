@@ -12,8 +12,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { invalidField, VmpathError } from '../core/errors.js';
-import { guestsProcsFile, inCgroup } from '../sys/cgroup.js';
-import { inNetns } from '../sys/command.js';
+import { inNetns, inNetnsKeepingSys } from '../sys/command.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { findExecutable } from '../sys/tools.js';
 import { BENCHMARK_RANGE } from '../topology/address.js';
@@ -148,13 +147,8 @@ export function mpirunAcross(
     '1',
     ...(ns === first ? args : inNetns(ns, args)),
   ]);
-  // nsenter, not `ip netns exec`: the ranks' own `ip netns exec` (inNetns) must see this
-  // machine's /sys to join their hosts' guests' budgets (sys/cgroup.ts).
-  const procs = guestsProcsFile(first);
-  const head = [
-    'nsenter',
-    `--net=/run/netns/${first}`,
-    '--',
+  // Keeping this machine's /sys: each rank's own entry (inNetns) joins its host's budget there.
+  return inNetnsKeepingSys(first, [
     'env',
     `PMIX_MCA_ptl_tcp_if_include=${BENCHMARK_RANGE}`,
     ...MPIRUN,
@@ -166,8 +160,7 @@ export function mpirunAcross(
     `${btl},self`,
     ...(btl === 'tcp' ? ['--mca', 'btl_tcp_if_include', BENCHMARK_RANGE] : []),
     ...contexts,
-  ];
-  return procs ? inCgroup(procs, head) : head;
+  ]);
 }
 
 /** mpirun options (Open MPI 4.1) followed by a value; --mca and --gmca take two. Any other

@@ -20,3 +20,15 @@ export function inNetns(netns: string, argv: readonly string[]): string[] {
   const enter = ['ip', 'netns', 'exec', netns, ...argv];
   return procs ? inCgroup(procs, enter) : enter;
 }
+
+/** Where iproute2 keeps the named network namespaces. */
+const NETNS_DIR = '/run/netns';
+
+/** Like `inNetns`, but with `nsenter --net`, which keeps this machine's /sys (where the
+ * cgroups are): for a process that starts others in further namespaces through `inNetns`, as
+ * mpirun does, so that each of them can still join its own host's budget. */
+export function inNetnsKeepingSys(netns: string, argv: readonly string[]): string[] {
+  const procs = guestsProcsFile(netns);
+  const enter = ['nsenter', `--net=${NETNS_DIR}/${netns}`, '--', ...argv];
+  return procs ? inCgroup(procs, enter) : enter;
+}
