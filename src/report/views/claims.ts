@@ -9,6 +9,7 @@
  */
 import { confidenceInterval } from '../../bench/stats.js';
 import { doneRuns, type TypedRun } from '../records.js';
+import { PAPER_STREAM } from './tables.js';
 
 export type Verdict = 'reproduced' | 'not reproduced' | 'reversed' | 'inconclusive';
 
@@ -119,7 +120,9 @@ function appSamples(runs: readonly TypedRun[]): AppSample[] {
 /** Claim 1: stream over concurrent vm pairs, NATIVE >= IOV > BRIDGED. */
 function streamClaim(runs: readonly TypedRun[]): Claim {
   const claim = 'stream over concurrent vm pairs: NATIVE >= IOV > BRIDGED';
-  const paper = 'netperf 811.73 / 634.84 / 425.97 MiB/s; iperf 1238 / 884.75 / 748.75';
+  const totals = (tool: string) =>
+    ['native', 'iov', 'bridged'].map((dp) => PAPER_STREAM[tool]?.[dp]).join(' / ');
+  const paper = `netperf ${totals('vmpath')} MiB/s; iperf ${totals('iperf3')}`;
   const stream = doneRuns(runs, 'bench').filter(
     (r) => r.params.test === 'stream' && r.params.tool === 'vmpath',
   );
