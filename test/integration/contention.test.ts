@@ -3,13 +3,14 @@
  * testbed beside CPU-bound processes (one per core), polling for up to 5 ms (VMPATH_SPIN_US=5000,
  * which polls whatever the core count) and with polling off (VMPATH_SPIN_US=0). When polling did
  * not give way to the competitors, every message waited for the scheduler's time slices: a
- * hundred times fewer round trips than without polling. Polling must stay within a factor two
- * of polling off here (the bench, `npm run bench:contention`, measures the default to 10%).
+ * hundred times fewer round trips than without polling. Polling's median must stay within a
+ * factor four of polling off's here (the bench, `npm run bench:contention`, measures the default to 10%).
  */
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { median } from '../../src/bench/stats.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import { vmpath } from '../support/cli.js';
@@ -55,14 +56,18 @@ describe('busy-polling under a competing load', { skip: SKIP_NO_ROOT }, () => {
         ),
       );
       try {
-        const polling = [
-          roundTrips({ VMPATH_SPIN_US: '5000' }),
-          roundTrips({ VMPATH_SPIN_US: '5000' }),
-        ];
-        const sleeping = [roundTrips({ VMPATH_SPIN_US: '0' }), roundTrips({ VMPATH_SPIN_US: '0' })];
-        const ratio = Math.max(...polling) / Math.max(...sleeping);
+        // Alternated, three of each, compared by their medians: one slow run on a noisy machine
+        // moves neither side. The failure this guards against costs a factor of a hundred, so
+        // a factor of four still tells it from noise.
+        const polling: number[] = [];
+        const sleeping: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          polling.push(roundTrips({ VMPATH_SPIN_US: '5000' }));
+          sleeping.push(roundTrips({ VMPATH_SPIN_US: '0' }));
+        }
+        const ratio = median(polling) / median(sleeping);
         assert.ok(
-          ratio > 0.5,
+          ratio > 0.25,
           `round trips in 2 s beside ${busy.length} busy loops: polling ${polling.join(', ')}, polling off ${sleeping.join(', ')}`,
         );
       } finally {
