@@ -70,7 +70,14 @@ export async function runPairs(
   checkTool(env, options.tool, options.params);
   const tool = BENCH_TOOLS[options.tool];
   const socketBuffers = options.socketBuffers ?? DEFAULT_BUFFERS;
-  const restoreBuffers = await applyBuffers(env.runner, planBuffers(pairs, socketBuffers));
+  const settings = planBuffers(pairs, socketBuffers);
+  if (settings.length && (env.launcher?.kind ?? 'netns') !== 'netns')
+    throw new VmpathError(
+      'E_BENCH_INPUT',
+      "--sndbuf/--rcvbuf: set on the emulated testbed's own namespaces only; allowed on a cluster: neither (set net.ipv4.tcp_wmem and tcp_rmem on its nodes yourself)",
+      { details: { field: '--sndbuf' } },
+    );
+  const restoreBuffers = await applyBuffers(env.runner, settings);
   const session = await tool
     .open(env, pairs, options.params, {
       port: options.port ?? 0,

@@ -4,6 +4,8 @@
  * per-node and total figures, each total as % of NATIVE and of the uplink rate, and the ratio
  * BRIDGED/IOV. `buildTable` is pure; `runTable` does the work.
  */
+
+import type { Launcher } from '../cluster/launcher.js';
 import { newId } from '../core/ids.js';
 import { down, type TestbedEnv, up } from '../testbed/lifecycle.js';
 import { checkBuildable } from '../testbed/plan-up.js';
@@ -118,4 +120,35 @@ export async function runTable(
   } finally {
     for (const id of built.reverse()) await down(env, id);
   }
+}
+
+/** One row of a table measured on a cluster: an inventory whose vms all declare one data path. */
+export interface ClusterRow {
+  readonly datapath: Datapath;
+  readonly topology: Topology;
+  readonly id: string;
+  readonly launcher: Launcher;
+}
+
+/** The table over clusters, a row per inventory (a cluster's nodes are what they are: each data
+ * path is its own set of addresses, as a vm's virtio and VF interfaces are). */
+export async function runClusterTable(
+  env: BenchEnv,
+  rows: readonly ClusterRow[],
+  options: TableOptions,
+): Promise<BenchTable> {
+  checkTool(env, options.tool, options.params);
+  const results: { datapath: Datapath; result: PairsResult }[] = [];
+  for (const row of rows) {
+    options.onProgress?.(`measuring ${row.datapath} on cluster ${row.id}`);
+    results.push({
+      datapath: row.datapath,
+      result: await runPairs(
+        { ...env, launcher: row.launcher },
+        studyPairs(row.topology, row.id),
+        options,
+      ),
+    });
+  }
+  return buildTable((rows[0] as ClusterRow).topology, results);
 }

@@ -12,6 +12,9 @@ import { interruptAll } from './interrupt.js';
 export const DEFAULT_STATE_DIR = '/run/vmpath';
 
 export interface CliContext extends TestbedEnv, TrafficEnv {
+  /** The process's environment, for what commands read from it (the ssh key an inventory does
+   * not name, the Slurm allocation). */
+  readonly env: NodeJS.ProcessEnv;
   readonly out: (text: string) => void;
   readonly err: (text: string) => void;
 }
@@ -36,6 +39,7 @@ function writer(stream: NodeJS.WriteStream): (text: string) => void {
 export function cliContext(): CliContext {
   return {
     runner: new CommandRunner(process.env),
+    env: process.env,
     stateDir: process.env.VMPATH_STATE_DIR || DEFAULT_STATE_DIR,
     searchPath: process.env.PATH,
     execPath: process.execPath,

@@ -1,10 +1,16 @@
 /**
- * What several commands share: finding a testbed's record from --id.
+ * What several commands share: finding a testbed's record from --id, or reading the
+ * inventory of --cluster, as the target a measuring command runs on.
  */
+import { userInfo } from 'node:os';
+import { dirname } from 'node:path';
+import { type Inventory, resolveInventory } from '../cluster/inventory.js';
+import { clusterTarget, type Target, testbedTarget } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
 import { listIds, type TestbedRecord, TestbedState } from '../testbed/state.js';
 import type { CliContext } from './context.js';
+import { readSpecFile } from './load.js';
 
 /** The record of `--id`, or of the only testbed there is when no id is given. */
 export function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord {
@@ -32,4 +38,27 @@ export function recordOf(ctx: CliContext, id: string | undefined): TestbedRecord
     );
   }
   return record;
+}
+
+/** The inventory in `file` (--cluster), with the environment's defaults. */
+export function readInventory(ctx: CliContext, file: string): Inventory {
+  return resolveInventory(readSpecFile(file, 'inventory'), file, {
+    baseDir: dirname(file),
+    user: ctx.env.USER || userInfo().username,
+    ...(ctx.env.VMPATH_SSH_IDENTITY ? { identityFile: ctx.env.VMPATH_SSH_IDENTITY } : {}),
+    ...(ctx.env.VMPATH_SSH_KNOWN_HOSTS ? { knownHosts: ctx.env.VMPATH_SSH_KNOWN_HOSTS } : {}),
+  });
+}
+
+/** Where a measuring command runs: the cluster of --cluster, or the testbed of --id (or the
+ * only one there is). */
+export function targetOf(ctx: CliContext, flags: { id?: string; cluster?: string }): Target {
+  if (flags.cluster !== undefined && flags.id !== undefined)
+    throw new VmpathError(
+      'E_CLI_USAGE',
+      '--cluster: given with --id; allowed: one of them (a testbed, or a cluster)',
+      { details: { field: '--cluster' } },
+    );
+  if (flags.cluster !== undefined) return clusterTarget(readInventory(ctx, flags.cluster), ctx.env);
+  return testbedTarget(recordOf(ctx, flags.id));
 }

@@ -2,7 +2,7 @@
  * The error catalogue of vmpath.
  *
  * Every error the tool raises on purpose is a `VmpathError` with a `code` grouped by area
- * (E_SPEC_*, E_TESTBED_*, E_BENCH_*, E_APP_*, E_RUNTIME_*, E_TRANSPORT_*, E_STORE_*, E_EXP_*,
+ * (E_SPEC_*, E_TESTBED_*, E_CLUSTER_*, E_BENCH_*, E_APP_*, E_RUNTIME_*, E_TRANSPORT_*, E_STORE_*, E_EXP_*,
  * E_MODEL_*, E_SYS_*, E_CLI_*). Messages say what went wrong, where (the field or object) and
  * what is allowed. `kind` tells the CLI what the user can do about it: change the input
  * (`input`, exit 2), nothing (`failure`, exit 1), or it is what they asked for: an interrupt
@@ -33,6 +33,12 @@ export const ErrorCodes = {
   E_TESTBED_APPLY: 'failure',
   E_TESTBED_STATE: 'failure',
   E_TESTBED_CHECK: 'failure',
+  /** An inventory that is not valid (a field), or whose nodes do not answer as it says (cluster
+   * check: unreachable, another address, a tool missing): the user fixes the file or the node. */
+  E_CLUSTER_INVALID: 'input',
+  E_CLUSTER_CHECK: 'input',
+  /** A launcher that cannot be used from here (srun outside an allocation). */
+  E_CLUSTER_LAUNCHER: 'input',
   E_BENCH_INPUT: 'input',
   E_BENCH_PORT_IN_USE: 'input',
   E_BENCH_NO_TOOL: 'input',

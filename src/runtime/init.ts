@@ -7,13 +7,13 @@
  * This module and world.ts are the runtime's door to the process (environment, exit).
  */
 import { createHash } from 'node:crypto';
-import { createSocket } from 'node:dgram';
 import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
 import { availableParallelism, hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
 import { decimal } from '../core/units.js';
 import { classOf } from '../placement/classes.js';
+import { addressTowards } from '../sys/route.js';
 import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
 import { DATAPATHS, type Datapath } from '../topology/types.js';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
@@ -112,22 +112,39 @@ function datapathOf(env: NodeJS.ProcessEnv): Datapath {
   return text as Datapath;
 }
 
-/** The address this machine (or namespace) uses towards the rendezvous: the kernel's route
- * choice, read from a connected UDP socket (no packet is sent). Interface lists are not used:
- * they hide a link whose carrier the kernel has not yet reported, right after it came up. */
+/** The address this machine (or namespace) uses towards the rendezvous. */
 async function ownAddress(rendezvous: string): Promise<string> {
   const where = parseRendezvous(rendezvous);
-  if ('path' in where) return '127.0.0.1';
-  const socket = createSocket('udp4');
+  return 'path' in where ? '127.0.0.1' : addressTowards(where.host, where.port);
+}
+
+/** Where each node of the job is, for ranks started together by one launcher (srun) that
+ * gives every rank the same variables: VMPATH_NODES maps node names to their address, host,
+ * data path and rank count, and the node's name (SLURMD_NODENAME) picks this rank's entry,
+ * which then stands for VMPATH_NODE, _ADDRESS, _HOST, _DATAPATH and _LOCAL_SIZE. */
+export function withNodeTable(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const table = env.VMPATH_NODES;
+  if (!table) return env;
+  const name = env.VMPATH_NODE || env.SLURMD_NODENAME || '';
+  let entry: { address?: string; host?: string; datapath?: string; ranks?: number } | undefined;
   try {
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.connect(where.port, where.host, () => resolve());
-    });
-    return socket.address().address;
-  } finally {
-    socket.close();
+    entry = (JSON.parse(table) as Record<string, typeof entry>)[name];
+  } catch {
+    throw new VmpathError('E_RUNTIME_ENV', 'VMPATH_NODES: not valid JSON');
   }
+  if (!entry)
+    throw new VmpathError(
+      'E_RUNTIME_ENV',
+      `VMPATH_NODES: no entry for this node (${JSON.stringify(name)}, from SLURMD_NODENAME)`,
+    );
+  return {
+    ...env,
+    VMPATH_NODE: name,
+    VMPATH_ADDRESS: env.VMPATH_ADDRESS || entry.address || '',
+    VMPATH_HOST: env.VMPATH_HOST || entry.host || name,
+    VMPATH_DATAPATH: env.VMPATH_DATAPATH || entry.datapath || '',
+    VMPATH_LOCAL_SIZE: env.VMPATH_LOCAL_SIZE || String(entry.ranks ?? ''),
+  };
 }
 
 /** A short name for the job, from its token: names its folder and shared-memory rings. */
@@ -313,7 +330,7 @@ function leaveJobDir(localPath: string, ownDir: string | null): void {
 
 /** Joins the job this process is a rank of. */
 export async function init(options: InitOptions = {}): Promise<World> {
-  const env = options.env ?? process.env;
+  const env = withNodeTable(options.env ?? process.env);
   const fatal = options.errorsAreFatal ?? options.env === undefined;
   if (fatal) errorsAreFatal();
   const { rank, size, token, rendezvous, address, vm, host, jobDir } = await identityOf(env);
@@ -351,8 +368,9 @@ export async function init(options: InitOptions = {}): Promise<World> {
       local: { path: localPath },
     };
     // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
-    // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses.
-    if (env.VMPATH_RANK === undefined && rank === 0)
+    // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses; unless vmpath
+    // started the launcher itself and hosts it (VMPATH_RENDEZVOUS_HOSTED).
+    if (env.VMPATH_RANK === undefined && env.VMPATH_RENDEZVOUS_HOSTED !== '1' && rank === 0)
       hosted = await hostRendezvous(size, token, rendezvous);
     const joined = await RendezvousClient.connect(rendezvous, token, info, timeoutMs);
     client = joined.client;
@@ -376,13 +394,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
       if (fatal) setImmediate(() => die(error));
     });
     await connectPeers(rank, table, routes, { tcp, local }, address, timeoutMs);
-    return new World(
-      comm,
-      joined.client,
-      [tcp, local],
-      env.VMPATH_MATRIX_DIR || undefined,
-      hosted,
-      () => leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
+    return new World(comm, joined.client, [tcp, local], hosted, () =>
+      leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
     );
   } catch (error) {
     // Leave nothing listening: a rank that cannot join must be able to exit.

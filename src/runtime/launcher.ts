@@ -1,17 +1,21 @@
 /**
- * `vmpath launch`: starts every rank of a job inside its vm's (or native host's) namespace,
- * hosts the rendezvous on a Unix socket in a job folder (reachable from every namespace, with
- * no address in the root namespace), prefixes each line a rank prints with its rank, and ends
- * the job when a rank fails, time runs out or the user interrupts: the other ranks are told,
- * then ended by PID. It returns the job's communication matrix from the ranks' counters.
+ * `vmpath launch`: starts every rank of a job on its vm (or native host) through a launcher
+ * (cluster/launcher.ts): inside the vm's namespace on the testbed, over ssh, or as one srun
+ * job step. It hosts the rendezvous: on the testbed on a Unix socket in a job folder
+ * (reachable from every namespace, with no address in the root namespace), on a cluster on
+ * TCP at this machine's address towards the nodes. It prefixes each line a rank prints with its
+ * rank, and ends the job when a rank fails, time runs out or the user interrupts: the other
+ * ranks are told, then ended by PID. It returns the job's communication matrix from the
+ * counters each rank gives the rendezvous when it finalizes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { type Launcher, NETNS_LAUNCHER, startOn } from '../cluster/launcher.js';
 import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
-import { inNetns } from '../sys/command.js';
 import { lineSplitter } from '../sys/lines.js';
+import { addressTowards } from '../sys/route.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
@@ -19,6 +23,7 @@ import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
 import { ringPrefix } from './init.js';
 import { RendezvousServer } from './rendezvous.js';
+import { startSrunJob } from './srun-job.js';
 
 /** Where one rank runs: the vm (or native host) by name. src/placement produces these. */
 export interface RankSlot {
@@ -27,9 +32,12 @@ export interface RankSlot {
 }
 
 export interface LaunchOptions {
-  /** The testbed the ranks run in; null runs them as processes of this machine (one "vm"). */
+  /** The testbed or cluster the ranks run in; null runs them as processes of this machine
+   * (one "vm"). */
   readonly topology: Topology | null;
   readonly id: string;
+  /** How ranks reach their vms: the testbed's namespaces when not given. */
+  readonly launcher?: Launcher;
   readonly placement: readonly RankSlot[];
   readonly argv: readonly string[];
   readonly timeoutMs: number;
@@ -57,30 +65,45 @@ export interface LaunchResult {
   readonly matrix: readonly MatrixEntry[];
 }
 
-/** Starts one rank in its vm's namespace; `ended` says how its exit ends the job, if it does. */
+/** Where a rank runs, and who it is there. */
+function nodeOf(options: LaunchOptions, vm: string): TestbedNode {
+  return options.topology
+    ? findNode(options.topology, options.id, vm)
+    : {
+        role: 'vm',
+        name: 'local',
+        netns: '',
+        address: '127.0.0.1',
+        host: 'local',
+        datapath: 'native',
+      };
+}
+
+/** Starts one rank on its vm; `ended` says how its exit ends the job, if it does. */
 function startRank(
   runner: CommandRunner,
   options: LaunchOptions,
   placed: RankSlot,
-  job: Parameters<typeof rankEnvironment>[2],
+  job: JobSetting,
 ): { rank: Started; ended: Promise<ReturnType<typeof endOf>> } {
-  const node = options.topology
-    ? findNode(options.topology, options.id, placed.vm)
-    : { netns: null, address: '127.0.0.1', host: 'local', datapath: 'native' as const };
+  const node = nodeOf(options, placed.vm);
   const out = prefixer(placed.rank, 'out', options.onLine);
   const err = prefixer(placed.rank, 'err', options.onLine);
-  const rank = runner.start(
-    {
-      argv: node.netns ? inNetns(node.netns, [...options.argv]) : [...options.argv],
-      ...(node.netns ? { netns: node.netns } : {}),
-      description: `rank ${placed.rank} on ${placed.vm}`,
-    },
-    {
-      env: { ...rankEnvironment(placed, node, job), ...options.env },
-      onStdout: (chunk) => out.push(chunk),
-      onStderr: (chunk) => err.push(chunk),
-    },
-  );
+  const env = { ...rankEnvironment(placed, node, job), ...options.env };
+  const streams = {
+    onStdout: (chunk: string) => out.push(chunk),
+    onStderr: (chunk: string) => err.push(chunk),
+  };
+  const description = `rank ${placed.rank} on ${placed.vm}`;
+  const rank = options.topology
+    ? startOn(
+        runner,
+        options.launcher ?? NETNS_LAUNCHER,
+        node,
+        { argv: options.argv, description },
+        { env, ...streams },
+      )
+    : runner.start({ argv: [...options.argv], description }, { env, ...streams });
   const ended = rank.done.then((result) => {
     out.end();
     err.end();
@@ -89,25 +112,35 @@ function startRank(
   return { rank, ended };
 }
 
+/** What every rank of a job shares: its size, token and rendezvous, and, on the testbed, its
+ * folder (on a cluster each node's ranks make their own). */
+interface JobSetting {
+  readonly size: number;
+  readonly token: string;
+  readonly rendezvous: string;
+  readonly jobDir: string | null;
+  /** Ranks per vm, on a cluster (on the testbed every rank shares this machine). */
+  readonly perVm: ReadonlyMap<string, number> | null;
+}
+
 /** What a rank is told in its environment: who it is, where the job meets, its vm. */
 function rankEnvironment(
   placed: RankSlot,
   node: Pick<TestbedNode, 'address' | 'host' | 'datapath'>,
-  job: { size: number; token: string; rendezvousPath: string; jobDir: string; matrixDir: string },
+  job: JobSetting,
 ): Record<string, string> {
   return {
     VMPATH_RANK: String(placed.rank),
     VMPATH_SIZE: String(job.size),
-    // Every rank runs on this machine (the testbed emulates the cluster on it).
-    VMPATH_LOCAL_SIZE: String(job.size),
+    // On the testbed every rank runs on this machine (it emulates the cluster on it).
+    VMPATH_LOCAL_SIZE: String(job.perVm?.get(placed.vm) ?? job.size),
     VMPATH_TOKEN: job.token,
-    VMPATH_RENDEZVOUS: `unix:${job.rendezvousPath}`,
+    VMPATH_RENDEZVOUS: job.rendezvous,
     VMPATH_ADDRESS: node.address ?? '127.0.0.1',
     VMPATH_NODE: placed.vm,
     VMPATH_HOST: node.host ?? placed.vm,
     VMPATH_DATAPATH: node.datapath ?? 'native',
-    VMPATH_JOB_DIR: job.jobDir,
-    VMPATH_MATRIX_DIR: job.matrixDir,
+    ...(job.jobDir ? { VMPATH_JOB_DIR: job.jobDir } : {}),
   };
 }
 
@@ -146,8 +179,6 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const token = randomBytes(16).toString('hex');
   removeStaleJobs();
   const jobDir = mkdtempSync(join(tmpdir(), `${JOB_PREFIX}${process.pid}-`));
-  const matrixDir = join(jobDir, 'matrix');
-  mkdirSync(matrixDir);
   let failure: string | null = null;
   let exitCode = 0;
   const ranks: Started[] = [];
@@ -173,8 +204,8 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
   });
-  const rendezvousPath = join(jobDir, 'rendezvous.sock');
-  await rendezvous.listen({ path: rendezvousPath });
+  const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
+  const rendezvousAt = await listenRendezvous(rendezvous, launcher, options, jobDir);
   const onAbort = () => {
     const reason = options.signal?.reason;
     const known = reason instanceof VmpathError;
@@ -191,15 +222,35 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const onTimeout = () => fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true);
   const timer = setTimeout(onTimeout, options.timeoutMs);
   try {
-    const job = { size, token, rendezvousPath, jobDir, matrixDir };
-    const done = options.placement.map((placed) => {
-      const started = startRank(runner, options, placed, job);
+    const local = launcher.kind === 'netns';
+    const job: JobSetting = {
+      size,
+      token,
+      rendezvous: rendezvousAt,
+      jobDir: local ? jobDir : null,
+      perVm: local ? null : ranksPerVm(options.placement),
+    };
+    const starts =
+      launcher.kind === 'slurm'
+        ? [
+            startSrunJob(runner, options, {
+              size,
+              token,
+              rendezvous: rendezvousAt,
+              hostfileDir: jobDir,
+            }),
+          ]
+        : options.placement.map((placed) => ({
+            what: `rank ${placed.rank}`,
+            ...startRank(runner, options, placed, job),
+          }));
+    const done = starts.map((started) => {
       ranks.push(started.rank);
       return started.ended.then(
         (ended) => {
           if (ended) fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
         },
-        (error: Error) => fail(`rank ${placed.rank} could not start: ${error.message}`, 1),
+        (error: Error) => fail(`${started.what} could not start: ${error.message}`, 1),
       );
     });
     await Promise.all(done);
@@ -212,7 +263,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     removeRings(token);
   }
   try {
-    return { exitCode, failure, matrix: readMatrix(matrixDir) };
+    return { exitCode, failure, matrix: matrixOf(rendezvous.counters()) };
   } finally {
     rmSync(jobDir, { recursive: true, force: true });
   }
@@ -243,23 +294,41 @@ function removeRings(token: string): void {
   }
 }
 
-function readMatrix(dir: string): MatrixEntry[] {
+function matrixOf(counters: ReadonlyMap<number, readonly PeerCounters[]>): MatrixEntry[] {
   const entries: MatrixEntry[] = [];
-  for (const file of readdirSync(dir)) {
-    const row = JSON.parse(readFileSync(join(dir, file), 'utf8')) as {
-      rank: number;
-      to: PeerCounters[];
-    };
-    row.to.forEach((c, to) => {
+  for (const [from, row] of counters) {
+    row.forEach((c, to) => {
       if (c.messages > 0)
-        entries.push({
-          from: row.rank,
-          to,
-          messages: c.messages,
-          bytes: c.bytes,
-          transport: c.transport,
-        });
+        entries.push({ from, to, messages: c.messages, bytes: c.bytes, transport: c.transport });
     });
   }
   return entries.sort((a, b) => a.from - b.from || a.to - b.to);
+}
+
+function ranksPerVm(placement: readonly RankSlot[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const p of placement) counts.set(p.vm, (counts.get(p.vm) ?? 0) + 1);
+  return counts;
+}
+
+/** The rendezvous' address, once it listens: a Unix socket in the job folder on the testbed,
+ * else TCP at this machine's address towards the first rank's node (any free port). */
+async function listenRendezvous(
+  rendezvous: RendezvousServer,
+  launcher: Launcher,
+  options: LaunchOptions,
+  jobDir: string,
+): Promise<string> {
+  if (launcher.kind === 'netns') {
+    const path = join(jobDir, 'rendezvous.sock');
+    await rendezvous.listen({ path });
+    return `unix:${path}`;
+  }
+  const first = options.placement[0];
+  const address = first && nodeOf(options, first.vm).address;
+  if (!address)
+    throw new VmpathError('E_APP_INPUT', 'a job needs at least one rank on a node with an address');
+  const host = await addressTowards(address);
+  await rendezvous.listen({ host, port: 0 });
+  return `${host}:${rendezvous.port()}`;
 }

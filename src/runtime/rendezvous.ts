@@ -10,6 +10,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { VmpathError } from '../core/errors.js';
 import type { Datapath } from '../topology/types.js';
+import type { PeerCounters } from './comm.js';
 import { readLines, writeLine } from './lines.js';
 
 /** What a rank tells the others about itself. */
@@ -62,6 +63,8 @@ export class RendezvousServer {
   readonly #events: RendezvousEvents;
   readonly #ranks = new Map<number, { socket: Socket; info: RankInfo }>();
   readonly #finalized = new Set<number>();
+  /** What each finalized rank said it sent to each peer: the job's communication matrix. */
+  readonly #counters = new Map<number, readonly PeerCounters[]>();
   #server: Server | null = null;
   #failed = false;
   #closing = false;
@@ -83,6 +86,17 @@ export class RendezvousServer {
       this.#whenAllFinalized,
       new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref()),
     ]);
+  }
+
+  /** Each finalized rank's counters towards every peer, by rank. */
+  counters(): ReadonlyMap<number, readonly PeerCounters[]> {
+    return this.#counters;
+  }
+
+  /** The TCP port it listens on (after listen on a host and port 0), or null. */
+  port(): number | null {
+    const address = this.#server?.address();
+    return address && typeof address === 'object' ? address.port : null;
   }
 
   listen(where: { path: string } | { host: string; port: number }): Promise<void> {
@@ -148,6 +162,8 @@ export class RendezvousServer {
           return;
         }
         if (message.type === 'finalized') {
+          if (Array.isArray(message.counters))
+            this.#counters.set(rank, message.counters as PeerCounters[]);
           this.#finalized.add(rank);
           if (this.#finalized.size === this.#size) this.#allFinalized();
         } else if (message.type === 'abort') {
@@ -290,8 +306,10 @@ export class RendezvousClient {
     this.#onFailed = handler;
   }
 
-  finalized(): void {
-    writeLine(this.#socket, { type: 'finalized' });
+  /** This rank is done; `counters` (what it sent to each peer) become its row of the job's
+   * matrix at the server. */
+  finalized(counters: readonly PeerCounters[]): void {
+    writeLine(this.#socket, { type: 'finalized', counters });
   }
 
   abort(code: number, reason: string): void {

@@ -2,8 +2,6 @@
  * The object an application gets from `init()`: point-to-point and collective operations of
  * one job, plus abort and finalize. Thin: the work is in comm.ts and collectives.ts.
  */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
 import type { StreamEndpoint } from '../transport/stream.js';
 import * as coll from './collectives.js';
@@ -16,7 +14,6 @@ export class World {
   readonly #comm: Comm;
   readonly #rendezvous: RendezvousClient;
   readonly #endpoints: readonly StreamEndpoint[];
-  readonly #matrixDir: string | undefined;
   /** The rendezvous this rank hosts (rank 0 under an external launcher), closed last. */
   readonly #hosted: RendezvousServer | null;
   /** Removes this rank's files (its socket; the job folder once empty). */
@@ -27,14 +24,12 @@ export class World {
     comm: Comm,
     rendezvous: RendezvousClient,
     endpoints: readonly StreamEndpoint[],
-    matrixDir: string | undefined,
     hosted: RendezvousServer | null = null,
     cleanup: () => void = () => {},
   ) {
     this.#comm = comm;
     this.#rendezvous = rendezvous;
     this.#endpoints = endpoints;
-    this.#matrixDir = matrixDir;
     this.#hosted = hosted;
     this.#cleanup = cleanup;
   }
@@ -135,7 +130,7 @@ export class World {
   }
 
   /** Waits for every rank, checks that no message is left unreceived, writes this rank's row of
-   * the communication matrix, and closes the connections. */
+   * the communication matrix to the rendezvous, and closes the connections. */
   async finalize(): Promise<void> {
     if (this.#finalized) return;
     await this.barrier();
@@ -143,13 +138,7 @@ export class World {
     // This rank's part is done: a rank failing from now on ends the job without ending it.
     this.#rendezvous.onFailed(() => {});
     const unmatched = this.#comm.unmatched;
-    if (this.#matrixDir) {
-      writeFileSync(
-        join(this.#matrixDir, `rank-${this.rank}.json`),
-        JSON.stringify({ rank: this.rank, to: this.#comm.counters }),
-      );
-    }
-    this.#rendezvous.finalized();
+    this.#rendezvous.finalized(this.#comm.counters);
     await Promise.all(this.#endpoints.map((e) => e.close()));
     await this.#hosted?.allFinalized(10_000);
     this.#rendezvous.close();

@@ -44,6 +44,8 @@ export interface StartOptions {
   stdio?: 'pipe' | 'inherit';
   /** Text for standard input, which is then closed; without it stdin stays open until exit. */
   input?: string;
+  /** Text for standard input, which then stays open until exit (a remote side's lifeline). */
+  stdinLine?: string;
   /** Called with each chunk of standard output as it arrives (stdio 'pipe' only). */
   onStdout?: (chunk: string) => void;
   /** Called with each chunk of standard error as it arrives (stdio 'pipe' only). */
@@ -117,6 +119,7 @@ export class CommandRunner {
     child.stdin?.on('error', () => {});
     // Without input, stdin stays open: a helper can watch it to exit when vmpath goes away.
     if (options.input !== undefined) child.stdin?.end(options.input);
+    else if (options.stdinLine !== undefined) child.stdin?.write(options.stdinLine);
     let ended = false;
     const done = new Promise<CommandResult>((resolve, reject) => {
       child.once('error', (error: NodeJS.ErrnoException) => {

@@ -5,7 +5,6 @@
  * iperf3 takes whole seconds, and has no request/response test.
  */
 import { VmpathError } from '../../core/errors.js';
-import { inNetns } from '../../sys/command.js';
 import { findExecutable } from '../../sys/tools.js';
 import type { Pair } from '../pairs.js';
 import { MiB, type StreamParams, type StreamRun, type TestParams } from '../types.js';
@@ -60,8 +59,8 @@ async function runPair(
   port: number,
   options: ToolOptions,
 ): Promise<StreamRun> {
-  const server = startWatched(processes, env.runner, {
-    argv: inNetns(pair.to.netns, [
+  const server = startWatched(processes, env, pair.to, {
+    argv: [
       'iperf3',
       '-s',
       '-1',
@@ -72,8 +71,7 @@ async function runPair(
       pair.to.address ?? '',
       '-p',
       String(port),
-    ]),
-    netns: pair.to.netns,
+    ],
     description: `iperf3 server on ${pair.to.name}`,
   });
   options.onServer?.(pair.to.name, server.started.pid);
@@ -104,9 +102,8 @@ async function runPair(
     String(params.sizeBytes),
     '-J',
   ];
-  const client = startWatched(processes, env.runner, {
-    argv: inNetns(pair.from.netns, ['iperf3', ...args]),
-    netns: pair.from.netns,
+  const client = startWatched(processes, env, pair.from, {
+    argv: ['iperf3', ...args],
     description: `iperf3 ${pair.from.name} -> ${pair.to.name}`,
   });
   const result = await client.started.done;

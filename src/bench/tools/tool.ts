@@ -2,8 +2,9 @@
  * A bench tool runs one test between pairs of nodes, all pairs at once. Tools are chosen by
  * name (tools/index.ts); each owns the processes it starts and ends them in `close` or `abort`.
  */
-import type { Command } from '../../sys/command.js';
+import { type Launcher, NETNS_LAUNCHER, startOn } from '../../cluster/launcher.js';
 import type { CommandRunner, Started } from '../../sys/runner.js';
+import type { TestbedNode } from '../../testbed/nodes.js';
 import type { Pair } from '../pairs.js';
 import type { Run, TestParams } from '../types.js';
 
@@ -13,6 +14,8 @@ export interface BenchEnv {
   readonly execPath: string;
   /** PATH, to find external tools. */
   readonly searchPath: string | undefined;
+  /** How processes reach the nodes; the testbed's namespaces when not given. */
+  readonly launcher?: Launcher;
 }
 
 export interface ToolOptions {
@@ -77,16 +80,17 @@ export interface Watched {
   waitFor(pattern: RegExp, what: string, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
-/** Starts `command` (recorded in `processes`) and watches its standard output. */
+/** Starts `command` on `node` (recorded in `processes`) and watches its standard output. */
 export function startWatched(
   processes: ProcessSet,
-  runner: CommandRunner,
-  command: Command,
+  env: BenchEnv,
+  node: TestbedNode,
+  command: { argv: readonly string[]; description: string },
 ): Watched {
   let text = '';
   const listeners = new Set<() => void>();
   const started = processes.add(
-    runner.start(command, {
+    startOn(env.runner, env.launcher ?? NETNS_LAUNCHER, node, command, {
       onStdout: (chunk) => {
         text += chunk;
         for (const listener of listeners) listener();

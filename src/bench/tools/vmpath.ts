@@ -4,7 +4,6 @@
  */
 import { fileURLToPath } from 'node:url';
 import { VmpathError } from '../../core/errors.js';
-import { inNetns } from '../../sys/command.js';
 import type { Pair } from '../pairs.js';
 import type { Run, TestParams } from '../types.js';
 import {
@@ -48,16 +47,8 @@ async function startServer(
   options: ToolOptions,
 ): Promise<{ server: Watched; port: number }> {
   const { to } = pair;
-  const server = startWatched(processes, env.runner, {
-    argv: inNetns(to.netns, [
-      env.execPath,
-      SERVER,
-      '--bind',
-      to.address ?? '',
-      '--port',
-      String(port),
-    ]),
-    netns: to.netns,
+  const server = startWatched(processes, env, to, {
+    argv: [env.execPath, SERVER, '--bind', to.address ?? '', '--port', String(port)],
     description: `bench server on ${to.name}`,
   });
   options.onServer?.(to.name, server.started.pid);
@@ -100,8 +91,8 @@ export const vmpathTool: BenchTool = {
     );
     const runPair = async (pair: Pair, i: number): Promise<Run> => {
       const { server, port } = servers[i] as { server: Watched; port: number };
-      const client = startWatched(processes, env.runner, {
-        argv: inNetns(pair.from.netns, [
+      const client = startWatched(processes, env, pair.from, {
+        argv: [
           env.execPath,
           CLIENT,
           ...clientArgs(params),
@@ -109,8 +100,7 @@ export const vmpathTool: BenchTool = {
           pair.from.address ?? '',
           '--target',
           `${pair.to.address}:${port}`,
-        ]),
-        netns: pair.from.netns,
+        ],
         description: `${params.test} ${pair.from.name} -> ${pair.to.name}`,
       });
       const result = await client.started.done;

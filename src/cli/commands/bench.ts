@@ -4,8 +4,11 @@
 import type { Command } from 'commander';
 import { explicitPair, type Pair, studyPairs } from '../../bench/pairs.js';
 import { type PairsResult, runPairs } from '../../bench/run.js';
-import { runTable } from '../../bench/table.js';
-import type { TestbedRecord } from '../../testbed/state.js';
+import { runClusterTable, runTable } from '../../bench/table.js';
+import type { Target } from '../../cluster/target.js';
+import { clusterTarget } from '../../cluster/target.js';
+import { invalidField } from '../../core/errors.js';
+import type { Datapath } from '../../topology/types.js';
 import {
   type BenchFlags,
   iterationPolicy,
@@ -17,14 +20,16 @@ import {
 import type { CliContext } from '../context.js';
 import { describeConfidence, formatBenchTable, formatPairs } from '../format-bench.js';
 import { interruptible } from '../interrupt.js';
-import { recordOf } from '../testbeds.js';
+import { readInventory, targetOf } from '../testbeds.js';
 
 /** The JSON document of a pairs run: a stable, versioned shape (README, "bench JSON"). */
-export function pairsDocument(record: TestbedRecord, result: PairsResult) {
+export function pairsDocument(target: Target, result: PairsResult) {
   return {
     kind: 'vmpath.bench.pairs',
     version: 1,
-    testbed: { id: record.id, topology: record.topology.name },
+    ...(target.kind === 'testbed'
+      ? { testbed: { id: target.id, topology: target.topology.name } }
+      : { cluster: { name: target.id, launcher: target.launcher.kind } }),
     ...result,
   };
 }
@@ -59,7 +64,7 @@ function warnIfNotConfident(ctx: CliContext, result: PairsResult): void {
 
 async function runAndPrint(
   ctx: CliContext,
-  record: TestbedRecord,
+  target: Target,
   pairs: Pair[],
   test: string,
   flags: BenchFlags & { json?: boolean },
@@ -70,10 +75,17 @@ async function runAndPrint(
   const port = portOf(flags);
   const buffers = socketBuffers(flags);
   const result = await interruptible((signal) =>
-    runPairs(ctx, pairs, { tool, params, policy, port, socketBuffers: buffers, signal }),
+    runPairs({ ...ctx, launcher: target.launcher }, pairs, {
+      tool,
+      params,
+      policy,
+      port,
+      socketBuffers: buffers,
+      signal,
+    }),
   );
   ctx.out(
-    flags.json ? JSON.stringify(pairsDocument(record, result), null, 2) : formatPairs(result),
+    flags.json ? JSON.stringify(pairsDocument(target, result), null, 2) : formatPairs(result),
   );
   warnIfNotConfident(ctx, result);
 }
@@ -97,18 +109,27 @@ function benchTestCommand(bench: Command, ctx: CliContext, test: 'stream' | 'rr'
         ? 'one TCP stream from --from to --to (netperf TCP_STREAM): MiB/s at the receiver'
         : 'request/response on one connection (netperf TCP_RR): transactions/s and latency',
     )
-    .requiredOption('--id <id>', 'testbed id')
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--cluster <file>', 'an inventory: measure its nodes instead')
     .requiredOption('--from <node>', 'sending vm (or native host)')
     .requiredOption('--to <node>', 'receiving vm (or native host)')
     .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
     .option('--port <port>', 'server port (default: vmpath picks a free one; iperf3 uses 5201)')
     .action(
-      async (flags: BenchFlags & { id: string; from: string; to: string; json?: boolean }) => {
-        const record = recordOf(ctx, flags.id);
+      async (
+        flags: BenchFlags & {
+          id?: string;
+          cluster?: string;
+          from: string;
+          to: string;
+          json?: boolean;
+        },
+      ) => {
+        const target = targetOf(ctx, flags);
         await runAndPrint(
           ctx,
-          record,
-          [explicitPair(record.topology, record.id, flags.from, flags.to)],
+          target,
+          [explicitPair(target.topology, target.id, flags.from, flags.to)],
           test,
           flags,
         );
@@ -120,15 +141,16 @@ function benchPairsCommand(bench: Command, ctx: CliContext): void {
   withTestOptions(bench.command('pairs'), 'any')
     .description("the study's pattern: the i-th vm of host 0 to the i-th vm of host 1, all at once")
     .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--cluster <file>', 'an inventory: measure its nodes instead')
     .option('--test <test>', 'stream or rr', 'stream')
     .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
     .option('--port <port>', 'first server port; pair i uses port + i')
-    .action(async (flags: BenchFlags & { id?: string; json?: boolean }) => {
-      const record = recordOf(ctx, flags.id);
+    .action(async (flags: BenchFlags & { id?: string; cluster?: string; json?: boolean }) => {
+      const target = targetOf(ctx, flags);
       await runAndPrint(
         ctx,
-        record,
-        studyPairs(record.topology, record.id),
+        target,
+        studyPairs(target.topology, target.id),
         flags.test ?? 'stream',
         flags,
       );
@@ -142,15 +164,28 @@ function benchTableCommand(bench: Command, ctx: CliContext): void {
     )
     .option('--topology <file>', 'YAML or JSON topology spec')
     .option('--preset <name>', 'a built-in topology (default: paper)')
+    .option(
+      '--cluster <file>',
+      'instead of testbeds: an inventory per row, its vms all of one data path (repeat it)',
+      (file: string, files: string[]) => [...files, file],
+      [] as string[],
+    )
     .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
     .option('--test <test>', 'stream or rr', 'stream')
     .option('--tool <tool>', 'vmpath or iperf3 (stream only)', 'vmpath')
     .option('--port <port>', 'first server port; pair i uses port + i')
     .action(
       async (
-        flags: BenchFlags & { topology?: string; preset?: string; rate?: string; json?: boolean },
+        flags: BenchFlags & {
+          topology?: string;
+          preset?: string;
+          rate?: string;
+          cluster: string[];
+          json?: boolean;
+        },
       ) => {
         const { loadSpec } = await import('../load.js');
+        if (flags.cluster.length) return clusterTable(ctx, flags);
         const { raw, overrides } = loadSpec({
           ...flags,
           ...(flags.topology === undefined && flags.preset === undefined
@@ -179,4 +214,54 @@ function benchTableCommand(bench: Command, ctx: CliContext): void {
         );
       },
     );
+}
+
+/** `bench table --cluster A --cluster B ...`: a row per inventory. */
+async function clusterTable(
+  ctx: CliContext,
+  flags: BenchFlags & { topology?: string; preset?: string; cluster: string[]; json?: boolean },
+): Promise<void> {
+  if (flags.topology !== undefined || flags.preset !== undefined)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--cluster',
+      flags.cluster,
+      'inventories, or a topology (--topology, --preset) to build testbeds from: not both',
+    );
+  const rows = flags.cluster.map((file) => {
+    const inventory = readInventory(ctx, file);
+    const datapaths = new Set(
+      inventory.topology.hosts.flatMap((h) => h.vms.map((v) => v.datapath)),
+    );
+    if (datapaths.size !== 1)
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--cluster',
+        file,
+        `an inventory whose vms declare one data path (a row of the table); ${file} has ${[...datapaths].join(', ')}`,
+      );
+    const target = clusterTarget(inventory, ctx.env);
+    return {
+      datapath: [...datapaths][0] as Datapath,
+      topology: target.topology,
+      id: target.id,
+      launcher: target.launcher,
+    };
+  });
+  const table = await interruptible((signal) =>
+    runClusterTable(ctx, rows, {
+      tool: toolName(flags),
+      params: testParams(flags.test ?? 'stream', flags),
+      policy: iterationPolicy(flags),
+      port: portOf(flags),
+      socketBuffers: socketBuffers(flags),
+      signal,
+      onProgress: (text) => ctx.err(text),
+    }),
+  );
+  ctx.out(
+    flags.json
+      ? JSON.stringify({ kind: 'vmpath.bench.table', version: 1, ...table }, null, 2)
+      : formatBenchTable(table),
+  );
 }

@@ -9,7 +9,7 @@ import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { checkOutput, writeResult } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
-import { recordOf } from '../testbeds.js';
+import { targetOf } from '../testbeds.js';
 
 /** One clause per transport: the rank pairs that used it (either direction), with the
  * messages and bytes they carried, e.g. `local: 2 pairs (0-1 2-3), 8 messages, 64 bytes`. */
@@ -39,9 +39,10 @@ export function launchCommand(program: Command, ctx: CliContext): void {
   program
     .command('launch')
     .description(
-      'run N ranks of a program inside a testbed, one per slot, placed by a pattern (needs root)',
+      'run N ranks of a program on a testbed or a cluster, one per slot, placed by a pattern',
     )
-    .requiredOption('--id <id>', 'testbed id')
+    .option('--id <id>', 'testbed id (default: the only one)')
+    .option('--cluster <file>', 'an inventory: run on its nodes instead (ssh or Slurm)')
     .option('-n <ranks>', 'number of ranks (with --rankfile: the ranks it lists)')
     .option('--placement <pattern>', `${Object.keys(PATTERNS).join(' or ')} (default block)`)
     .option('--rankfile <file>', 'an Open MPI rankfile: rank N=VM slot=S per line')
@@ -53,7 +54,8 @@ export function launchCommand(program: Command, ctx: CliContext): void {
       async (
         command: string[],
         flags: {
-          id: string;
+          id?: string;
+          cluster?: string;
           n?: string;
           placement?: string;
           rankfile?: string;
@@ -62,15 +64,16 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           matrix?: string;
         },
       ) => {
-        const record = recordOf(ctx, flags.id);
+        const target = targetOf(ctx, flags);
         const matrixFile = flags.matrix && checkOutput(flags.matrix, '--matrix');
-        const placement = placementOf(record.topology, flags);
+        const placement = placementOf(target.topology, flags);
         const n = placement.length;
         const timeoutMs = parseSeconds(flags.timeout, '--timeout', 86_400);
         const result = await interruptible((signal) =>
           launch(ctx.runner, {
-            topology: record.topology,
-            id: record.id,
+            topology: target.topology,
+            id: target.id,
+            launcher: target.launcher,
             placement,
             argv: command,
             timeoutMs,
@@ -86,7 +89,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
             'matrix',
           );
         ctx.err(
-          `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'}) on testbed ${record.id}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
+          `vmpath launch: ${n} ranks (${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'}) on ${target.label}; ${summarizeTransports(result.matrix) || 'no messages'}${result.failure ? `; FAILED: ${result.failure}` : ''}`,
         );
         process.exitCode = result.exitCode;
       },

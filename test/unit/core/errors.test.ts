@@ -13,7 +13,7 @@ test('VmpathError: code, kind by area, details, cause', () => {
   for (const code of Object.keys(ErrorCodes))
     assert.match(
       code,
-      /^E_(SPEC|CLI|TESTBED|BENCH|APP|RUNTIME|TRANSPORT|STORE|EXP|MODEL|SYS)_[A-Z_]+$/,
+      /^E_(SPEC|CLI|TESTBED|CLUSTER|BENCH|APP|RUNTIME|TRANSPORT|STORE|EXP|MODEL|SYS)_[A-Z_]+$/,
     );
 });
 

@@ -1,0 +1,56 @@
+/**
+ * Where a measuring command runs: an emulated testbed (`--id`) or a real cluster
+ * (`--cluster`), as one value: the topology everything pure reads, and the launcher every
+ * process starts through. Pure.
+ */
+import type { TestbedRecord } from '../testbed/state.js';
+import { BENCHMARK_RANGE } from '../topology/address.js';
+import type { Topology } from '../topology/types.js';
+import type { Inventory } from './inventory.js';
+import { type Launcher, NETNS_LAUNCHER, slurmLauncher, sshLauncher } from './launcher.js';
+
+export interface Target {
+  readonly kind: 'testbed' | 'cluster';
+  /** The testbed's id, or the inventory's name. */
+  readonly id: string;
+  readonly topology: Topology;
+  readonly launcher: Launcher;
+  /** The networks Open MPI's channels (out-of-band, PMIx, the TCP BTL) are held to: the
+   * testbed's range, or each node's own address. */
+  readonly networks: string;
+  /** For messages: `testbed ID` or `cluster NAME (FILE)`. */
+  readonly label: string;
+}
+
+export function testbedTarget(record: TestbedRecord): Target {
+  return {
+    kind: 'testbed',
+    id: record.id,
+    topology: record.topology,
+    launcher: NETNS_LAUNCHER,
+    networks: BENCHMARK_RANGE,
+    label: `testbed ${record.id}`,
+  };
+}
+
+export function clusterTarget(inventory: Inventory, env: NodeJS.ProcessEnv): Target {
+  const launcher =
+    inventory.access.kind === 'ssh' ? sshLauncher(inventory.access.hosts) : slurmLauncher(env);
+  return {
+    kind: 'cluster',
+    id: inventory.name,
+    topology: inventory.topology,
+    launcher,
+    networks: nodeAddresses(inventory.topology)
+      .map((a) => `${a}/32`)
+      .join(','),
+    label: `cluster ${inventory.name} (${inventory.source})`,
+  };
+}
+
+/** Every address a node of the topology has. */
+export function nodeAddresses(topology: Topology): string[] {
+  return topology.hosts.flatMap((h) =>
+    h.native ? [h.address as string] : h.vms.map((v) => v.address as string),
+  );
+}

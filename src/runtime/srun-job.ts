@@ -1,0 +1,138 @@
+/**
+ * A runtime job as one Slurm job step: `srun` starts every rank, in rank order on the nodes
+ * the placement names (`--distribution=arbitrary` with SLURM_HOSTFILE: line i is rank i's
+ * node), and each rank learns who it is from SLURM_PROCID and SLURM_NTASKS and where its node
+ * is from VMPATH_NODES (runtime/init.ts). vmpath hosts the rendezvous itself. srun labels
+ * each line with its task, which becomes the rank's `[rank] ` prefix; its own messages name
+ * the task that failed.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { lineSplitter } from '../sys/lines.js';
+import type { CommandRunner, Started } from '../sys/runner.js';
+import { findNode } from '../testbed/nodes.js';
+import type { Topology } from '../topology/types.js';
+
+export interface SrunJob {
+  readonly topology: Topology | null;
+  readonly id: string;
+  readonly placement: readonly { readonly rank: number; readonly vm: string }[];
+  readonly argv: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly onLine: (line: string, stream: 'out' | 'err') => void;
+}
+
+/** How long srun has to end its step after SIGTERM before it is killed. */
+const GRACE_MS = 3000;
+
+/** The node table every rank gets (init.ts withNodeTable). */
+export function nodeTable(job: SrunJob): Record<string, object> {
+  const table: Record<string, { address: string; host: string; datapath: string; ranks: number }> =
+    {};
+  for (const p of job.placement) {
+    const known = table[p.vm];
+    if (known) {
+      known.ranks += 1;
+      continue;
+    }
+    const node = job.topology ? findNode(job.topology, job.id, p.vm) : null;
+    table[p.vm] = {
+      address: node?.address ?? '',
+      host: node?.host ?? p.vm,
+      datapath: node?.datapath ?? 'native',
+      ranks: 1,
+    };
+  }
+  return table;
+}
+
+/** srun's word on a task that did not end well, as the job's failure (the rank, its node). */
+export function taskFailure(text: string): { reason: string; code: number } | null {
+  const m = /srun: error: (\S+): tasks? (\d+)[-\d,]*: (.*)/.exec(text);
+  if (!m) return null;
+  const code = /exit code (\d+)/.exec(m[3] as string);
+  return {
+    reason: `rank ${m[2]} (on ${m[1]}) ${code ? `exited with code ${code[1]}` : (m[3] as string).toLowerCase()}`,
+    code: code ? Number(code[1]) : 1,
+  };
+}
+
+/** Starts the whole job as one srun. */
+export function startSrunJob(
+  runner: CommandRunner,
+  job: SrunJob,
+  setting: { size: number; token: string; rendezvous: string; hostfileDir: string },
+): {
+  what: string;
+  rank: Started;
+  ended: Promise<{ reason: string; code: number; graceMs?: number; quiet?: boolean } | null>;
+} {
+  const hostfile = join(setting.hostfileDir, 'slurm-hostfile');
+  writeFileSync(hostfile, job.placement.map((p) => `${p.vm}\n`).join(''));
+  let said = '';
+  const out = lineSplitter((line) => label(line, 'out', job.onLine));
+  const err = lineSplitter((line) => {
+    if (/^srun: error: /.test(line)) said += `${line}\n`;
+    label(line, 'err', job.onLine);
+  });
+  const srun = runner.start(
+    {
+      argv: [
+        'srun',
+        `--ntasks=${job.placement.length}`,
+        '--distribution=arbitrary',
+        '--overlap',
+        '--export=ALL',
+        '--input=none',
+        '--label',
+        '--kill-on-bad-exit=0',
+        ...job.argv,
+      ],
+      description: `${job.placement.length} ranks under srun`,
+    },
+    {
+      env: {
+        VMPATH_SIZE: String(setting.size),
+        VMPATH_TOKEN: setting.token,
+        VMPATH_RENDEZVOUS: setting.rendezvous,
+        VMPATH_RENDEZVOUS_HOSTED: '1',
+        VMPATH_NODES: JSON.stringify(nodeTable(job)),
+        SLURM_HOSTFILE: hostfile,
+        ...job.env,
+      },
+      onStdout: (chunk) => out.push(chunk),
+      onStderr: (chunk) => err.push(chunk),
+      collect: false,
+    },
+  );
+  const ended = srun.done.then((result) => {
+    out.end();
+    err.end();
+    if (result.exitCode === 0) return null;
+    return (
+      taskFailure(said) ?? {
+        reason: `srun ${result.exitCode === null ? `was killed by ${result.signal}` : `exited with code ${result.exitCode}`}`,
+        code: result.exitCode ?? 1,
+      }
+    );
+  });
+  let stopping = false;
+  const rank: Started = {
+    pid: srun.pid,
+    done: srun.done,
+    // srun ends its step's tasks when told to end (SIGTERM); killed at once, it could not.
+    kill(signal = 'SIGTERM') {
+      if (stopping) return;
+      stopping = true;
+      srun.kill('SIGTERM');
+      if (signal === 'SIGKILL') setTimeout(() => srun.kill('SIGKILL'), GRACE_MS).unref();
+    },
+  };
+  return { what: 'srun', rank, ended };
+}
+
+/** `N: text` (srun --label) as `[N] text`; srun's own lines as they are. */
+function label(line: string, stream: 'out' | 'err', onLine: SrunJob['onLine']): void {
+  const m = /^\s*(\d+): (.*)$/.exec(line);
+  onLine(m ? `[${m[1]}] ${m[2]}` : line, stream);
+}

@@ -1,0 +1,19 @@
+/**
+ * Which of this machine's addresses the kernel would use towards another: read from a connected
+ * UDP socket (connecting sends no packet). Interface lists are not used: they hide a link whose
+ * carrier the kernel has not yet reported, right after it came up.
+ */
+import { createSocket } from 'node:dgram';
+
+export async function addressTowards(host: string, port = 9): Promise<string> {
+  const socket = createSocket('udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(port, host, () => resolve());
+    });
+    return socket.address().address;
+  } finally {
+    socket.close();
+  }
+}
