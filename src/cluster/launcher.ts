@@ -32,8 +32,15 @@ export interface Placed {
 
 export interface Launcher {
   readonly kind: 'netns' | 'ssh' | 'slurm';
-  /** How `argv` runs on `node`, with `env` added to its environment. */
-  place(node: TestbedNode, argv: readonly string[], env?: Readonly<Record<string, string>>): Placed;
+  /** How `argv` runs on `node`, with `env` added to its environment; `withInput` when the
+   * command reads an input that then ends (`runOn` with `input`), rather than running until
+   * it ends or vmpath ends it. */
+  place(
+    node: TestbedNode,
+    argv: readonly string[],
+    env?: Readonly<Record<string, string>>,
+    withInput?: boolean,
+  ): Placed;
 }
 
 /** The emulated testbed's: `ip netns exec` into the node's namespace (under its host's CPU
@@ -74,7 +81,7 @@ export function runOn(
   command: { argv: readonly string[]; description: string },
   options: RunOptions & { env?: Readonly<Record<string, string>> } = {},
 ): Promise<CommandResult> {
-  const placed = launcher.place(node, command.argv, options.env);
+  const placed = launcher.place(node, command.argv, options.env, options.input !== undefined);
   return runner.run(
     {
       argv: placed.argv,
@@ -84,7 +91,9 @@ export function runOn(
     {
       ...options,
       ...(placed.env ? { env: placed.env } : {}),
-      ...(placed.stdin !== undefined ? { input: placed.stdin } : {}),
+      ...(placed.stdin !== undefined || options.input !== undefined
+        ? { input: `${placed.stdin ?? ''}${options.input ?? ''}` }
+        : {}),
     },
   );
 }
@@ -108,6 +117,14 @@ export const REMOTE_SHELL = [
   'wait $c; s=$?',
   'kill $w 2>/dev/null',
   'exit $s',
+].join('\n');
+
+/** The same for a command that reads an input to its end (a file copied over): it gets the
+ * rest of the session's input, and no watch. */
+export const REMOTE_SHELL_WITH_INPUT = [
+  'IFS= read -r vmpath_setup || exit 125',
+  'eval "$vmpath_setup"',
+  'exec "$@"',
 ].join('\n');
 
 /** ssh's options: the inventory's key and known hosts only (no ~/.ssh, no user config), never
@@ -154,13 +171,14 @@ export function sshLauncher(
 ): Launcher {
   return {
     kind: 'ssh',
-    place(node, argv, env = {}) {
+    place(node, argv, env = {}, withInput = false) {
       const how = access[node.host ?? node.name];
       if (!how)
         throw new VmpathError('E_CLUSTER_INVALID', `node ${node.name}: no ssh settings for it`);
       const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
       const setup = `${exports.length ? `export ${exports.join(' ')}; ` : ''}cd ${shellQuote(cwd)} 2>/dev/null || cd`;
-      const remote = ['exec', 'sh', '-c', REMOTE_SHELL, 'vmpath', ...argv].map(shellQuote);
+      const shell = withInput ? REMOTE_SHELL_WITH_INPUT : REMOTE_SHELL;
+      const remote = ['exec', 'sh', '-c', shell, 'vmpath', ...argv].map(shellQuote);
       return {
         argv: ['ssh', ...sshOptions(how), `${how.user}@${addressOf(node)}`, remote.join(' ')],
         stdin: `${setup}\n`,

@@ -4,9 +4,9 @@
  * process starts through. Pure.
  */
 import type { TestbedRecord } from '../testbed/state.js';
-import { BENCHMARK_RANGE } from '../topology/address.js';
+import { BENCHMARK_RANGE, coveringCidr } from '../topology/address.js';
 import type { Topology } from '../topology/types.js';
-import type { Inventory } from './inventory.js';
+import type { Inventory, SshAccess } from './inventory.js';
 import { type Launcher, NETNS_LAUNCHER, slurmLauncher, sshLauncher } from './launcher.js';
 
 export interface Target {
@@ -15,11 +15,13 @@ export interface Target {
   readonly id: string;
   readonly topology: Topology;
   readonly launcher: Launcher;
-  /** The networks Open MPI's channels (out-of-band, PMIx, the TCP BTL) are held to: the
-   * testbed's range, or each node's own address. */
+  /** The network Open MPI's channels (out-of-band, PMIx, the TCP BTL) are held to: the
+   * testbed's range, or the smallest block holding every node's address. */
   readonly networks: string;
   /** For messages: `testbed ID` or `cluster NAME (FILE)`. */
   readonly label: string;
+  /** The inventory of a cluster; null for a testbed. */
+  readonly inventory: Inventory | null;
 }
 
 export function testbedTarget(record: TestbedRecord): Target {
@@ -30,6 +32,7 @@ export function testbedTarget(record: TestbedRecord): Target {
     launcher: NETNS_LAUNCHER,
     networks: BENCHMARK_RANGE,
     label: `testbed ${record.id}`,
+    inventory: null,
   };
 }
 
@@ -41,10 +44,9 @@ export function clusterTarget(inventory: Inventory, env: NodeJS.ProcessEnv): Tar
     id: inventory.name,
     topology: inventory.topology,
     launcher,
-    networks: nodeAddresses(inventory.topology)
-      .map((a) => `${a}/32`)
-      .join(','),
+    networks: coveringCidr(nodeAddresses(inventory.topology)),
     label: `cluster ${inventory.name} (${inventory.source})`,
+    inventory,
   };
 }
 
@@ -53,4 +55,13 @@ export function nodeAddresses(topology: Topology): string[] {
   return topology.hosts.flatMap((h) =>
     h.native ? [h.address as string] : h.vms.map((v) => v.address as string),
   );
+}
+
+/** What Open MPI's own launch needs of a cluster's launcher (runtime/openmpi-cluster.ts). */
+export function mpiLauncherOf(
+  target: Target,
+): { kind: 'ssh'; access: Readonly<Record<string, SshAccess>> } | { kind: 'slurm' } | null {
+  const access = target.inventory?.access;
+  if (!access) return null;
+  return access.kind === 'ssh' ? { kind: 'ssh', access: access.hosts } : { kind: 'slurm' };
 }

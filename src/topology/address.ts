@@ -59,3 +59,21 @@ export function hostAddress(cidr: Cidr, n: number): string {
 export function usableAddresses(cidr: Cidr): number {
   return Math.max(0, cidr.size - 2);
 }
+
+/** The smallest block a.b.c.d/n that holds every one of `addresses` (at most /30, so that a
+ * single address still names a network: Open MPI's TCP selection matches no peer across /32
+ * blocks). */
+export function coveringCidr(addresses: readonly string[]): string {
+  const values = addresses.map((a) => parseIpv4(a)).filter((v): v is number => v !== null);
+  if (values.length === 0) throw new RangeError('coveringCidr: no address');
+  const low = Math.min(...values);
+  const high = Math.max(...values);
+  let prefixLength = 30;
+  while (
+    prefixLength > 0 &&
+    Math.floor(low / 2 ** (32 - prefixLength)) !== Math.floor(high / 2 ** (32 - prefixLength))
+  )
+    prefixLength--;
+  const size = 2 ** (32 - prefixLength);
+  return `${formatIpv4(Math.floor(low / size) * size)}/${prefixLength}`;
+}

@@ -4,11 +4,15 @@
  *   vmpath:  src/apps/advect/rank.ts on the vmpath runtime, started by the launcher
  *   openmpi: the C twin (apps/advect-c/advect.c) built with mpicc and started by mpirun; on a
  *            testbed, mpirun runs in rank 0's namespace and starts each rank in its own through
- *            `ip netns exec` (MPMD), with Open MPI's TCP BTL on the testbed subnet.
+ *            `ip netns exec` (MPMD), with Open MPI's TCP BTL on the testbed subnet; on a
+ *            cluster, Open MPI's own launch (runtime/openmpi-cluster.ts).
  * Rank 0's result line is parsed into an AdvectResult.
  */
 import { totalmem } from 'node:os';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stageFiles } from '../../cluster/stage.js';
+import { mpiLauncherOf, type Target } from '../../cluster/target.js';
 import { TIMEOUT_EXIT_CODE, VmpathError } from '../../core/errors.js';
 import { launch, type MatrixEntry, type RankSlot } from '../../runtime/launcher.js';
 import {
@@ -17,6 +21,7 @@ import {
   mpirunLocal,
   requireOpenMpi,
 } from '../../runtime/openmpi.js';
+import { clusterMpirun, withHead } from '../../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../../sys/runner.js';
 import { findNode } from '../../testbed/nodes.js';
 import type { Topology } from '../../topology/types.js';
@@ -36,6 +41,9 @@ export type RunTarget =
       readonly topology: Topology;
       readonly id: string;
       readonly placement: readonly RankSlot[];
+      /** A cluster's (or a testbed's) launcher and networks; the testbed's namespaces when
+       * not given. */
+      readonly via?: Target;
     };
 
 export interface RunOptions {
@@ -143,6 +151,7 @@ async function runOnVmpath(
   const launched = await launch(options.runner, {
     topology: target.kind === 'testbed' ? target.topology : null,
     id: target.kind === 'testbed' ? target.id : 'local',
+    ...(target.kind === 'testbed' && target.via ? { launcher: target.via.launcher } : {}),
     placement,
     argv: [options.execPath, RANK, ...seriesArgv(problems)],
     timeoutMs: options.timeoutMs,
@@ -167,6 +176,31 @@ async function runOnVmpath(
   };
 }
 
+/** mpirun of the C twin: on this machine, across the testbed's namespaces (MPMD), or over a
+ * cluster with Open MPI's own launch (the program copied to the nodes first). */
+async function twinArgv(
+  target: Exclude<RunTarget, { kind: 'serial' }>,
+  args: readonly string[],
+  np: number,
+  dir: string,
+  runner: CommandRunner,
+): Promise<{ argv: string[]; env?: Record<string, string> }> {
+  if (target.kind === 'local') return { argv: mpirunLocal(np, args) };
+  const nodes = target.placement.map((p) => findNode(target.topology, target.id, p.vm));
+  const launcher = target.via && mpiLauncherOf(target.via);
+  if (!target.via || !launcher)
+    return {
+      argv: mpirunAcross(
+        nodes.map((n) => n.netns),
+        args,
+      ),
+    };
+  const networks = await withHead(nodes);
+  await stageFiles(runner, target.via, nodes, [args[0] as string]);
+  const job = clusterMpirun(launcher, nodes, dir, networks);
+  return { argv: ['mpirun', ...job.args, ...args], env: job.env };
+}
+
 async function runOnOpenMpi(
   params: AdvectParams,
   target: Exclude<RunTarget, { kind: 'serial' }>,
@@ -179,17 +213,18 @@ async function runOnOpenMpi(
   ]);
   try {
     const args = [program, ...paramsArgv(params)];
-    const argv =
-      target.kind === 'local'
-        ? mpirunLocal(ranksOf(params), args)
-        : mpirunAcross(
-            target.placement.map((p) => findNode(target.topology, target.id, p.vm).netns),
-            args,
-          );
+    const { argv, env } = await twinArgv(
+      target,
+      args,
+      ranksOf(params),
+      dirname(program),
+      options.runner,
+    );
     let out = '';
     const started = options.runner.start(
       { argv, description: 'the advection job on Open MPI' },
       {
+        ...(env ? { env } : {}),
         onStdout: (chunk) => {
           out += chunk;
         },

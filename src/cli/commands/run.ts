@@ -22,7 +22,7 @@ import { interruptible } from '../interrupt.js';
 import { wholeNumber } from '../numbers.js';
 import { placementOf } from '../placement-options.js';
 import { formatTable } from '../table.js';
-import { recordOf } from '../testbeds.js';
+import { targetOf } from '../testbeds.js';
 import { summarizeTransports } from './launch.js';
 import { runMpiCommand } from './run-mpi.js';
 
@@ -35,6 +35,7 @@ interface RunFlags {
   warmup: string;
   serial?: boolean;
   id?: string;
+  cluster?: string;
   placement?: string;
   rankfile?: string;
   hostfile?: string;
@@ -102,6 +103,7 @@ function runAdvectCommand(run: Command, ctx: CliContext): void {
     .option('--warmup <steps>', 'untimed steps first, then again from t = 0 (both engines)', '0')
     .option('--serial', 'run in this process, one block')
     .option('--id <id>', 'testbed to run the ranks in (needs root)')
+    .option('--cluster <file>', 'an inventory: run the ranks on its nodes (ssh or Slurm)')
     .option(
       '--placement <pattern>',
       `${Object.keys(PATTERNS).join(' or ')} (with --id; default block)`,
@@ -117,7 +119,7 @@ function runAdvectCommand(run: Command, ctx: CliContext): void {
       const engine = flags.engine as Engine;
       const params = paramsOf(flags);
       const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
-      const { target, where } = targetOf(ctx, flags, engine, params);
+      const { target, where } = runTargetOf(ctx, flags, engine, params);
       const outcome = await interruptible((signal) =>
         runAdvect(params, target, {
           runner: ctx.runner,
@@ -150,7 +152,7 @@ function paramsOf(flags: RunFlags): AdvectParams {
 }
 
 /** Where the ranks run: serially, on this machine, or in a testbed under a placement. */
-function targetOf(
+function runTargetOf(
   ctx: CliContext,
   flags: RunFlags,
   engine: Engine,
@@ -159,16 +161,16 @@ function targetOf(
   let target: RunTarget;
   let where: string;
   if (flags.serial) {
-    if (flags.id !== undefined)
-      throw invalidField('E_APP_INPUT', '--serial', true, 'nothing with --id');
+    if (flags.id !== undefined || flags.cluster !== undefined)
+      throw invalidField('E_APP_INPUT', '--serial', true, 'nothing with --id or --cluster');
     if (engine !== 'vmpath')
       throw invalidField('E_APP_INPUT', '--engine', engine, 'vmpath with --serial');
     target = { kind: 'serial' };
     where = 'serial';
-  } else if (flags.id !== undefined) {
-    const record = recordOf(ctx, flags.id);
+  } else if (flags.id !== undefined || flags.cluster !== undefined) {
+    const on = targetOf(ctx, flags);
     const placement = placementOf(
-      record.topology,
+      on.topology,
       {
         n: String(ranksOf(params)),
         ...(flags.placement !== undefined ? { placement: flags.placement } : {}),
@@ -177,15 +179,15 @@ function targetOf(
       },
       advectTraffic(params.grid, params.decomp),
     );
-    target = { kind: 'testbed', topology: record.topology, id: record.id, placement };
-    where = `testbed ${record.id} (${record.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
+    target = { kind: 'testbed', topology: on.topology, id: on.id, placement, via: on };
+    where = `${on.label} (${on.topology.name}, ${flags.rankfile ?? flags.hostfile ?? flags.placement ?? 'block'})`;
   } else {
     if (flags.placement !== undefined || flags.rankfile !== undefined)
       throw invalidField(
         'E_APP_INPUT',
         flags.placement !== undefined ? '--placement' : '--rankfile',
         flags.placement ?? flags.rankfile,
-        'nothing without --id',
+        'nothing without --id or --cluster',
       );
     target = { kind: 'local' };
     where = `${ranksOf(params)} processes of this machine`;
