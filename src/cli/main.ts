@@ -8,6 +8,7 @@ import { exitCodeOf, VmpathError } from '../core/errors.js';
 import { adviseCommand } from './commands/advise.js';
 import { benchCommands } from './commands/bench.js';
 import { calibrateCommand } from './commands/calibrate.js';
+import { clusterCommands } from './commands/cluster.js';
 import { launchCommand } from './commands/launch.js';
 import { placementCommands } from './commands/placement.js';
 import { predictCommand } from './commands/predict.js';
@@ -48,6 +49,7 @@ export function buildProgram(ctx: CliContext): Command {
   topologyCommands(program, ctx);
   testbedCommands(program, ctx);
   benchCommands(program, ctx);
+  clusterCommands(program, ctx);
   launchCommand(program, ctx);
   runCommands(program, ctx);
   placementCommands(program, ctx);

@@ -33,8 +33,8 @@ export interface Placed {
 export interface Launcher {
   readonly kind: 'netns' | 'ssh' | 'slurm';
   /** How `argv` runs on `node`, with `env` added to its environment; `withInput` when the
-   * command reads an input that then ends (`runOn` with `input`), rather than running until
-   * it ends or vmpath ends it. */
+   * command's input ends (`runOn`) and it then runs to its own end, rather than until vmpath
+   * ends it or goes away. */
   place(
     node: TestbedNode,
     argv: readonly string[],
@@ -81,7 +81,8 @@ export function runOn(
   command: { argv: readonly string[]; description: string },
   options: RunOptions & { env?: Readonly<Record<string, string>> } = {},
 ): Promise<CommandResult> {
-  const placed = launcher.place(node, command.argv, options.env, options.input !== undefined);
+  // Its input ends (the runner closes it): the command reads it all and runs to its end.
+  const placed = launcher.place(node, command.argv, options.env, true);
   return runner.run(
     {
       argv: placed.argv,

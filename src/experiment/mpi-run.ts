@@ -12,6 +12,7 @@
 import { appendFileSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import type { Target } from '../cluster/target.js';
 import { interrupted, VmpathError } from '../core/errors.js';
 import { type MatrixFile, parseMonitoring } from '../model/matrix.js';
 import { type Classified, classify } from '../placement/classes.js';
@@ -29,6 +30,7 @@ import { type LineSplitter, lineSplitter } from '../sys/lines.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processStart } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
+import { clusterJob } from './mpi-cluster.js';
 import { HEAD_PIDS, type JobDir, prepare, reap, reapStaleJobs } from './mpi-job-dir.js';
 
 /** Lines of each rank's output a result keeps. */
@@ -53,6 +55,9 @@ export interface MpiJob {
   readonly profile: boolean;
   readonly env: Readonly<Record<string, string>>;
   readonly oversubscribe: boolean;
+  /** A cluster to run on (Open MPI's own launch over ssh or Slurm); the testbed of
+   * `topology` and `id` when not given. */
+  readonly via?: Target;
 }
 
 export interface MpiRunOptions {
@@ -87,13 +92,19 @@ export interface MpiOutcome {
 }
 
 /** The argv of one run. */
-function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[] {
+/** mpirun's -x options: the job's variables, the clock library preloaded, its folder. */
+function exportsOf(job: MpiJob, files: JobDir, run: string): string[] {
   const preload = [files.clockLibrary, job.env.LD_PRELOAD].filter(Boolean).join(':');
-  const exports = Object.entries({
+  return Object.entries({
     ...job.env,
     LD_PRELOAD: preload,
     VMPATH_MPI_CLOCK_DIR: run,
   }).flatMap(([k, v]) => ['-x', `${k}=${v}`]);
+}
+
+/** The argv of one run on the testbed. */
+function argvOf(job: MpiJob, plan: JobPlan, files: JobDir, run: string): string[] {
+  const exports = exportsOf(job, files, run);
   // Ranks beyond this machine's cores share them: a waiting rank that spins takes a core from
   // one that has work (measured on paper, 16 ranks of wavefront: 2.6 s spinning, 0.3 s yielding).
   const crowded =
@@ -119,7 +130,7 @@ interface Ended {
 /** One mpirun, to its end (or to the timeout or interrupt that ends it). */
 async function runOnce(
   job: MpiJob,
-  argv: string[],
+  start: { argv: string[]; env?: Record<string, string> },
   options: MpiRunOptions,
   files: JobDir,
 ): Promise<Ended> {
@@ -141,8 +152,9 @@ async function runOnce(
   ) as [LineSplitter, LineSplitter];
   const began = process.hrtime.bigint();
   const started = options.runner.start(
-    { argv, description: `the MPI program ${job.program} under mpirun` },
+    { argv: start.argv, description: `the MPI program ${job.program} under mpirun` },
     {
+      ...(start.env ? { env: start.env } : {}),
       onStdout: (c) => splitters[0].push(c),
       onStderr: (c) => splitters[1].push(c),
       // Its lines are passed on and their tails kept: an hour of output is not.
@@ -242,11 +254,18 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
   await reapStaleJobs();
   const files = await prepare(options.runner, plan, options.cacheDir);
   try {
+    const cluster =
+      job.via?.kind === 'cluster' ? await clusterJob(job, files, options.runner) : null;
     const repeats: MpiRepeat[] = [];
     for (let r = 0; r < job.repeats; r++) {
       const run = join(files.dir, `run${r}`);
       mkdirSync(run, { mode: 0o755 });
-      const ended = await runOnce(job, argvOf(job, plan, files, run), options, files);
+      await cluster?.before(run);
+      const start = cluster
+        ? cluster.start(exportsOf(job, files, run), run)
+        : { argv: argvOf(job, plan, files, run) };
+      const ended = await runOnce(job, start, options, files);
+      await cluster?.after(run);
       if (ended.why !== 'done' || ended.exitCode !== 0)
         throw failureOf(job, plan, ended, options.signal);
       const matrix = job.profile ? readMatrix(run) : null;

@@ -25,3 +25,19 @@ export function vmpath(
   });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Runs `vmpath ...args` inside network namespace `netns` (a machine of a testbed, standing for
+ * the cluster node a user works on). */
+export function vmpathIn(
+  netns: string,
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 120_000,
+): CliResult {
+  const result = spawnSync('ip', ['netns', 'exec', netns, process.execPath, CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: timeoutMs,
+  });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}

@@ -23,10 +23,11 @@ import { checkOutput, writeResult } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
 import { openDb } from '../store-options.js';
 import { formatTable } from '../table.js';
-import { recordOf } from '../testbeds.js';
+import { targetOf } from '../testbeds.js';
 
 interface Flags {
   id?: string;
+  cluster?: string;
   placement?: string;
   rankfile?: string;
   hostfile?: string;
@@ -178,6 +179,7 @@ export function runMpiCommand(run: Command, ctx: CliContext): void {
       'any MPI program on a testbed, started by Open MPI with one daemon per machine (per host for shm); times it over repeats, optionally profiles it; needs root',
     )
     .option('--id <id>', 'the testbed (default: the only one up)')
+    .option('--cluster <file>', 'an inventory: run on its nodes (Open MPI over ssh or Slurm)')
     .option('--placement <pattern>', `${Object.keys(PATTERNS).join(' or ')} (default block)`)
     .option('--rankfile <file>', "a rankfile of the testbed's vms (rank N=VM slot=S)")
     .option('--hostfile <file>', 'a hostfile of its vms, filled by slot (VM slots=S)')
@@ -206,9 +208,10 @@ async function runMpiAction(ctx: CliContext, command: string[], flags: Flags): P
   const timeoutMs = parseSeconds(flags.timeout, '--timeout', 7 * 86_400);
   const env = envOf(flags.env);
   requireOpenMpi(ctx.searchPath, 'run mpi', 'needs Open MPI');
-  if (!isRoot())
+  const target = targetOf(ctx, flags);
+  if (target.kind === 'testbed' && !isRoot())
     throw new VmpathError('E_TESTBED_NOT_ROOT', 'run mpi: entering the testbed needs root');
-  const testbed = recordOf(ctx, flags.id);
+  const testbed = target;
   const placement = jobPlacement(testbed.topology, flags);
   const matrixFile = flags.matrix === undefined ? null : checkOutput(flags.matrix, '--matrix');
   const profile = flags.profile === true || matrixFile !== null;
@@ -228,6 +231,7 @@ async function runMpiAction(ctx: CliContext, command: string[], flags: Flags): P
           profile,
           env,
           oversubscribe: flags.oversubscribe === true,
+          via: target,
         },
         {
           runner: ctx.runner,
@@ -256,7 +260,7 @@ async function runMpiAction(ctx: CliContext, command: string[], flags: Flags): P
         'matrix',
       );
     if (store) record(store, testbed.id, testbed.topology, outcome, job, startedAt);
-    const where = `testbed ${testbed.id} (${testbed.topology.name}, ${job.datapath}, ${job.placement})`;
+    const where = `${target.label} (${testbed.topology.name}, ${job.datapath}, ${job.placement})`;
     if (flags.json)
       ctx.out(
         JSON.stringify({ testbed: testbed.id, ...job, records: mpiRecords(outcome, job) }, null, 2),
