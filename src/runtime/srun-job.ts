@@ -70,10 +70,12 @@ export function startSrunJob(
   const hostfile = join(setting.hostfileDir, 'slurm-hostfile');
   writeFileSync(hostfile, job.placement.map((p) => `${p.vm}\n`).join(''));
   let said = '';
-  const out = lineSplitter((line) => label(line, 'out', job.onLine));
+  const outLine = labeller('out', job.onLine);
+  const errLine = labeller('err', job.onLine);
+  const out = lineSplitter(outLine);
   const err = lineSplitter((line) => {
     if (/^srun: error: /.test(line)) said += `${line}\n`;
-    label(line, 'err', job.onLine);
+    errLine(line);
   });
   const srun = runner.start(
     {
@@ -131,8 +133,26 @@ export function startSrunJob(
   return { what: 'srun', rank, ended };
 }
 
-/** `N: text` (srun --label) as `[N] text`; srun's own lines as they are. */
-function label(line: string, stream: 'out' | 'err', onLine: SrunJob['onLine']): void {
-  const m = /^\s*(\d+): (.*)$/.exec(line);
-  onLine(m ? `[${m[1]}] ${m[2]}` : line, stream);
+/** srun forwards a task's output in pieces of at most this many bytes, each labelled and
+ * ended as a line: a piece of exactly this size is continued by the task's next one. */
+export const SRUN_PIECE_BYTES = 1024;
+
+/** `N: text` (srun --label) as `[N] text`, a long line's pieces joined again; srun's own lines
+ * as they are. */
+export function labeller(
+  stream: 'out' | 'err',
+  onLine: SrunJob['onLine'],
+): (line: string) => void {
+  const pending = new Map<string, string>();
+  return (line) => {
+    const m = /^\s*(\d+): (.*)$/.exec(line);
+    if (!m) return onLine(line, stream);
+    const [, task, piece] = m as unknown as [string, string, string];
+    const text = (pending.get(task) ?? '') + piece;
+    if (Buffer.byteLength(piece) === SRUN_PIECE_BYTES) pending.set(task, text);
+    else {
+      pending.delete(task);
+      onLine(`[${task}] ${text}`, stream);
+    }
+  };
 }
