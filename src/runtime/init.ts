@@ -4,21 +4,21 @@
  * NTASKS, with VMPATH_RENDEZVOUS and VMPATH_TOKEN given by the user. It listens (tcp on its vm's
  * address, local on a Unix socket in the job folder), registers at the rendezvous, connects to
  * every lower rank (local when they share a vm, tcp otherwise) and waits for the higher ones.
- * This module and world.ts are the runtime's door to the process (environment, exit).
+ * This module and world.ts are the runtime's door to the process (environment, exit);
+ * identity.ts reads who the rank is.
  */
-import { createHash } from 'node:crypto';
-import { mkdirSync, rmdirSync, rmSync } from 'node:fs';
-import { availableParallelism, hostname, tmpdir } from 'node:os';
+
+import { rmdirSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { VmpathError } from '../core/errors.js';
 import { decimal } from '../core/units.js';
 import { classOf } from '../placement/classes.js';
-import { addressTowards } from '../sys/route.js';
 import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
-import { DATAPATHS, type Datapath } from '../topology/types.js';
 import { SHM_DIR, sharedMemory } from '../transport/ring.js';
 import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
+import { datapathOf, identityOf, jobKey, withNodeTable } from './identity.js';
 import { processMeter } from './meter.js';
 import {
   parseRendezvous,
@@ -69,89 +69,6 @@ function die(error: unknown): never {
   process.exit(1);
 }
 
-function number(env: NodeJS.ProcessEnv, names: string[], what: string): number {
-  for (const name of names) {
-    const text = env[name];
-    if (text !== undefined && text !== '') {
-      const value = Number(text);
-      if (!/^\d+$/.test(text) || !Number.isSafeInteger(value))
-        throw new VmpathError(
-          'E_RUNTIME_ENV',
-          `${name}: got ${JSON.stringify(text)}; allowed: a whole number`,
-          { details: { field: name, value: text } },
-        );
-      return value;
-    }
-  }
-  throw new VmpathError(
-    'E_RUNTIME_ENV',
-    `the ${what} is unknown: set one of ${names.join(', ')} (vmpath launch, mpirun and srun do)`,
-  );
-}
-
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value)
-    throw new VmpathError(
-      'E_RUNTIME_ENV',
-      `${name} is not set: start ranks with vmpath launch, or set it for mpirun/srun`,
-    );
-  return value;
-}
-
-/** The data path of this rank's vm (VMPATH_DATAPATH, set by vmpath launch; native without). */
-function datapathOf(env: NodeJS.ProcessEnv): Datapath {
-  const text = env.VMPATH_DATAPATH;
-  if (text === undefined || text === '') return 'native';
-  if (!(DATAPATHS as readonly string[]).includes(text))
-    throw new VmpathError(
-      'E_RUNTIME_ENV',
-      `VMPATH_DATAPATH: got ${JSON.stringify(text)}; allowed: ${DATAPATHS.join(', ')}`,
-      { details: { field: 'VMPATH_DATAPATH', value: text } },
-    );
-  return text as Datapath;
-}
-
-/** The address this machine (or namespace) uses towards the rendezvous. */
-async function ownAddress(rendezvous: string): Promise<string> {
-  const where = parseRendezvous(rendezvous);
-  return 'path' in where ? '127.0.0.1' : addressTowards(where.host, where.port);
-}
-
-/** Where each node of the job is, for ranks started together by one launcher (srun) that
- * gives every rank the same variables: VMPATH_NODES maps node names to their address, host,
- * data path and rank count, and the node's name (SLURMD_NODENAME) picks this rank's entry,
- * which then stands for VMPATH_NODE, _ADDRESS, _HOST, _DATAPATH and _LOCAL_SIZE. */
-export function withNodeTable(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const table = env.VMPATH_NODES;
-  if (!table) return env;
-  const name = env.VMPATH_NODE || env.SLURMD_NODENAME || '';
-  let entry: { address?: string; host?: string; datapath?: string; ranks?: number } | undefined;
-  try {
-    entry = (JSON.parse(table) as Record<string, typeof entry>)[name];
-  } catch {
-    throw new VmpathError('E_RUNTIME_ENV', 'VMPATH_NODES: not valid JSON');
-  }
-  if (!entry)
-    throw new VmpathError(
-      'E_RUNTIME_ENV',
-      `VMPATH_NODES: no entry for this node (${JSON.stringify(name)}, from SLURMD_NODENAME)`,
-    );
-  return {
-    ...env,
-    VMPATH_NODE: name,
-    VMPATH_ADDRESS: env.VMPATH_ADDRESS || entry.address || '',
-    VMPATH_HOST: env.VMPATH_HOST || entry.host || name,
-    VMPATH_DATAPATH: env.VMPATH_DATAPATH || entry.datapath || '',
-    VMPATH_LOCAL_SIZE: env.VMPATH_LOCAL_SIZE || String(entry.ranks ?? ''),
-  };
-}
-
-/** A short name for the job, from its token: names its folder and shared-memory rings. */
-export function jobKey(token: string): string {
-  return createHash('sha256').update(token).digest('hex').slice(0, 12);
-}
-
 /** The prefix of the job's ring files under /dev/shm (the launcher removes leftovers). */
 export function ringPrefix(token: string): string {
   return join(SHM_DIR, `vmpath-${jobKey(token)}`);
@@ -199,28 +116,6 @@ export function transportBetween(
     transportOf(DATAPATH_RECORDS[end.datapath].channels[messageClass]),
   );
   return ends.every((t) => t === 'local') ? 'local' : 'tcp';
-}
-
-/** Who this rank is and where its job meets, from the environment (vmpath launch, mpirun or
- * srun set it). */
-async function identityOf(env: NodeJS.ProcessEnv) {
-  const rank = number(
-    env,
-    ['VMPATH_RANK', 'OMPI_COMM_WORLD_RANK', 'PMIX_RANK', 'SLURM_PROCID'],
-    'rank',
-  );
-  const size = number(env, ['VMPATH_SIZE', 'OMPI_COMM_WORLD_SIZE', 'SLURM_NTASKS'], 'job size');
-  if (rank >= size)
-    throw new VmpathError('E_RUNTIME_ENV', `rank ${rank} is not below the job size ${size}`);
-  const token = required(env, 'VMPATH_TOKEN');
-  const rendezvous = required(env, 'VMPATH_RENDEZVOUS');
-  const address = env.VMPATH_ADDRESS || (await ownAddress(rendezvous));
-  // Without VMPATH_NODE, the host name and address tell machines (and namespaces) apart.
-  const vm = env.VMPATH_NODE || `${hostname()}/${address}`;
-  const host = env.VMPATH_HOST || vm;
-  const jobDir = env.VMPATH_JOB_DIR || join(tmpdir(), `vmpath-job-${jobKey(token)}`);
-  mkdirSync(jobDir, { recursive: true });
-  return { rank, size, token, rendezvous, address, vm, host, jobDir };
 }
 
 /** Rank 0's rendezvous under an external launcher (mpirun, srun: no vmpath process hosts it),

@@ -139,10 +139,7 @@ export const SRUN_PIECE_BYTES = 1024;
 
 /** `N: text` (srun --label) as `[N] text`, a long line's pieces joined again; srun's own lines
  * as they are. */
-export function labeller(
-  stream: 'out' | 'err',
-  onLine: SrunJob['onLine'],
-): (line: string) => void {
+export function labeller(stream: 'out' | 'err', onLine: SrunJob['onLine']): (line: string) => void {
   const pending = new Map<string, string>();
   return (line) => {
     const m = /^\s*(\d+): (.*)$/.exec(line);
