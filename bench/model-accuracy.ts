@@ -18,12 +18,14 @@
  * `-- --keep DIR` keeps the calibrations there. The machine's speed (the kernel alone, in this
  * process) is printed as measured before and after calibrating and after each problem.
  */
+
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Triple } from '../src/apps/advect/params.js';
 import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
+import { type Target, testbedTarget } from '../src/cluster/target.js';
 import { calibrateInTurns, measureKernel } from '../src/experiment/calibrate.js';
 import { type Checked, measureCases, regret } from '../src/experiment/validate.js';
 import { advise } from '../src/model/advise.js';
@@ -50,7 +52,7 @@ if (keep >= 0 && !keepDir) {
   process.exit(2);
 }
 
-const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+const testbeds = new Map<Datapath, Target>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
 const checked: { problem: string; rows: Checked[]; disagreement?: number }[] = [];
 let pooled: readonly string[] = [];
@@ -65,7 +67,7 @@ try {
   for (const datapath of DATAPATHS) {
     const topology = resolveTopology(presetSpec('paper'), { datapath, rateMbit: 0 });
     const id = await buildTestbed(topology, 'm');
-    testbeds.set(datapath, { topology, id });
+    testbeds.set(datapath, testbedTarget({ topology, id }));
   }
   const records = [...testbeds.values()].map(({ id }) => {
     const record = new TestbedState(env.stateDir, id).read();
@@ -75,7 +77,7 @@ try {
   const names = new Map([...testbeds].map(([datapath, { id }]) => [id, datapath]));
   probe('before calibrating');
   const calibrating = performance.now();
-  const measured = await calibrateInTurns(env, records, {
+  const measured = await calibrateInTurns(env, records.map(testbedTarget), {
     signal: interrupt,
     onStep: (id, text) => process.stderr.write(`calibrate ${names.get(id)}: ${text}\n`),
   });

@@ -12,6 +12,7 @@
  * minus one); target at most 10% for every program. Also printed: each prediction's error.
  * `-- --keep DIR` keeps the calibrations.
  */
+
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from '../src/bench/stats.js';
 import { formatValidation } from '../src/cli/format-model.js';
+import { type Target, testbedTarget } from '../src/cluster/target.js';
 import { calibrateInTurns } from '../src/experiment/calibrate.js';
 import { mpiCacheDir, runMpi } from '../src/experiment/mpi-run.js';
 import { type Checked, regret } from '../src/experiment/validate.js';
@@ -75,7 +77,7 @@ const programs = PROGRAMS.map((p) => {
   return { ...p, program };
 });
 
-const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+const testbeds = new Map<Datapath, Target>();
 const calibrations = new Map<Datapath, { calibration: Calibration; source: string }>();
 const results: {
   name: string;
@@ -88,7 +90,7 @@ let calibrationS = Number.NaN;
 try {
   for (const datapath of DATAPATHS) {
     const topology = resolveTopology(presetSpec('paper'), { datapath, rateMbit: 0 });
-    testbeds.set(datapath, { topology, id: await buildTestbed(topology, 'a') });
+    testbeds.set(datapath, testbedTarget({ topology, id: await buildTestbed(topology, 'a') }));
   }
   if (reuseDir) {
     for (const datapath of DATAPATHS) {
@@ -103,7 +105,7 @@ try {
       return record;
     });
     const began = performance.now();
-    const measured = await calibrateInTurns(env, records, {
+    const measured = await calibrateInTurns(env, records.map(testbedTarget), {
       signal: interrupt,
       onStep: (id, text) => process.stderr.write(`calibrate ${id}: ${text}\n`),
     });

@@ -6,9 +6,11 @@
  * the 16-rank problem for 512 steps for real. Five timed evaluations, median.
  * Target: 2048 ranks x 512 steps in at most 10 s.
  */
+
 import { advectTraffic } from '../src/apps/advect/pattern.js';
 import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
+import { testbedTarget } from '../src/cluster/target.js';
 import { calibrate } from '../src/experiment/calibrate.js';
 import { measureCases } from '../src/experiment/validate.js';
 import { type Candidate, deploymentOf, NAMED_PLACEMENTS } from '../src/model/advise.js';
@@ -31,7 +33,7 @@ const reference: AdvectApp = { grid: [64, 64, 64], steps: 512, decomp: [1, 1, 16
 try {
   const record = new TestbedState(env.stateDir, id).read();
   if (!record) throw new Error(`testbed ${id} has no record`);
-  calibration = await calibrate(env, record, {
+  calibration = await calibrate(env, testbedTarget(record), {
     signal: interrupt,
     onStep: (text) => process.stderr.write(`calibrate: ${text}\n`),
   });
@@ -46,7 +48,7 @@ try {
   };
   const [measured] = await measureCases(
     env,
-    new Map([['iov', { topology, id }]]),
+    new Map([['iov', testbedTarget({ topology, id })]]),
     reference,
     [c],
     1,

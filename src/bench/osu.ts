@@ -6,10 +6,15 @@
  * Both sweep the same sizes with the same iteration counts and print one JSON line per size;
  * latency is half the round trip in microseconds, bw is MiB/s with a window of 64 messages.
  */
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Launcher } from '../cluster/launcher.js';
+import { stageFiles } from '../cluster/stage.js';
+import { mpiLauncherOf, type Target } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
 import { launch } from '../runtime/launcher.js';
 import { buildWithMpicc, mpirunAcross, requireOpenMpi } from '../runtime/openmpi.js';
+import { clusterMpirun, withHead } from '../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../sys/runner.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
@@ -74,17 +79,24 @@ export async function openMpiOsu(
   test: OsuTest,
   sizes: readonly [number, number] = OSU_SIZES,
   signal?: AbortSignal,
+  via?: Target,
 ): Promise<OsuPoint[]> {
+  const args = [program, test, String(sizes[0]), String(sizes[1])];
+  const launcher = via && mpiLauncherOf(via);
+  let start: { argv: string[]; env?: Record<string, string> };
+  if (via && launcher) {
+    // A cluster: Open MPI's own launch, the program copied to the two nodes first.
+    await stageFiles(env.runner, via, [a, b], [program]);
+    const job = clusterMpirun(launcher, [a, b], dirname(program), await withHead([a, b]), { btl });
+    start = { argv: ['mpirun', ...job.args, ...args], env: job.env };
+  } else start = { argv: mpirunAcross([a.netns, b.netns], args, btl) };
   const result = await env.runner.run(
+    { argv: start.argv, description: `Open MPI osu ${test} (${btl})` },
     {
-      argv: mpirunAcross(
-        [a.netns, b.netns],
-        [program, test, String(sizes[0]), String(sizes[1])],
-        btl,
-      ),
-      description: `Open MPI osu ${test} (${btl})`,
+      timeoutMs: TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      ...(start.env ? { env: start.env } : {}),
     },
-    { timeoutMs: TIMEOUT_MS, ...(signal ? { signal } : {}) },
   );
   return parseOsuPoints(result.stdout);
 }
@@ -92,7 +104,7 @@ export async function openMpiOsu(
 /** The runtime's twin as a 2-rank job: rank 0 in vm `a`, rank 1 in vm `b`. */
 export async function vmpathOsu(
   env: OsuEnv,
-  testbed: { readonly topology: Topology; readonly id: string },
+  testbed: { readonly topology: Topology; readonly id: string; readonly launcher?: Launcher },
   a: string,
   b: string,
   test: OsuTest,
@@ -104,6 +116,7 @@ export async function vmpathOsu(
   const result = await launch(env.runner, {
     topology: testbed.topology,
     id: testbed.id,
+    ...(testbed.launcher ? { launcher: testbed.launcher } : {}),
     placement: [
       { rank: 0, vm: a },
       { rank: 1, vm: b },

@@ -12,13 +12,14 @@ import {
   parseDims,
   type Triple,
 } from '../apps/advect/params.js';
+import type { Target } from '../cluster/target.js';
 import { invalidField } from '../core/errors.js';
 import type { Calibration } from '../model/calibration.js';
 import { type MatrixFile, parseMatrix } from '../model/matrix.js';
 import { MAX_RANK_STEPS } from '../model/predict.js';
 import { PRESETS } from '../topology/presets.js';
 import { slotsOf } from '../topology/query.js';
-import type { Topology } from '../topology/types.js';
+import type { Datapath, Topology } from '../topology/types.js';
 import { loadTopology } from './load.js';
 import { wholeNumber } from './numbers.js';
 
@@ -33,6 +34,8 @@ export interface TopologyFlags {
   preset?: string;
   topology?: string;
   rate?: string;
+  /** Clusters by data path (--cluster): each calibration applies to its own's topology. */
+  clusters?: ReadonlyMap<Datapath, Target>;
 }
 
 export const appOption = () => new Option('--app <name>', 'the application').default('advect');
@@ -97,6 +100,17 @@ export function fitsSlots(topology: Topology, n: number, field: string, value: s
 /** The topology a calibration is applied to: the options', else the one it was measured on,
  * with the calibration's data path. */
 export function topologyOf(flags: TopologyFlags, calibration: Calibration): Topology {
+  if (flags.clusters?.size) {
+    const cluster = flags.clusters.get(calibration.datapath);
+    if (!cluster)
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--cluster',
+        [...flags.clusters.values()].map((c) => c.label).join(', '),
+        `an inventory for every calibration's data path (none is ${calibration.datapath})`,
+      );
+    return cluster.topology;
+  }
   const preset = flags.preset ?? (flags.topology ? undefined : calibration.topology.name);
   if (!flags.topology && preset && !(preset in PRESETS))
     throw invalidField(

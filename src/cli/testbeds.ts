@@ -6,9 +6,10 @@ import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import { type Inventory, resolveInventory } from '../cluster/inventory.js';
 import { clusterTarget, type Target, testbedTarget } from '../cluster/target.js';
-import { VmpathError } from '../core/errors.js';
+import { invalidField, VmpathError } from '../core/errors.js';
 import { checkId } from '../core/ids.js';
 import { listIds, type TestbedRecord, TestbedState } from '../testbed/state.js';
+import type { Datapath } from '../topology/types.js';
 import type { CliContext } from './context.js';
 import { readSpecFile } from './load.js';
 
@@ -62,3 +63,37 @@ export function targetOf(ctx: CliContext, flags: { id?: string; cluster?: string
   if (flags.cluster !== undefined) return clusterTarget(readInventory(ctx, flags.cluster), ctx.env);
   return testbedTarget(recordOf(ctx, flags.id));
 }
+
+/** Inventories of one data path each (--cluster, repeated), by data path: a cluster's nodes are
+ * what they are, so each data path the study compares is its own set of vms or addresses (a
+ * vm's virtio and VF interfaces, say). */
+export function clustersOf(ctx: CliContext, files: readonly string[]): Map<Datapath, Target> {
+  const clusters = new Map<Datapath, Target>();
+  for (const file of files) {
+    const inventory = readInventory(ctx, file);
+    const datapaths = [
+      ...new Set(inventory.topology.hosts.flatMap((h) => h.vms.map((v) => v.datapath))),
+    ];
+    const [datapath] = datapaths;
+    if (datapaths.length !== 1 || !datapath)
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--cluster',
+        file,
+        `an inventory whose vms all declare one data path; ${file} has ${datapaths.join(', ')}`,
+      );
+    const earlier = clusters.get(datapath);
+    if (earlier)
+      throw invalidField(
+        'E_CLI_USAGE',
+        '--cluster',
+        file,
+        `one inventory per data path (${earlier.label} is ${datapath} too)`,
+      );
+    clusters.set(datapath, clusterTarget(inventory, ctx.env));
+  }
+  return clusters;
+}
+
+/** commander's collector for a repeated option. */
+export const repeated = (value: string, earlier: string[]): string[] => [...earlier, value];

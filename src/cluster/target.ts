@@ -24,7 +24,7 @@ export interface Target {
   readonly inventory: Inventory | null;
 }
 
-export function testbedTarget(record: TestbedRecord): Target {
+export function testbedTarget(record: Pick<TestbedRecord, 'id' | 'topology'>): Target {
   return {
     kind: 'testbed',
     id: record.id,

@@ -7,9 +7,9 @@
  */
 import { fileURLToPath } from 'node:url';
 import { OSU_SIZES, type OsuPoint, type OsuTest, parseOsuPoints } from '../bench/osu.js';
+import type { Target } from '../cluster/target.js';
 import { buildWithMpicc } from '../runtime/openmpi.js';
 import { findExecutable } from '../sys/tools.js';
-import type { TestbedRecord } from '../testbed/state.js';
 import type { MessageClass } from '../topology/types.js';
 import type { Measured } from './calibration-fit.js';
 import { mpiCacheDir, runMpi } from './mpi-run.js';
@@ -28,7 +28,7 @@ export function canCalibrateOpenMpi(searchPath: string | undefined): boolean {
 /** One curve of the twin between vms `a` and `b` (the same vm: two slots of it). */
 async function curve(
   env: SweepEnv,
-  record: TestbedRecord,
+  record: Target,
   program: string,
   [a, b]: readonly [string, string],
   test: OsuTest,
@@ -42,6 +42,7 @@ async function curve(
     {
       topology: record.topology,
       id: record.id,
+      via: record,
       placement: [
         { rank: 0, host: hostOf(a), vm: a, slot: 0 },
         { rank: 1, host: hostOf(b), vm: b, slot: a === b ? 1 : 0 },
@@ -69,7 +70,7 @@ async function curve(
 /** Open MPI's curves for each class pair, each measurement through `measure` (its turn). */
 export async function openMpiCurves(
   env: SweepEnv,
-  record: TestbedRecord,
+  record: Target,
   pairs: readonly {
     readonly messageClass: MessageClass;
     readonly vms: readonly [string, string];

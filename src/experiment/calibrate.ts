@@ -12,9 +12,9 @@ import { OSU_SIZES, vmpathOsu } from '../bench/osu.js';
 import { studyPairs } from '../bench/pairs.js';
 import { runPairs } from '../bench/run.js';
 import { median } from '../bench/stats.js';
+import type { Target } from '../cluster/target.js';
 import { type Calibration, fingerprint } from '../model/calibration.js';
 import { fitPiecewise, type Point } from '../model/fit.js';
-import type { TestbedRecord } from '../testbed/state.js';
 import { canCalibrateOpenMpi, openMpiCurves } from './calibrate-openmpi.js';
 import { fitCalibration, type Measured, type RunFigures } from './calibration-fit.js';
 import { type CalibrationPlan, planCalibration, type RuntimeSeries } from './calibration-plan.js';
@@ -34,7 +34,7 @@ const PROBLEM_TIMEOUT_MS = 600_000;
 
 export async function calibrate(
   env: SweepEnv,
-  record: TestbedRecord,
+  record: Target,
   options: CalibrateOptions = {},
 ): Promise<Calibration> {
   const plan = planCalibration(record, cpus().length);
@@ -47,7 +47,7 @@ export async function calibrate(
     },
     machine: {
       cores: cpus().length,
-      emulated: true,
+      emulated: record.kind === 'testbed',
       cpu: cpus()[0]?.model ?? 'unknown',
       kernel: `${type()} ${release()}`,
       memoryBytes: totalmem(),
@@ -59,11 +59,11 @@ export async function calibrate(
 /** Runs each measurement of the plan, in order. */
 async function measurePlan(
   env: SweepEnv,
-  record: TestbedRecord,
+  record: Target,
   plan: CalibrationPlan,
   options: CalibrateOptions,
 ): Promise<Measured> {
-  const testbed = { topology: record.topology, id: record.id };
+  const testbed = { topology: record.topology, id: record.id, launcher: record.launcher };
   const { signal } = options;
   const step = (text: string) => options.onStep?.(text);
   const measure = <T>(body: () => Promise<T> | T): Promise<T> =>
@@ -88,7 +88,7 @@ async function measurePlan(
   const pairs = studyPairs(record.topology, record.id);
   const streams = (which: typeof pairs) =>
     measure(() =>
-      runPairs(env, which, {
+      runPairs({ ...env, launcher: record.launcher }, which, {
         tool: 'vmpath',
         params: plan.stream,
         policy: SINGLE_RUN,
@@ -125,13 +125,19 @@ async function measurePlan(
 /** One series as one job: each problem's figures (CPU per rank, the kernel's share, wall). */
 async function runSeries(
   env: SweepEnv,
-  record: TestbedRecord,
+  record: Target,
   s: RuntimeSeries,
   signal: AbortSignal | undefined,
 ): Promise<RunFigures[]> {
   const { results } = await runAdvectSeries(
     s.problems,
-    { kind: 'testbed', topology: record.topology, id: record.id, placement: s.placement },
+    {
+      kind: 'testbed',
+      topology: record.topology,
+      id: record.id,
+      placement: s.placement,
+      via: record,
+    },
     {
       runner: env.runner,
       execPath: env.execPath,
@@ -162,7 +168,7 @@ async function runSeries(
  * thrown. */
 export async function calibrateInTurns(
   env: SweepEnv,
-  records: readonly TestbedRecord[],
+  records: readonly Target[],
   options: Omit<CalibrateOptions, 'turn' | 'onStep'> & {
     readonly onStep?: (id: string, text: string) => void;
   } = {},

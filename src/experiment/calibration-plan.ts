@@ -17,10 +17,10 @@
  */
 import { type AdvectParams, makeParams } from '../apps/advect/params.js';
 import type { StreamParams } from '../bench/types.js';
+import type { Target } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
 import { THIN_DEPTH } from '../model/calibration.js';
 import type { RankSlot } from '../runtime/launcher.js';
-import type { TestbedRecord } from '../testbed/state.js';
 import { slotsOf } from '../topology/query.js';
 import type { Datapath, MessageClass } from '../topology/types.js';
 import { WARMUP_STEPS } from './validate.js';
@@ -65,7 +65,9 @@ export interface CalibrationPlan {
 }
 
 /** The vm pairs that carry each class on this topology (rank 0's vm, rank 1's vm). */
-export function classPairs(record: TestbedRecord): Partial<Record<MessageClass, [string, string]>> {
+export function classPairs(
+  record: Pick<Target, 'id' | 'topology'>,
+): Partial<Record<MessageClass, [string, string]>> {
   const hosts = record.topology.hosts;
   const vmName = (h: number, v: number) => {
     const host = hosts[h];
@@ -83,7 +85,7 @@ export function classPairs(record: TestbedRecord): Partial<Record<MessageClass, 
 }
 
 /** The one data path of a testbed (a calibration is of one). */
-export function datapathOf(record: TestbedRecord): Datapath {
+export function datapathOf(record: Pick<Target, 'id' | 'topology'>): Datapath {
   const kinds = new Set(
     record.topology.hosts.flatMap((h) =>
       h.native ? ['native' as const] : h.vms.map((v) => v.datapath),
@@ -100,7 +102,7 @@ export function datapathOf(record: TestbedRecord): Datapath {
 
 /** The rank counts calibration measures at: as many as cores, then doubling (each level has
  * twice the ranks per core of the last) up to every slot; 2 at least. */
-export function levelRanks(record: TestbedRecord, cores: number): number[] {
+export function levelRanks(record: Pick<Target, 'id' | 'topology'>, cores: number): number[] {
   const slots = record.topology.hosts.reduce((n, h) => n + slotsOf(h), 0);
   const counts: number[] = [];
   for (let ranks = Math.min(cores, slots); ranks < slots; ranks *= 2) counts.push(ranks);
@@ -133,7 +135,10 @@ function series(
 }
 
 /** Everything a calibration of `record` measures, in the order measured. */
-export function planCalibration(record: TestbedRecord, cores: number): CalibrationPlan {
+export function planCalibration(
+  record: Pick<Target, 'id' | 'topology'>,
+  cores: number,
+): CalibrationPlan {
   const pairs = Object.entries(classPairs(record)) as [MessageClass, [string, string]][];
   return {
     datapath: datapathOf(record),

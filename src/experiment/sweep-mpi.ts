@@ -1,12 +1,13 @@
 /**
  * A sweep's run of an MPI program (an `mpi:` block): one run of the program under its
- * placement on the data path's testbed, as `vmpath run mpi` runs it, stored as a record of
+ * placement on the data path's testbed (or cluster), as `vmpath run mpi` runs it, stored as a record of
  * kind mpi with its own matrix when profiled.
  */
+
+import type { Target } from '../cluster/target.js';
 import { placeFor } from '../placement/mapping.js';
 import type { SummaryOf } from '../report/records.js';
 import type { CommandRunner } from '../sys/runner.js';
-import type { Topology } from '../topology/types.js';
 import { samplesOfRepeat, summaryOfRepeat } from './mpi-record.js';
 import { type MpiOutcome, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { MpiRun } from './spec.js';
@@ -16,17 +17,17 @@ const SWEEP_MPI_TIMEOUT_MS = 3_600_000;
 
 export async function runMpiPlanned(
   env: { readonly runner: CommandRunner; readonly stateDir: string },
-  topology: Topology,
-  id: string,
+  on: Target,
   run: MpiRun,
   options: { signal?: AbortSignal; onLine?: (line: string) => void },
 ): Promise<{ kind: 'mpi'; summary: SummaryOf<'mpi'>; samples: unknown }> {
-  const placement = placeFor(topology, run.placement, run.ranks, []);
+  const placement = placeFor(on.topology, run.placement, run.ranks, []);
   const [program, ...args] = run.command as [string, ...string[]];
   const outcome: MpiOutcome = await runMpi(
     {
-      topology,
-      id,
+      topology: on.topology,
+      id: on.id,
+      via: on,
       placement,
       program,
       args,

@@ -8,28 +8,12 @@
 
 import { totalmem } from 'node:os';
 import { checkMemory } from '../apps/advect/memory.js';
-import { makeParams } from '../apps/advect/params.js';
-import { advectTraffic } from '../apps/advect/pattern.js';
-import { runAdvect } from '../apps/advect/run.js';
-import { SINGLE_RUN } from '../bench/iterate.js';
-import {
-  buildOsuTwin,
-  OSU_SIZES,
-  type OsuTest,
-  openMpiOsu,
-  valueAt,
-  vmpathOsu,
-} from '../bench/osu.js';
-import { type Pair, studyPairs } from '../bench/pairs.js';
-import { runPairs } from '../bench/run.js';
-import { MiB } from '../bench/types.js';
+import { type Target, testbedTarget } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
-import { classify } from '../placement/classes.js';
-import { placeFor } from '../placement/mapping.js';
-import { type RunKind, type SummaryOf, summaryOf } from '../report/records.js';
+import { summaryOf } from '../report/records.js';
 import { findMpiProgram, requireOpenMpi } from '../runtime/openmpi.js';
 import type { Store } from '../store/db.js';
-import { clean, down, type TestbedEnv, up } from '../testbed/lifecycle.js';
+import { clean, down, up } from '../testbed/lifecycle.js';
 import { checkBuildable } from '../testbed/plan-up.js';
 import { TestbedState } from '../testbed/state.js';
 import { resolveTopology } from '../topology/resolve.js';
@@ -38,21 +22,15 @@ import type { Datapath, Topology } from '../topology/types.js';
 import { captureEnvironment } from './environment.js';
 import { lockSweep } from './lock.js';
 import { reapStaleJobs } from './mpi-run.js';
-import {
-  type AdvectRun,
-  type BenchRun,
-  expandSweep,
-  type PlannedRun,
-  runKey,
-  type SweepSpec,
-  specHash,
-} from './spec.js';
+import { expandSweep, type PlannedRun, runKey, type SweepSpec, specHash } from './spec.js';
 import { runMpiPlanned } from './sweep-mpi.js';
+import { advectParams, recordKind, runApp, runBench, type SweepEnv } from './sweep-runs.js';
+
+export { recordKind } from './sweep-runs.js';
+
 import { sweepOrder } from './sweep-order.js';
 
-export interface SweepEnv extends TestbedEnv {
-  readonly execPath: string;
-}
+export type { SweepEnv } from './sweep-runs.js';
 
 export interface SweepProgress {
   /** Runs done (before and in this invocation) and in all. */
@@ -66,6 +44,9 @@ export interface SweepProgress {
 }
 
 export interface SweepOptions {
+  /** Real clusters to run on instead of testbeds, one per data path (vmpath sweep run
+   * --cluster): the runs of a data path go to its cluster, through its launcher. */
+  readonly clusters?: ReadonlyMap<Datapath, Target>;
   readonly signal?: AbortSignal;
   readonly onProgress?: (p: SweepProgress) => void;
   readonly onLine?: (line: string) => void;
@@ -101,131 +82,6 @@ export function sweepTestbedId(hash: string, datapath: Datapath): string {
   return `s${hash.slice(0, 5)}${datapath.slice(0, 2)}`;
 }
 
-/** What a run stored: its kind's summary, and its raw samples. */
-type Outcome<K extends RunKind> = { kind: K; summary: SummaryOf<K>; samples: unknown };
-
-/** The kind a planned run is stored as: a bench run of the OSU test is an osu run. */
-export function recordKind(run: PlannedRun): RunKind {
-  return run.kind === 'bench' && run.test === 'osu' ? 'osu' : run.kind;
-}
-
-async function runBench(
-  env: SweepEnv,
-  topology: Topology,
-  id: string,
-  run: BenchRun,
-  signal?: AbortSignal,
-): Promise<Outcome<'bench'> | Outcome<'osu'>> {
-  if (run.test === 'osu') return runOsu(env, topology, id, run, signal);
-  const durationMs = run.durationS * 1000;
-  const params =
-    run.test === 'stream'
-      ? { test: 'stream' as const, sizeBytes: 128 * 1024, durationMs, warmupMs: 1000 }
-      : { test: 'rr' as const, requestBytes: 1, responseBytes: 1, durationMs, warmupMs: 1000 };
-  const result = await runPairs(env, studyPairs(topology, id), {
-    tool: run.tool,
-    params,
-    policy: SINGLE_RUN,
-    ...(signal ? { signal } : {}),
-  });
-  const rate = topology.hosts[0]?.uplink.rateMbit ?? null;
-  return {
-    kind: 'bench',
-    summary: {
-      unit: result.unit,
-      total: result.total.mean,
-      perPair: result.pairs.map((p) => ({ from: p.from, to: p.to, value: p.summary.mean })),
-      rateMbit: rate,
-      linkMiBps: rate === null ? null : (rate * 1e6) / 8 / MiB,
-    },
-    samples: result.pairs.map((p) => ({ from: p.from, to: p.to, runs: p.runs })),
-  };
-}
-
-/** OSU latency and bandwidth curves (8 B to 4 MiB) over the study's first pair (across hosts):
- * the runtime, or the C twin on Open MPI's TCP BTL. */
-async function runOsu(
-  env: SweepEnv,
-  topology: Topology,
-  id: string,
-  run: Extract<BenchRun, { test: 'osu' }>,
-  signal?: AbortSignal,
-): Promise<Outcome<'osu'>> {
-  const pair = studyPairs(topology, id)[0] as Pair;
-  const twin = run.tool === 'openmpi' ? await buildOsuTwin(env, 'bench.tools') : null;
-  try {
-    const curve = (test: OsuTest) =>
-      twin
-        ? openMpiOsu(env, twin.program, pair.from, pair.to, 'tcp', test, OSU_SIZES, signal)
-        : vmpathOsu(env, { topology, id }, pair.from.name, pair.to.name, test, OSU_SIZES, signal);
-    const latency = await curve('latency');
-    const bw = await curve('bw');
-    return {
-      kind: 'osu',
-      summary: {
-        from: pair.from.name,
-        to: pair.to.name,
-        latencyUs: latency,
-        bwMiBps: bw,
-        latency8Us: valueAt(latency, 8),
-        bw1MiBps: valueAt(bw, MiB),
-      },
-      samples: null,
-    };
-  } finally {
-    twin?.remove();
-  }
-}
-
-async function runApp(
-  env: SweepEnv,
-  topology: Topology,
-  id: string,
-  run: AdvectRun,
-  options: SweepOptions,
-): Promise<Outcome<'advect'>> {
-  const params = advectParams(run);
-  const placement = placeFor(
-    topology,
-    run.placement,
-    run.ranks,
-    advectTraffic(run.grid, run.decomp),
-  );
-  const { result, matrix } = await runAdvect(
-    params,
-    { kind: 'testbed', topology, id, placement },
-    {
-      runner: env.runner,
-      execPath: env.execPath,
-      searchPath: env.searchPath,
-      engine: run.engine,
-      timeoutMs: 3_600_000,
-      ...(options.signal ? { signal: options.signal } : {}),
-      onLine: (line) => options.onLine?.(line),
-    },
-  );
-  const classes = classify(placement, advectTraffic(run.grid, run.decomp, run.steps));
-  return {
-    kind: 'advect',
-    summary: {
-      wallS: result.totals.wallS,
-      computeS: result.totals.computeS.mean,
-      packS: result.totals.packS.mean,
-      commS: result.totals.commS.mean,
-      mcups: result.totals.mcups,
-      messagesPerStep: result.totals.messagesPerStep,
-      bytesPerStep: result.totals.bytesPerStep,
-      maxRssBytes: result.totals.maxRssBytes,
-      checksum: result.checksum,
-      errors: result.errors,
-      interHostMessageShare: classes.interHostMessageShare,
-      interHostByteShare: classes.interHostByteShare,
-      classes: classes.byClass,
-    },
-    samples: { ranks: result.ranks, matrix },
-  };
-}
-
 /** Every run of a sweep, each checked against its data path's topology (which must be one
  * `up` can build) and against this machine's memory: call it before creating anything, so
  * that bad input leaves nothing behind. */
@@ -235,13 +91,21 @@ export function planSweep(
   source: string,
   searchPath: string | undefined,
   machineBytes = totalmem(),
+  clusters?: ReadonlyMap<Datapath, Target>,
 ): PlannedRun[] {
   if (spec.mpi !== undefined) requireOpenMpi(searchPath, 'mpi', 'needs Open MPI');
   const resolve = (name: string, field: string) =>
     findMpiProgram(name, searchPath, field, 'E_EXP_SPEC');
   return spec.datapaths.flatMap((dp) => {
-    const topology = sweepTopology(spec, base, dp, source);
-    checkBuildable(topology);
+    const cluster = clusters?.get(dp);
+    if (clusters && !cluster)
+      throw new VmpathError(
+        'E_EXP_SPEC',
+        `datapaths: got ${dp}; allowed: the data paths of the --cluster inventories (${[...clusters.keys()].join(', ')})`,
+        { details: { field: 'datapaths', value: dp } },
+      );
+    const topology = cluster?.topology ?? sweepTopology(spec, base, dp, source);
+    if (!cluster) checkBuildable(topology);
     const runs = expandSweep({ ...spec, datapaths: [dp] }, topology, resolve);
     for (const run of runs)
       if (run.kind === 'advect') {
@@ -257,11 +121,6 @@ export function planSweep(
   });
 }
 
-/** The problem an advection run solves. */
-function advectParams(run: AdvectRun) {
-  return makeParams({ grid: run.grid, steps: run.steps, decomp: run.decomp }, run.ranks);
-}
-
 export async function runSweep(
   env: SweepEnv,
   store: Store,
@@ -270,8 +129,12 @@ export async function runSweep(
   source: string,
   options: SweepOptions = {},
 ): Promise<SweepOutcome> {
-  const runs = planSweep(spec, base, source, env.searchPath);
-  const hash = specHash(spec);
+  const runs = planSweep(spec, base, source, env.searchPath, totalmem(), options.clusters);
+  // A sweep on clusters is another sweep than on testbeds: its runs are stored apart.
+  const on = options.clusters ? [...options.clusters.values()].map((c) => c.label) : [];
+  const hash = on.length
+    ? specHash({ ...spec, name: `${spec.name} on ${on.join(', ')}` })
+    : specHash(spec);
   const release = lockSweep(env.stateDir, hash, spec.name);
   try {
     return await runLocked(env, store, spec, base, source, runs, hash, options);
@@ -284,8 +147,7 @@ export async function runSweep(
 async function runAndRecord(
   env: SweepEnv,
   store: Store,
-  topology: Topology,
-  id: string,
+  on: Target,
   run: PlannedRun,
   options: SweepOptions & { sweepId: number; environmentId: number },
 ): Promise<{ error: string | null; startedAt: Date; finishedAt: Date }> {
@@ -296,10 +158,10 @@ async function runAndRecord(
   try {
     const out =
       run.kind === 'bench'
-        ? await runBench(env, topology, id, run, options.signal)
+        ? await runBench(env, on, run, options.signal)
         : run.kind === 'mpi'
-          ? await runMpiPlanned(env, topology, id, run, options)
-          : await runApp(env, topology, id, run, options);
+          ? await runMpiPlanned(env, on, run, options)
+          : await runApp(env, on, run, options);
     summary = summaryOf(out.kind, out.summary, runKey(run)) as Record<string, unknown>;
     samples = out.samples;
   } catch (e) {
@@ -355,14 +217,11 @@ async function runLocked(
       (r) => r.datapath === datapath && (repeat === null || r.repeat === repeat),
     );
     if (group.length === 0) continue;
-    const topology = sweepTopology(spec, base, datapath, source);
-    const id = sweepTestbedId(hash, datapath);
-    // A testbed of this sweep left by a killed run: end the MPI jobs it left, remove it first.
-    if (new TestbedState(env.stateDir, id).exists()) {
-      await reapStaleJobs();
-      await clean(env, { id });
-    }
-    await up(env, topology, id, options.signal ? { signal: options.signal } : {});
+    const cluster = options.clusters?.get(datapath);
+    const topology = cluster?.topology ?? sweepTopology(spec, base, datapath, source);
+    const id = cluster?.id ?? sweepTestbedId(hash, datapath);
+    if (!cluster) await buildFresh(env, topology, id, options.signal);
+    const on = cluster ?? testbedTarget({ id, topology });
     try {
       for (const run of group) {
         if (options.signal?.aborted)
@@ -370,7 +229,7 @@ async function runLocked(
             'E_EXP_FAILED',
             'the sweep was interrupted; run it again to resume',
           );
-        const { error, startedAt, finishedAt } = await runAndRecord(env, store, topology, id, run, {
+        const { error, startedAt, finishedAt } = await runAndRecord(env, store, on, run, {
           ...options,
           sweepId,
           environmentId,
@@ -388,8 +247,23 @@ async function runLocked(
         });
       }
     } finally {
-      await down(env, id);
+      if (!cluster) await down(env, id);
     }
   }
   return { sweepId, total: runs.length, skipped, ran: pending.length, failed };
+}
+
+/** Brings up the testbed `id`, removing first one a killed run of this sweep left (and the
+ * MPI jobs it left). */
+async function buildFresh(
+  env: SweepEnv,
+  topology: Topology,
+  id: string,
+  signal?: AbortSignal,
+): Promise<void> {
+  if (new TestbedState(env.stateDir, id).exists()) {
+    await reapStaleJobs();
+    await clean(env, { id });
+  }
+  await up(env, topology, id, signal ? { signal } : {});
 }

@@ -6,8 +6,10 @@
  * reference run of the first candidate gives the program's computation (advise.ts
  * anchoredComputation), which the predictions then include.
  */
+
+import type { Target } from '../cluster/target.js';
 import type { Candidate } from '../model/advise.js';
-import type { Datapath, Topology } from '../topology/types.js';
+import type { Datapath } from '../topology/types.js';
 import { type MpiRepeat, mpiCacheDir, runMpi } from './mpi-run.js';
 import type { SweepEnv } from './sweep.js';
 import { type Checked, measureInRotation } from './validate.js';
@@ -17,7 +19,7 @@ export interface ProgramCommand {
   readonly args: readonly string[];
 }
 
-type Testbeds = ReadonlyMap<Datapath, { readonly topology: Topology; readonly id: string }>;
+type Testbeds = ReadonlyMap<Datapath, Target>;
 
 /** How long one validation run may take. */
 const RUN_TIMEOUT_MS = 900_000;
@@ -38,6 +40,7 @@ export async function runCandidate(
     {
       topology: testbed.topology,
       id: testbed.id,
+      via: testbed,
       placement: c.placed,
       program: command.program,
       args: command.args,

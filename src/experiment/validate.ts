@@ -9,9 +9,10 @@
 import { makeParams } from '../apps/advect/params.js';
 import { runAdvect } from '../apps/advect/run.js';
 import { median } from '../bench/stats.js';
+import type { Target } from '../cluster/target.js';
 import type { Candidate } from '../model/advise.js';
 import type { AdvectApp } from '../model/predict.js';
-import type { Datapath, Topology } from '../topology/types.js';
+import type { Datapath } from '../topology/types.js';
 import type { SweepEnv } from './sweep.js';
 
 export interface Checked extends Candidate {
@@ -32,7 +33,7 @@ export const WARMUP_STEPS = 32;
 
 export async function measureCases(
   env: SweepEnv,
-  testbeds: ReadonlyMap<Datapath, { readonly topology: Topology; readonly id: string }>,
+  testbeds: ReadonlyMap<Datapath, Target>,
   app: AdvectApp,
   cases: readonly Candidate[],
   repeats: number,
@@ -53,6 +54,7 @@ export async function measureCases(
         topology: testbed.topology,
         id: testbed.id,
         placement: c.placed.map((p) => ({ rank: p.rank, vm: p.vm })),
+        via: testbed,
       },
       {
         runner: env.runner,

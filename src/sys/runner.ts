@@ -20,6 +20,8 @@ export interface RunOptions {
   onSpawn?: (pid: number) => void;
   /** Ends the command (SIGTERM) when aborted. */
   signal?: AbortSignal;
+  /** Variables added to the runner's environment for this command only. */
+  env?: Readonly<Record<string, string>>;
 }
 
 export interface CommandResult {
@@ -66,7 +68,11 @@ export class CommandRunner {
 
   /** Runs a command to completion. */
   async run(command: Command, options: RunOptions = {}): Promise<CommandResult> {
-    const started = this.start(command, { stdio: 'pipe', input: options.input ?? '' });
+    const started = this.start(command, {
+      stdio: 'pipe',
+      input: options.input ?? '',
+      ...(options.env ? { env: options.env } : {}),
+    });
     if (started.pid > 0) options.onSpawn?.(started.pid);
     const timeoutMs = options.timeoutMs ?? 60_000;
     let timedOut = false;

@@ -5,6 +5,7 @@
  */
 import type { Command } from 'commander';
 import { advectTraffic } from '../../apps/advect/pattern.js';
+import { type Target, testbedTarget } from '../../cluster/target.js';
 import { invalidField } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
 import { measureCases } from '../../experiment/validate.js';
@@ -52,6 +53,7 @@ import type { CliContext } from '../context.js';
 import { formatAdvice, formatValidation, ms } from '../format-model.js';
 import { interruptible } from '../interrupt.js';
 import { wholeNumber } from '../numbers.js';
+import { clustersOf, repeated } from '../testbeds.js';
 
 interface Flags extends AppFlags, TopologyFlags {
   validate?: boolean;
@@ -61,6 +63,7 @@ interface Flags extends AppFlags, TopologyFlags {
   engine?: string;
   n?: string;
   json?: boolean;
+  cluster: string[];
 }
 
 export function adviseCommand(program: Command, ctx: CliContext): void {
@@ -92,9 +95,23 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
       'run the top 3 candidates and the named placements on the testbed (needs root) and report each error and the regret',
     )
     .option('--repeats <R>', 'runs per validated candidate (median)', '3')
+    .option(
+      '--cluster <file>',
+      'with --validate: run on this inventory instead of testbeds, one per data path, each calibrated (vmpath calibrate --cluster); repeat it',
+      repeated,
+      [] as string[],
+    )
     .option('--json', 'print JSON')
     .argument('[command...]', 'with --matrix --validate: the program and its arguments (after --)')
-    .action(async (command: string[], flags: Flags) => {
+    .action(async (command: string[], raw: Flags) => {
+      if (raw.cluster.length && !raw.validate)
+        throw invalidField(
+          'E_CLI_USAGE',
+          '--cluster',
+          raw.cluster,
+          'inventories only with --validate (they say where the candidates run)',
+        );
+      const flags: Flags = { ...raw, clusters: clustersOf(ctx, raw.cluster) };
       const { calibrations, base } = calibrationsOf(ctx, flags);
       const { workload, n } = workloadOf(ctx, flags, base, calibrations);
       if (command.length > 0 && !(flags.validate && workload.kind === 'matrix'))
@@ -231,7 +248,7 @@ async function validateAdvice(
   ranked: readonly Candidate[],
   repeats: number,
 ): Promise<string> {
-  preflight([], ctx.searchPath, 'vmpath advise --validate');
+  if (!flags.clusters?.size) preflight([], ctx.searchPath, 'vmpath advise --validate');
   const chosen = validatedCases(ranked);
   const checked = await interruptible((signal) =>
     withTestbeds(ctx, flags, calibrations, chosen, signal, (testbeds) =>
@@ -244,27 +261,35 @@ async function validateAdvice(
   return formatValidation(checked);
 }
 
-/** Testbeds for the data paths of `chosen`, up while `body` runs, then down. */
+/** Testbeds for the data paths of `chosen`, up while `body` runs, then down; or the
+ * clusters of --cluster, as they are. */
 async function withTestbeds<T>(
   ctx: CliContext,
   flags: TopologyFlags,
   calibrations: Calibrations,
   chosen: readonly Candidate[],
   signal: AbortSignal,
-  body: (testbeds: Map<Datapath, { topology: Topology; id: string }>) => Promise<T>,
+  body: (testbeds: Map<Datapath, Target>) => Promise<T>,
 ): Promise<T> {
-  const testbeds = new Map<Datapath, { topology: Topology; id: string }>();
+  const testbeds = new Map<Datapath, Target>();
+  const built: string[] = [];
   try {
     for (const datapath of new Set(chosen.map((c) => c.datapath))) {
       const { calibration } = calibrations.get(datapath) as { calibration: Calibration };
       const topology = topologyOf(flags, calibration);
+      const cluster = flags.clusters?.get(datapath);
+      if (cluster) {
+        testbeds.set(datapath, cluster);
+        continue;
+      }
       const id = `v${newId().slice(0, 5)}`;
+      built.push(id);
       await up(ctx, topology, id, { signal });
-      testbeds.set(datapath, { topology, id });
+      testbeds.set(datapath, testbedTarget({ topology, id }));
     }
     return await body(testbeds);
   } finally {
-    for (const { id } of testbeds.values()) await down(ctx, id);
+    for (const id of built) await down(ctx, id);
   }
 }
 
@@ -279,7 +304,7 @@ async function validateProgram(
   command: ProgramCommand,
   repeats: number,
 ): Promise<string> {
-  preflight([], ctx.searchPath, 'vmpath advise --validate');
+  if (!flags.clusters?.size) preflight([], ctx.searchPath, 'vmpath advise --validate');
   const chosen = validatedCases(advice.ranked);
   const env = { ...ctx, execPath: process.execPath };
   const { checked, reference, computeS } = await interruptible((signal) =>

@@ -6,9 +6,7 @@ import { explicitPair, type Pair, studyPairs } from '../../bench/pairs.js';
 import { type PairsResult, runPairs } from '../../bench/run.js';
 import { runClusterTable, runTable } from '../../bench/table.js';
 import type { Target } from '../../cluster/target.js';
-import { clusterTarget } from '../../cluster/target.js';
 import { invalidField } from '../../core/errors.js';
-import type { Datapath } from '../../topology/types.js';
 import {
   type BenchFlags,
   iterationPolicy,
@@ -20,7 +18,7 @@ import {
 import type { CliContext } from '../context.js';
 import { describeConfidence, formatBenchTable, formatPairs } from '../format-bench.js';
 import { interruptible } from '../interrupt.js';
-import { readInventory, targetOf } from '../testbeds.js';
+import { clustersOf, repeated, targetOf } from '../testbeds.js';
 
 /** The JSON document of a pairs run: a stable, versioned shape (README, "bench JSON"). */
 export function pairsDocument(target: Target, result: PairsResult) {
@@ -167,7 +165,7 @@ function benchTableCommand(bench: Command, ctx: CliContext): void {
     .option(
       '--cluster <file>',
       'instead of testbeds: an inventory per row, its vms all of one data path (repeat it)',
-      (file: string, files: string[]) => [...files, file],
+      repeated,
       [] as string[],
     )
     .option('--rate <mbit>', 'override every uplink rate in Mbit/s (0: no shaping)')
@@ -228,26 +226,12 @@ async function clusterTable(
       flags.cluster,
       'inventories, or a topology (--topology, --preset) to build testbeds from: not both',
     );
-  const rows = flags.cluster.map((file) => {
-    const inventory = readInventory(ctx, file);
-    const datapaths = new Set(
-      inventory.topology.hosts.flatMap((h) => h.vms.map((v) => v.datapath)),
-    );
-    if (datapaths.size !== 1)
-      throw invalidField(
-        'E_CLI_USAGE',
-        '--cluster',
-        file,
-        `an inventory whose vms declare one data path (a row of the table); ${file} has ${[...datapaths].join(', ')}`,
-      );
-    const target = clusterTarget(inventory, ctx.env);
-    return {
-      datapath: [...datapaths][0] as Datapath,
-      topology: target.topology,
-      id: target.id,
-      launcher: target.launcher,
-    };
-  });
+  const rows = [...clustersOf(ctx, flags.cluster)].map(([datapath, target]) => ({
+    datapath,
+    topology: target.topology,
+    id: target.id,
+    launcher: target.launcher,
+  }));
   const table = await interruptible((signal) =>
     runClusterTable(ctx, rows, {
       tool: toolName(flags),

@@ -3,6 +3,7 @@
  * with --db, a calibration run in the results database). Several --id are calibrated in turns.
  */
 import type { Command } from 'commander';
+import { testbedTarget } from '../../cluster/target.js';
 import { invalidField } from '../../core/errors.js';
 import { calibrateInTurns } from '../../experiment/calibrate.js';
 import type { Calibration } from '../../model/calibration.js';
@@ -12,12 +13,13 @@ import { formatCalibration } from '../format-model.js';
 import { interruptible } from '../interrupt.js';
 import { checkOutput, writeResult } from '../outputs.js';
 import { openDb } from '../store-options.js';
-import { recordOf } from '../testbeds.js';
+import { recordOf, repeated, targetOf } from '../testbeds.js';
 
 interface Flags {
   id?: string[];
   output?: string;
   db?: string;
+  cluster: string[];
 }
 
 export function calibrateCommand(program: Command, ctx: CliContext): void {
@@ -27,6 +29,12 @@ export function calibrateCommand(program: Command, ctx: CliContext): void {
       'measure running testbeds and fit their model (message classes, sharing, kernel); several --id are calibrated in turns (one measurement of each, then the next), so that the machine drifts on all alike; needs root',
     )
     .option('--id <id...>', 'the testbeds (default: the only one up)')
+    .option(
+      '--cluster <file>',
+      'calibrate this inventory instead (repeat it: several are calibrated in turns)',
+      repeated,
+      [] as string[],
+    )
     .option(
       '-o, --output <file>',
       'where the calibration goes, with one --id (default: calibration-<id>.json)',
@@ -38,7 +46,9 @@ export function calibrateCommand(program: Command, ctx: CliContext): void {
       if (flags.output !== undefined) checkOutput(flags.output, '--output');
       const store = flags.db ? openDb(flags.db, true) : null;
       try {
-        const records = ids.map((id) => recordOf(ctx, id));
+        const records = flags.cluster.length
+          ? flags.cluster.map((file) => targetOf(ctx, { cluster: file }))
+          : ids.map((id) => testbedTarget(recordOf(ctx, id)));
         const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
         const files = outputs.map((out) => checkOutput(out, '--output'));
         const calibrations = await interruptible((signal) =>
@@ -66,7 +76,15 @@ export function calibrateCommand(program: Command, ctx: CliContext): void {
 
 /** The testbeds asked for, each once; --output only with one. */
 function idsOf(flags: Flags): (string | undefined)[] {
-  const ids: (string | undefined)[] = flags.id ?? [undefined];
+  if (flags.id && flags.cluster.length)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--cluster',
+      flags.cluster,
+      'testbeds (--id) or clusters: not both',
+    );
+  const ids: (string | undefined)[] =
+    flags.id ?? (flags.cluster.length ? flags.cluster : [undefined]);
   const twice = ids.find((id, i) => ids.indexOf(id) !== i);
   if (twice !== undefined) throw invalidField('E_CLI_USAGE', '--id', twice, 'each testbed once');
   if (flags.output !== undefined && ids.length > 1)

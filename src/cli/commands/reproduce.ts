@@ -1,8 +1,10 @@
 /**
  * `vmpath reproduce [--quick] [--out DIR]`: the study end to end on the paper preset, into
- * DIR/results.db, then its findings from the stored runs and DIR/report.html.
+ * DIR/results.db, then its findings from the stored runs and DIR/report.html; with --cluster,
+ * on real clusters (an inventory per data path) instead of testbeds.
  */
 import { mkdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { MAX_STEPS, parseDims } from '../../apps/advect/params.js';
@@ -19,6 +21,7 @@ import { preflight } from '../../testbed/preflight.js';
 import type { CliContext } from '../context.js';
 import { wholeNumber } from '../numbers.js';
 import { checkOutputDir } from '../outputs.js';
+import { clustersOf, repeated } from '../testbeds.js';
 import { writeReport } from './report.js';
 import { baseTopology, sweepWithProgress } from './sweep.js';
 
@@ -30,6 +33,7 @@ interface Flags {
   grid?: string;
   steps?: string;
   rate: string;
+  cluster: string[];
 }
 
 /** Seconds per cell of the advection kernel alone, on 1 Mi cells (the better of two probes). */
@@ -51,6 +55,12 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
     .option('--grid <XxYxZ>', 'the advection grid (the study: 512x512x512)')
     .option('--steps <T>', 'time steps (the study: 512)')
     .option('--rate <mbit>', 'shape every uplink to this rate (0: unshaped, the default here)', '0')
+    .option(
+      '--cluster <file>',
+      'on real clusters instead: an inventory per data path, native, bridged and iov (repeat it)',
+      repeated,
+      [] as string[],
+    )
     .action(async (flags: Flags) => {
       if (flags.quick && flags.full)
         throw invalidField('E_CLI_USAGE', '--full', true, 'one of --quick or --full, not both');
@@ -69,7 +79,16 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         flags.steps === undefined
           ? base.steps
           : wholeNumber(flags.steps, '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
-      const rate = parseRate(flags.rate, '--rate', 'unshaped');
+      const clusters = clustersOf(ctx, flags.cluster);
+      let rate = parseRate(flags.rate, '--rate', 'unshaped');
+      if (clusters.size && rate !== 0)
+        throw invalidField(
+          'E_CLI_USAGE',
+          '--rate',
+          flags.rate,
+          "0 with --cluster (a cluster's links are what they are: declare their rate as hosts[].uplink.rateMbit in the inventory)",
+        );
+      if (clusters.size) rate = [...clusters.values()][0]?.topology.hosts[0]?.uplink.rateMbit ?? 0;
       const spec = parseSweep(
         reproduceSpec({ ...base, grid, steps, repeats }, rate, {
           iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
@@ -79,9 +98,10 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       );
       // Everything is checked before anything is made: rights and tools, the runs (their
       // testbeds, their memory), the output folder.
-      preflight([], ctx.searchPath, 'vmpath reproduce');
+      if (!clusters.size) preflight([], ctx.searchPath, 'vmpath reproduce');
       const { base: topology, source } = baseTopology(spec, null);
-      planSweep(spec, topology, source, ctx.searchPath);
+      const on = clusters.size ? clusters : undefined;
+      planSweep(spec, topology, source, ctx.searchPath, totalmem(), on);
       const out = checkOutputDir(flags.out, '--out');
       mkdirSync(out, { recursive: true });
       const file = join(flags.out, 'results.db');
@@ -91,7 +111,7 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
         // The machine's speed before and after (the kernel alone on 1 Mi cells, as the model
         // bench probes it): a machine that slowed down while it ran weakens every verdict.
         const before = kernelSpeed();
-        const outcome = await sweepWithProgress(ctx, store, spec, null);
+        const outcome = await sweepWithProgress(ctx, store, spec, null, on);
         // The kernel frees the last testbed's namespaces for a moment after it is removed.
         await new Promise((resolve) => setTimeout(resolve, 2000));
         const after = kernelSpeed();

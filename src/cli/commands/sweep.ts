@@ -1,9 +1,12 @@
 /**
  * `vmpath sweep run SPEC --db FILE` and `vmpath results list|show|export --db FILE`.
  */
+
+import { totalmem } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
+import type { Target } from '../../cluster/target.js';
 import { invalidField } from '../../core/errors.js';
 import { parseSweep, runKey, type SweepSpec } from '../../experiment/spec.js';
 import {
@@ -17,11 +20,13 @@ import type { RunRecord, Store } from '../../store/db.js';
 import { preflight } from '../../testbed/preflight.js';
 import { presetSpec } from '../../topology/presets.js';
 import type { TopologyInput } from '../../topology/schema.js';
+import type { Datapath } from '../../topology/types.js';
 import type { CliContext } from '../context.js';
 import { interruptible } from '../interrupt.js';
 import { readSpecFile } from '../load.js';
 import { openDb, runOf, sweepOf } from '../store-options.js';
 import { formatTable } from '../table.js';
+import { clustersOf, repeated } from '../testbeds.js';
 
 /** The topology a spec names: a preset, or a file next to the spec. */
 export function baseTopology(
@@ -40,6 +45,7 @@ export async function sweepWithProgress(
   store: Store,
   spec: SweepSpec,
   specFile: string | null,
+  clusters?: ReadonlyMap<Datapath, Target>,
 ): Promise<SweepOutcome> {
   const { base, source } = baseTopology(spec, specFile);
   const tty = process.stderr.isTTY === true;
@@ -67,6 +73,7 @@ export async function sweepWithProgress(
   try {
     return await interruptible((signal) =>
       runSweep(ctx, store, spec, base, source, {
+        ...(clusters?.size ? { clusters } : {}),
         signal,
         onProgress,
         onLine: (line) => (bar ? undefined : ctx.err(line)),
@@ -145,17 +152,34 @@ export function sweepCommands(program: Command, ctx: CliContext): void {
 function sweepRunCommand(sweep: Command, ctx: CliContext): void {
   sweep
     .command('run')
-    .description('run every run of a sweep spec not yet done in the database (needs root)')
+    .description(
+      'run every run of a sweep spec not yet done in the database, on testbeds (needs root) or clusters',
+    )
     .argument('<spec>', 'YAML or JSON sweep spec')
     .requiredOption('--db <file>', 'the results database (SQLite; created if missing)')
-    .action(async (file: string, flags: { db: string }) => {
+    .option(
+      '--cluster <file>',
+      'run on this inventory instead of a testbed: one per data path of the spec (repeat it)',
+      repeated,
+      [] as string[],
+    )
+    .action(async (file: string, flags: { db: string; cluster: string[] }) => {
       const spec = parseSweep(readSpecFile(file, 'sweep spec'), file);
       const { base, source } = baseTopology(spec, file);
-      planSweep(spec, base, source, ctx.searchPath); // bad input stops here, before the database is touched
-      preflight([], ctx.searchPath, 'a sweep');
+      const clusters = clustersOf(ctx, flags.cluster);
+      // bad input stops here, before the database is touched
+      planSweep(
+        spec,
+        base,
+        source,
+        ctx.searchPath,
+        totalmem(),
+        clusters.size ? clusters : undefined,
+      );
+      if (!clusters.size) preflight([], ctx.searchPath, 'a sweep');
       const store = openDb(flags.db, true);
       try {
-        const outcome = await sweepWithProgress(ctx, store, spec, file);
+        const outcome = await sweepWithProgress(ctx, store, spec, file, clusters);
         ctx.out(
           `sweep ${spec.name}: ${outcome.total} runs; ${outcome.skipped} were already done, ${outcome.ran} ran, ${outcome.failed} failed; results in ${flags.db}`,
         );
