@@ -182,6 +182,56 @@ describe('a cluster over ssh', { skip: SKIP }, () => {
           return records.map((x) => x.samples.matrix);
         };
         assert.deepEqual(classes(on(halo, 180_000)), classes(direct(halo, 180_000)));
+        // A rank that fails over ssh ends the job; its peers are ended on their nodes.
+        const failing = vmpathIn(
+          head,
+          [
+            'launch',
+            '--cluster',
+            file,
+            '-n',
+            '4',
+            '--env',
+            'FAIL_RANK=2',
+            '--',
+            process.execPath,
+            RING,
+          ],
+          cliEnv,
+        );
+        assert.equal(failing.status, 3, failing.stderr);
+        assert.match(failing.stderr, /rank 2 \(on node3\) exited with code 3/);
+
+        // Bad inventories: exit 2, naming the field (and the node), before anything runs.
+        const bad = (doc: unknown, words: string[], rest: string[] = []) => {
+          const path = writeInventory(dir, doc, 'bad.yaml');
+          return vmpathIn(head, [...words, '--cluster', path, ...rest], cliEnv);
+        };
+        const good = inventoryOf(topology, {
+          ssh: {
+            identityFile: ssh.identityFile,
+            knownHosts: ssh.knownHosts,
+            user: 'root',
+            port: 22,
+          },
+        });
+        const unknown = bad({ ...good, hostz: [] }, ['cluster', 'check']);
+        assert.equal(unknown.status, 2);
+        assert.match(unknown.stderr, /\(top level\): unknown field "hostz"/);
+        const moved = structuredClone(good);
+        (moved.hosts[1]?.vms[0] as { address: string }).address = '198.18.0.99';
+        const unreachable = bad(moved, ['cluster', 'check']);
+        assert.equal(unreachable.status, 2, unreachable.stderr);
+        assert.match(
+          unreachable.stderr,
+          /hosts\[1\]\.vms\[0\]\.address \(node node3\): not reached over ssh at 198\.18\.0\.99/,
+        );
+        const keyless = structuredClone(good) as { ssh?: unknown };
+        keyless.ssh = { user: 'root' };
+        const noKey = bad(keyless, ['launch'], ['-n', '2', '--', 'true']);
+        assert.equal(noKey.status, 2);
+        assert.match(noKey.stderr, /ssh\.identityFile: .*never reads your ~\/\.ssh/);
+
         const left = inMachines(machines).filter((pid) => !services.has(pid));
         assert.deepEqual(left, [], 'nothing vmpath started is left on the nodes');
       } finally {

@@ -10,6 +10,7 @@ import { interruptible } from '../interrupt.js';
 import { checkOutput, writeResult } from '../outputs.js';
 import { placementOf } from '../placement-options.js';
 import { targetOf } from '../testbeds.js';
+import { envOf } from './run-mpi.js';
 
 /** One clause per transport: the rank pairs that used it (either direction), with the
  * messages and bytes they carried, e.g. `local: 2 pairs (0-1 2-3), 8 messages, 64 bytes`. */
@@ -49,6 +50,11 @@ export function launchCommand(program: Command, ctx: CliContext): void {
     .option('--hostfile <file>', 'an Open MPI hostfile (VM slots=S per line), filled by slot')
     .option('--timeout <s>', 'end the job after this many seconds', '600')
     .option('--matrix <file>', 'also write the communication matrix (JSON) here')
+    .option(
+      '--env <NAME=VALUE...>',
+      "a variable for every rank (on a cluster the ranks get only these, as mpirun's -x)",
+      [],
+    )
     .argument('<command...>', 'the program and its arguments (put -- before them)')
     .action(
       async (
@@ -62,6 +68,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
           hostfile?: string;
           timeout: string;
           matrix?: string;
+          env: string[];
         },
       ) => {
         const target = targetOf(ctx, flags);
@@ -74,6 +81,7 @@ export function launchCommand(program: Command, ctx: CliContext): void {
             topology: target.topology,
             id: target.id,
             launcher: target.launcher,
+            env: envOf(flags.env),
             placement,
             argv: command,
             timeoutMs,

@@ -30,3 +30,11 @@ test('CIDR blocks: host bits must be zero; containment; usable addresses', () =>
   assert.equal(hostAddress(range, 255), '198.18.1.0');
   assert.equal(usableAddresses(range), 131_070);
 });
+
+test('the smallest block holding addresses (at most /30)', async () => {
+  const { coveringCidr } = await import('../../../src/topology/address.js');
+  assert.equal(coveringCidr(['198.18.0.1', '198.18.0.4']), '198.18.0.0/29');
+  assert.equal(coveringCidr(['10.0.0.5']), '10.0.0.4/30');
+  assert.equal(coveringCidr(['10.0.1.1', '10.0.2.1']), '10.0.0.0/22');
+  assert.equal(coveringCidr(['10.0.0.1', '192.168.0.1']), '0.0.0.0/0');
+});
