@@ -77,7 +77,16 @@ export async function runPairs(
       "--sndbuf/--rcvbuf: set on the emulated testbed's own namespaces only; allowed on a cluster: neither (set net.ipv4.tcp_wmem and tcp_rmem on its nodes yourself)",
       { details: { field: '--sndbuf' } },
     );
-  const restoreBuffers = await applyBuffers(env.runner, settings);
+  // The launcher's shared connections (ssh) first: a client starts on each sender every run.
+  const release = await env.launcher?.prepare?.(
+    env.runner,
+    pairs.flatMap((p) => [p.from, p.to]),
+  );
+  const applied = await applyBuffers(env.runner, settings);
+  const restoreBuffers = async () => {
+    await applied();
+    await release?.();
+  };
   const session = await tool
     .open(env, pairs, options.params, {
       port: options.port ?? 0,

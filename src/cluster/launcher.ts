@@ -21,6 +21,7 @@ import type {
 } from '../sys/runner.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import type { SshAccess } from './inventory.js';
+import { SshMasters } from './ssh-masters.js';
 
 /** A node's local command: its argv, the variables to add to it, its first input line. */
 export interface Placed {
@@ -32,6 +33,9 @@ export interface Placed {
 
 export interface Launcher {
   readonly kind: 'netns' | 'ssh' | 'slurm';
+  /** Before many processes start on `nodes` (a job's ranks): what makes starting them cheaper
+   * (ssh: a shared connection per node), and the function that ends it. */
+  prepare?(runner: CommandRunner, nodes: readonly TestbedNode[]): Promise<() => Promise<void>>;
   /** How `argv` runs on `node`, with `env` added to its environment; `withInput` when the
    * command's input ends (`runOn`) and it then runs to its own end, rather than until vmpath
    * ends it or goes away. */
@@ -170,18 +174,37 @@ export function sshLauncher(
   access: Readonly<Record<string, SshAccess>>,
   cwd: string = process.cwd(),
 ): Launcher {
+  const masters = new SshMasters();
+  const reach = (node: TestbedNode) => {
+    const how = access[node.host ?? node.name];
+    if (!how)
+      throw new VmpathError('E_CLUSTER_INVALID', `node ${node.name}: no ssh settings for it`);
+    return { how, destination: `${how.user}@${addressOf(node)}` };
+  };
   return {
     kind: 'ssh',
+    prepare(runner, nodes) {
+      const destinations = new Map<string, string[]>();
+      for (const node of nodes) {
+        const { how, destination } = reach(node);
+        destinations.set(destination, sshOptions(how));
+      }
+      return masters.open(runner, destinations);
+    },
     place(node, argv, env = {}, withInput = false) {
-      const how = access[node.host ?? node.name];
-      if (!how)
-        throw new VmpathError('E_CLUSTER_INVALID', `node ${node.name}: no ssh settings for it`);
+      const { how, destination } = reach(node);
       const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
       const setup = `${exports.length ? `export ${exports.join(' ')}; ` : ''}cd ${shellQuote(cwd)} 2>/dev/null || cd`;
       const shell = withInput ? REMOTE_SHELL_WITH_INPUT : REMOTE_SHELL;
       const remote = ['exec', 'sh', '-c', shell, 'vmpath', ...argv].map(shellQuote);
       return {
-        argv: ['ssh', ...sshOptions(how), `${how.user}@${addressOf(node)}`, remote.join(' ')],
+        argv: [
+          'ssh',
+          ...sshOptions(how),
+          ...masters.optionsFor(destination),
+          destination,
+          remote.join(' '),
+        ],
         stdin: `${setup}\n`,
       };
     },

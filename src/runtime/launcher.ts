@@ -182,6 +182,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let failure: string | null = null;
   let exitCode = 0;
   const ranks: Started[] = [];
+  let release: (() => Promise<void>) | undefined;
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -230,6 +231,12 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
       jobDir: local ? jobDir : null,
       perVm: local ? null : ranksPerVm(options.placement),
     };
+    // Many ranks on few nodes: the launcher's shared connections first (ssh).
+    if (options.topology && launcher.prepare)
+      release = await launcher.prepare(
+        runner,
+        options.placement.map((p) => nodeOf(options, p.vm)),
+      );
     const starts =
       launcher.kind === 'slurm'
         ? [
@@ -260,6 +267,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     endAll('SIGKILL');
     await Promise.allSettled(ranks.map((r) => r.done));
     await rendezvous.close();
+    await release?.();
     removeRings(token);
   }
   try {
