@@ -44,11 +44,11 @@ function combined(): Topology {
   };
   const hosts = DATAPATHS.flatMap((datapath) =>
     paper.hosts.map((h) => ({
-      name: `${datapath.slice(0, 2)}_${h.name}`,
+      name: `${datapath.slice(0, 2)}${h.name}`,
       cpus: 1,
       dom0: { cpus: '12.5%' },
       vms: h.vms.map((v) => ({
-        name: `${datapath.slice(0, 2)}_${v.name}`,
+        name: `${datapath.slice(0, 2)}${v.name}`,
         slots: v.slots,
         datapath,
       })),
@@ -56,10 +56,10 @@ function combined(): Topology {
   );
   return resolveTopology(
     {
-      name: 'paper-clusters',
+      name: 'paper_clusters',
       hosts: [
         ...hosts,
-        { name: 'login', vms: [{ name: 'login_vm', slots: 1, datapath: 'native' }] },
+        { name: 'login', vms: [{ name: 'loginvm', slots: 1, datapath: 'native' }] },
       ],
     },
     { rateMbit: 0 },
@@ -98,9 +98,9 @@ function reproduce(
   }
 }
 
+const topology = combined(); // checked before anything runs
 try {
   const direct = reproduce(join(dir, 'direct'), [], null);
-  const topology = combined();
   const id = await buildTestbed(topology, 'r');
   let viaSsh: { claims: Claim[]; seconds: number };
   try {

@@ -9,12 +9,11 @@
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Launcher } from '../cluster/launcher.js';
-import { stageFiles } from '../cluster/stage.js';
-import { mpiLauncherOf, type Target } from '../cluster/target.js';
+import type { Target } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
 import { launch } from '../runtime/launcher.js';
 import { buildWithMpicc, mpirunAcross, requireOpenMpi } from '../runtime/openmpi.js';
-import { clusterMpirun, withHead } from '../runtime/openmpi-cluster.js';
+import { clusterJobMpirun } from '../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../sys/runner.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
@@ -82,13 +81,13 @@ export async function openMpiOsu(
   via?: Target,
 ): Promise<OsuPoint[]> {
   const args = [program, test, String(sizes[0]), String(sizes[1])];
-  const launcher = via && mpiLauncherOf(via);
-  let start: { argv: string[]; env?: Record<string, string> };
-  if (via && launcher) {
+  let start: { argv: string[]; env?: Record<string, string>; unstage?: () => Promise<void> };
+  if (via?.kind === 'cluster') {
     // A cluster: Open MPI's own launch, the program copied to the two nodes first.
-    await stageFiles(env.runner, via, [a, b], [program]);
-    const job = clusterMpirun(launcher, [a, b], dirname(program), await withHead([a, b]), { btl });
-    start = { argv: ['mpirun', ...job.args, ...args], env: job.env };
+    const job = await clusterJobMpirun(env.runner, via, [a, b], dirname(program), [program], {
+      btl,
+    });
+    start = { argv: ['mpirun', ...job.args, ...args], env: job.env, unstage: job.unstage };
   } else start = { argv: mpirunAcross([a.netns, b.netns], args, btl) };
   const result = await env.runner.run(
     { argv: start.argv, description: `Open MPI osu ${test} (${btl})` },

@@ -5,7 +5,7 @@
  * traffic towards this machine leaves from, which must be the one the inventory gives it (a
  * vm whose traffic leaves from another address is measured on another path than declared).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { addressTowards } from '../sys/route.js';
 import type { CommandRunner } from '../sys/runner.js';
@@ -23,6 +23,8 @@ export interface NodeFacts {
   readonly vmpath: string | null;
   readonly iperf3: string | null;
   readonly openmpi: string | null;
+  /** util-linux's setsid, which the ssh launcher's shell on the node starts commands with. */
+  readonly setsid?: string | null;
   readonly source: string | null;
 }
 
@@ -42,7 +44,8 @@ const socket = createSocket('udp4');
 const done = (source) => {
   console.log(JSON.stringify({
     hostname: require('node:os').hostname(), node: process.version, vmpath,
-    iperf3: first(['iperf3', '--version']), openmpi: first(['mpirun', '--version']), source,
+    iperf3: first(['iperf3', '--version']), openmpi: first(['mpirun', '--version']),
+    setsid: first(['setsid', '--version']), source,
   }));
   socket.close();
 };
@@ -58,7 +61,7 @@ export interface NodeCheck {
 }
 
 /** What this machine has, to compare the nodes with. */
-export function localFacts(): Omit<NodeFacts, 'hostname' | 'source'> {
+export function localFacts(): Omit<NodeFacts, 'hostname' | 'source' | 'setsid'> {
   const json = JSON.parse(readFileSync(`${VMPATH_ROOT}package.json`, 'utf8')) as {
     version: string;
   };
@@ -69,7 +72,7 @@ export function localFacts(): Omit<NodeFacts, 'hostname' | 'source'> {
 export function judge(
   node: TestbedNode,
   facts: NodeFacts,
-  here: Omit<NodeFacts, 'hostname' | 'source'>,
+  here: Omit<NodeFacts, 'hostname' | 'source' | 'setsid'>,
 ): { field: string; text: string }[] {
   const problems: { field: string; text: string }[] = [];
   const same = (what: keyof typeof here, name: string, install: string) => {
@@ -82,6 +85,8 @@ export function judge(
   same('vmpath', 'vmpath', `vmpath ${here.vmpath} at ${VMPATH_ROOT}`);
   same('iperf3', 'iperf3', 'apt-get install -y iperf3');
   same('openmpi', 'Open MPI', 'apt-get install -y openmpi-bin');
+  if (facts.setsid === null)
+    problems.push({ field: 'setsid', text: 'setsid is missing (util-linux)' });
   if (facts.source !== node.address)
     problems.push({
       field: 'address',
@@ -136,12 +141,10 @@ export async function checkCluster(runner: CommandRunner, target: Target): Promi
                   field: 'address',
                   text: `not reached over ssh at ${node.address}: ${why || 'no answer'}`,
                 }
-              : existsSync(process.execPath)
-                ? {
-                    field: 'node',
-                    text: `the probe failed (exit ${result.exitCode}): ${why || 'no output'}`,
-                  }
-                : { field: 'node', text: why },
+              : {
+                  field: 'node',
+                  text: `the probe (${process.execPath} -e) failed (exit ${result.exitCode}): ${why || 'no output'}; is Node.js at that path there?`,
+                },
           ],
         };
       }

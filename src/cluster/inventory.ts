@@ -70,7 +70,9 @@ const host = z.strictObject({
   ssh: ssh.optional(),
   slurm: slurm.optional(),
   uplink: z
-    .strictObject({ rateMbit: z.number({ error: rate }).gt(0, { error: rate }).max(400_000) })
+    .strictObject({
+      rateMbit: z.number({ error: rate }).gt(0, { error: rate }).max(400_000, { error: rate }),
+    })
     .optional(),
   vms: z
     .array(vm, { error: 'a list of vms' })
@@ -186,6 +188,13 @@ function resolveHost(h: InventoryInput['hosts'][number], i: number): Host {
       `the host's IPv4 address: host ${h.name} is native, its ranks run on it`,
     );
   const vms = h.vms.map((v, j): Vm => {
+    if (native && v.address)
+      throw invalidField(
+        'E_CLUSTER_INVALID',
+        `hosts[${i}].vms[${j}].address`,
+        v.address,
+        `none: host ${h.name} is native, its ranks run at the host's address (hosts[${i}].address)`,
+      );
     if (!native && !v.address)
       throw invalidField(
         'E_CLUSTER_INVALID',

@@ -116,9 +116,11 @@ export const REMOTE_SHELL = [
   'IFS= read -r vmpath_setup || exit 125',
   'eval "$vmpath_setup"',
   'exec 3<&0',
-  '"$@" <&3 & c=$!',
-  '{ while IFS= read -r _; do :; done <&3; kill -TERM $c 2>/dev/null; sleep 2; kill -KILL $c 2>/dev/null; } & w=$!',
-  "trap 'kill -TERM $c 2>/dev/null' TERM HUP INT",
+  // A process group of its own (setsid), so that ending it ends whatever it started too.
+  'setsid -w "$@" <&3 & c=$!',
+  'end() { kill -TERM -- -$c 2>/dev/null || kill -TERM $c 2>/dev/null; sleep 2; kill -KILL -- -$c 2>/dev/null; }',
+  '{ while IFS= read -r _; do :; done <&3; end; } & w=$!',
+  "trap 'end' TERM HUP INT",
   'wait $c; s=$?',
   'kill $w 2>/dev/null',
   'exit $s',
@@ -165,7 +167,10 @@ export function sshOptions(access: SshAccess): string[] {
 /** The address ssh reaches a node at: the vm's own, or its host's for a native host. */
 function addressOf(node: TestbedNode): string {
   if (!node.address)
-    throw new VmpathError('E_CLUSTER_INVALID', `node ${node.name} has no address to reach`);
+    throw new VmpathError(
+      'E_CLUSTER_INVALID',
+      `address: got none for node ${node.name}; allowed: an IPv4 address to reach it at`,
+    );
   return node.address;
 }
 
@@ -178,7 +183,10 @@ export function sshLauncher(
   const reach = (node: TestbedNode) => {
     const how = access[node.host ?? node.name];
     if (!how)
-      throw new VmpathError('E_CLUSTER_INVALID', `node ${node.name}: no ssh settings for it`);
+      throw new VmpathError(
+        'E_CLUSTER_INVALID',
+        `hosts: got no ssh settings for host ${node.host ?? node.name}; allowed: an inventory whose hosts all have ssh settings`,
+      );
     return { how, destination: `${how.user}@${addressOf(node)}` };
   };
   return {
@@ -193,6 +201,13 @@ export function sshLauncher(
     },
     place(node, argv, env = {}, withInput = false) {
       const { how, destination } = reach(node);
+      const broken = Object.entries(env).find(([, v]) => /[\n\r]/.test(v));
+      if (broken)
+        throw new VmpathError(
+          'E_CLI_USAGE',
+          `--env: ${broken[0]}'s value has a line break; allowed on a cluster: values of one line`,
+          { details: { field: '--env', value: broken[0] } },
+        );
       const exports = Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`);
       const setup = `${exports.length ? `export ${exports.join(' ')}; ` : ''}cd ${shellQuote(cwd)} 2>/dev/null || cd`;
       const shell = withInput ? REMOTE_SHELL_WITH_INPUT : REMOTE_SHELL;
@@ -213,19 +228,23 @@ export function sshLauncher(
 
 /** The Slurm launcher: each command is a job step of the allocation vmpath runs in, on the
  * node of that name, sharing the node with the job's other steps. */
-export function slurmLauncher(env: NodeJS.ProcessEnv): Launcher {
-  requireAllocation(env);
+export function slurmLauncher(
+  env: NodeJS.ProcessEnv,
+  hint: { partition: string | null; nodes: readonly string[] } = { partition: null, nodes: [] },
+): Launcher {
+  requireAllocation(env, hint);
   return {
     kind: 'slurm',
     place: (node, argv, added) => ({
-      argv: [...srunStep(node.name), ...argv],
+      argv: [...srunStep(slurmName(node)), ...argv],
       ...(added ? { env: added } : {}),
     }),
   };
 }
 
 /** srun for one task on `node`: a step that overlaps the others (a bench server and its client
- * run at once), with no input and Slurm's own messages held back. */
+ * run at once), with Slurm's own messages held back. srun forwards its input to the task, so
+ * that a task watching its input (a bench server) ends when vmpath goes away. */
 export function srunStep(node: string): string[] {
   return [
     'srun',
@@ -234,20 +253,35 @@ export function srunStep(node: string): string[] {
     `--nodelist=${node}`,
     '--overlap',
     '--export=ALL',
-    '--input=none',
     '--quiet',
     '--kill-on-bad-exit=1',
   ];
 }
 
+/** A node's name under Slurm: a vm's own, a native host's (its "vms" are its slots). */
+export function slurmName(node: TestbedNode): string {
+  return node.datapath === 'native' && node.host ? node.host : node.name;
+}
+
 /** The allocation's id, or an error saying how to get one. */
-export function requireAllocation(env: NodeJS.ProcessEnv): string {
+export function requireAllocation(
+  env: NodeJS.ProcessEnv,
+  hint: { partition: string | null; nodes: readonly string[] } = { partition: null, nodes: [] },
+): string {
   const job = env.SLURM_JOB_ID ?? env.SLURM_JOBID;
-  if (!job)
+  if (!job) {
+    const salloc = [
+      'salloc',
+      ...(hint.partition ? ['-p', hint.partition] : []),
+      '-w',
+      hint.nodes.join(',') || 'NODES',
+      'vmpath ...',
+    ].join(' ');
     throw new VmpathError(
       'E_CLUSTER_LAUNCHER',
-      '--cluster: this inventory reaches its nodes through Slurm, and vmpath runs outside an allocation (no SLURM_JOB_ID); allowed: run vmpath inside one, e.g. `salloc -w vm1,vm2 vmpath ...` or from an sbatch script',
+      `--cluster: this inventory reaches its nodes through Slurm, and vmpath runs outside an allocation (no SLURM_JOB_ID); allowed: run vmpath inside one, e.g. \`${salloc}\` or from an sbatch script`,
       { details: { field: '--cluster' } },
     );
+  }
   return job;
 }

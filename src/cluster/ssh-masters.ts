@@ -1,6 +1,6 @@
 /**
  * ssh connection sharing for one job: before a job starts many sessions on the same nodes (a
- * rank each), one master connection per node (`ssh -M -N`, OpenSSH's ControlMaster), owned by
+ * rank each), one master connection per node (`ssh -M`, OpenSSH's ControlMaster), owned by
  * vmpath and ended by PID when the job ends; each session then runs over its node's master
  * instead of a handshake of its own. Nothing outlives the job: no ControlPersist.
  */
@@ -38,20 +38,26 @@ export class SshMasters {
         const path = join(dir, `m${i}`);
         const started = runner.start(
           {
+            // Its session reads vmpath's pipe, and the kernel ends it if vmpath is killed
+            // (the parent-death signal survives exec): a master outliving vmpath would keep
+            // its node's sessions open.
             argv: [
+              'setpriv',
+              '--pdeathsig',
+              'TERM',
               'ssh',
               ...options,
               '-M',
-              '-N',
               '-o',
               `ControlPath=${path}`,
               '-o',
               'ControlPersist=no',
               destination,
+              'exec cat >/dev/null',
             ],
             description: `ssh master to ${destination}`,
           },
-          { input: '' },
+          {},
         );
         masters.push({ destination, started });
         let ended = false;

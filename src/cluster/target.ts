@@ -4,7 +4,6 @@
  * process starts through. Pure.
  */
 import type { TestbedRecord } from '../testbed/state.js';
-import { BENCHMARK_RANGE, coveringCidr } from '../topology/address.js';
 import type { Topology } from '../topology/types.js';
 import type { Inventory, SshAccess } from './inventory.js';
 import { type Launcher, NETNS_LAUNCHER, slurmLauncher, sshLauncher } from './launcher.js';
@@ -15,9 +14,6 @@ export interface Target {
   readonly id: string;
   readonly topology: Topology;
   readonly launcher: Launcher;
-  /** The network Open MPI's channels (out-of-band, PMIx, the TCP BTL) are held to: the
-   * testbed's range, or the smallest block holding every node's address. */
-  readonly networks: string;
   /** For messages: `testbed ID` or `cluster NAME (FILE)`. */
   readonly label: string;
   /** The inventory of a cluster; null for a testbed. */
@@ -30,7 +26,6 @@ export function testbedTarget(record: Pick<TestbedRecord, 'id' | 'topology'>): T
     id: record.id,
     topology: record.topology,
     launcher: NETNS_LAUNCHER,
-    networks: BENCHMARK_RANGE,
     label: `testbed ${record.id}`,
     inventory: null,
   };
@@ -38,23 +33,26 @@ export function testbedTarget(record: Pick<TestbedRecord, 'id' | 'topology'>): T
 
 export function clusterTarget(inventory: Inventory, env: NodeJS.ProcessEnv): Target {
   const launcher =
-    inventory.access.kind === 'ssh' ? sshLauncher(inventory.access.hosts) : slurmLauncher(env);
+    inventory.access.kind === 'ssh'
+      ? sshLauncher(inventory.access.hosts)
+      : slurmLauncher(env, {
+          partition: inventory.access.partition,
+          nodes: [
+            ...new Set(
+              inventory.topology.hosts.flatMap((h) =>
+                h.native ? [h.name] : h.vms.map((v) => v.name),
+              ),
+            ),
+          ],
+        });
   return {
     kind: 'cluster',
     id: inventory.name,
     topology: inventory.topology,
     launcher,
-    networks: coveringCidr(nodeAddresses(inventory.topology)),
     label: `cluster ${inventory.name} (${inventory.source})`,
     inventory,
   };
-}
-
-/** Every address a node of the topology has. */
-export function nodeAddresses(topology: Topology): string[] {
-  return topology.hosts.flatMap((h) =>
-    h.native ? [h.address as string] : h.vms.map((v) => v.address as string),
-  );
 }
 
 /** What Open MPI's own launch needs of a cluster's launcher (runtime/openmpi-cluster.ts). */

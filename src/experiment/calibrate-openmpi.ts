@@ -43,6 +43,7 @@ async function curve(
       topology: record.topology,
       id: record.id,
       via: record,
+      copy: [program],
       placement: [
         { rank: 0, host: hostOf(a), vm: a, slot: 0 },
         { rank: 1, host: hostOf(b), vm: b, slot: a === b ? 1 : 0 },

@@ -30,7 +30,7 @@ import { type LineSplitter, lineSplitter } from '../sys/lines.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { processStart } from '../sys/tools.js';
 import type { Topology } from '../topology/types.js';
-import { clusterJob } from './mpi-cluster.js';
+import { type ClusterJob, clusterJob } from './mpi-cluster.js';
 import { HEAD_PIDS, type JobDir, prepare, reap, reapStaleJobs } from './mpi-job-dir.js';
 
 /** Lines of each rank's output a result keeps. */
@@ -58,6 +58,8 @@ export interface MpiJob {
   /** A cluster to run on (Open MPI's own launch over ssh or Slurm); the testbed of
    * `topology` and `id` when not given. */
   readonly via?: Target;
+  /** Files vmpath made for the job (a program it built), copied to a cluster's nodes. */
+  readonly copy?: readonly string[];
 }
 
 export interface MpiRunOptions {
@@ -253,9 +255,10 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
   const plan = planJob(job.topology, job.id, job.placement);
   await reapStaleJobs();
   const files = await prepare(options.runner, plan, options.cacheDir);
+  let cluster: ClusterJob | null = null;
   try {
-    const cluster =
-      job.via?.kind === 'cluster' ? await clusterJob(job, files, options.runner) : null;
+    cluster =
+      job.via?.kind === 'cluster' ? await clusterJob(job, job.via, files, options.runner) : null;
     const repeats: MpiRepeat[] = [];
     for (let r = 0; r < job.repeats; r++) {
       const run = join(files.dir, `run${r}`);
@@ -265,9 +268,9 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
         ? cluster.start(exportsOf(job, files, run), run)
         : { argv: argvOf(job, plan, files, run) };
       const ended = await runOnce(job, start, options, files);
-      await cluster?.after(run);
       if (ended.why !== 'done' || ended.exitCode !== 0)
         throw failureOf(job, plan, ended, options.signal);
+      await cluster?.after(run);
       const matrix = job.profile ? readMatrix(run) : null;
       repeats.push({
         wallS: ended.wallS,
@@ -280,6 +283,7 @@ export async function runMpi(job: MpiJob, options: MpiRunOptions): Promise<MpiOu
     return { plan, repeats, tails: repeats.at(-1)?.tails ?? [] };
   } finally {
     await reap(files.dir);
+    await cluster?.end();
     rmSync(files.dir, { recursive: true, force: true });
   }
 }

@@ -131,7 +131,9 @@ export async function runSweep(
 ): Promise<SweepOutcome> {
   const runs = planSweep(spec, base, source, env.searchPath, totalmem(), options.clusters);
   // A sweep on clusters is another sweep than on testbeds: its runs are stored apart.
-  const on = options.clusters ? [...options.clusters.values()].map((c) => c.label) : [];
+  const on = options.clusters
+    ? [...options.clusters.values()].map((c) => `${c.id} ${JSON.stringify(c.topology)}`)
+    : [];
   const hash = on.length
     ? specHash({ ...spec, name: `${spec.name} on ${on.join(', ')}` })
     : specHash(spec);

@@ -62,30 +62,34 @@ async function ownAddress(rendezvous: string): Promise<string> {
   return 'path' in where ? '127.0.0.1' : addressTowards(where.host, where.port);
 }
 
-/** Where each node of the job is, for ranks started together by one launcher (srun) that
- * gives every rank the same variables: VMPATH_NODES maps node names to their address, host,
- * data path and rank count, and the node's name (SLURMD_NODENAME) picks this rank's entry,
- * which then stands for VMPATH_NODE, _ADDRESS, _HOST, _DATAPATH and _LOCAL_SIZE. */
+/** Where each rank of the job is, for ranks started together by one launcher (srun) that
+ * gives every rank the same variables: VMPATH_NODES lists the job's vms (address, host, data
+ * path, rank count) and each rank's vm by index; this rank's (SLURM_PROCID) stands for
+ * VMPATH_NODE, _ADDRESS, _HOST, _DATAPATH and _LOCAL_SIZE. */
 export function withNodeTable(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const table = env.VMPATH_NODES;
-  if (!table) return env;
-  const name = env.VMPATH_NODE || env.SLURMD_NODENAME || '';
-  let entry: { address?: string; host?: string; datapath?: string; ranks?: number } | undefined;
+  const text = env.VMPATH_NODES;
+  if (!text) return env;
+  type Entry = {
+    name?: string;
+    address?: string;
+    host?: string;
+    datapath?: string;
+    ranks?: number;
+  };
+  let table: { vms?: Entry[]; rankVm?: number[] };
   try {
-    entry = (JSON.parse(table) as Record<string, typeof entry>)[name];
+    table = JSON.parse(text) as typeof table;
   } catch {
     throw new VmpathError('E_RUNTIME_ENV', 'VMPATH_NODES: not valid JSON');
   }
-  if (!entry)
-    throw new VmpathError(
-      'E_RUNTIME_ENV',
-      `VMPATH_NODES: no entry for this node (${JSON.stringify(name)}, from SLURMD_NODENAME)`,
-    );
+  const rank = number(env, ['VMPATH_RANK', 'SLURM_PROCID'], 'rank');
+  const entry = table.vms?.[table.rankVm?.[rank] ?? -1];
+  if (!entry?.name) throw new VmpathError('E_RUNTIME_ENV', `VMPATH_NODES: no vm for rank ${rank}`);
   return {
     ...env,
-    VMPATH_NODE: name,
+    VMPATH_NODE: env.VMPATH_NODE || entry.name,
     VMPATH_ADDRESS: env.VMPATH_ADDRESS || entry.address || '',
-    VMPATH_HOST: env.VMPATH_HOST || entry.host || name,
+    VMPATH_HOST: env.VMPATH_HOST || entry.host || entry.name,
     VMPATH_DATAPATH: env.VMPATH_DATAPATH || entry.datapath || '',
     VMPATH_LOCAL_SIZE: env.VMPATH_LOCAL_SIZE || String(entry.ranks ?? ''),
   };

@@ -107,7 +107,7 @@ function startRank(
   const ended = rank.done.then((result) => {
     out.end();
     err.end();
-    return endOf(placed, result);
+    return endOf(placed, result, options.launcher?.kind === 'ssh');
   });
   return { rank, ended };
 }
@@ -149,6 +149,7 @@ function rankEnvironment(
 function endOf(
   placed: RankSlot,
   result: { exitCode: number | null; signal: NodeJS.Signals | null },
+  overSsh = false,
 ): { reason: string; code: number; graceMs?: number; quiet?: boolean } | null {
   if (result.signal === 'SIGINT' || result.signal === 'SIGTERM')
     return {
@@ -158,6 +159,12 @@ function endOf(
       quiet: true,
     };
   if (result.exitCode === 0) return null;
+  // ssh's own failure (not reached, refused, a lost connection), not the rank's.
+  if (overSsh && result.exitCode === 255)
+    return {
+      reason: `rank ${placed.rank} (on ${placed.vm}): its ssh session failed (exit 255; ssh's message is above)`,
+      code: 1,
+    };
   const how =
     result.exitCode === null
       ? `was killed by ${result.signal}`
@@ -183,6 +190,19 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let exitCode = 0;
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
+  /** The first rank whose connection dropped before it finalized. */
+  let lost: number | null = null;
+  /** srun reports its tasks' ends as its step ends, after the job has failed: its word on the
+   * rank that failed first is the better reason, and its code the job's. */
+  const onTaskFailed = (f: { rank: number; reason: string; code: number }) => {
+    // Until srun names the rank the rendezvous lost first, its other tasks' ends are echoes.
+    if (lost !== null && f.rank !== lost) return;
+    if (failure === null) fail(f.reason, f.code);
+    else if (failure === `rank ${f.rank} ended without finalize`) {
+      failure = f.reason;
+      exitCode = f.code;
+    }
+  };
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -200,8 +220,10 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const rendezvous = new RendezvousServer(size, token, {
     onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
-    onRankLost: (rank) =>
-      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref(),
+    onRankLost: (rank) => {
+      lost ??= rank;
+      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref();
+    },
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
   });
@@ -245,6 +267,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
               token,
               rendezvous: rendezvousAt,
               hostfileDir: jobDir,
+              onTaskFailed,
             }),
           ]
         : options.placement.map((placed) => ({

@@ -8,11 +8,15 @@
  * address towards them.
  */
 import { writeFileSync } from 'node:fs';
-import { hostname, networkInterfaces } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { SshAccess } from '../cluster/inventory.js';
-import { shellQuote, sshOptions } from '../cluster/launcher.js';
-import { addressTowards } from '../sys/route.js';
+import { shellQuote, slurmName, sshOptions } from '../cluster/launcher.js';
+import { stageFiles, unstageFiles } from '../cluster/stage.js';
+import { mpiLauncherOf, type Target } from '../cluster/target.js';
+import { VmpathError } from '../core/errors.js';
+import { addressTowards, localAddresses } from '../sys/route.js';
+import type { CommandRunner } from '../sys/runner.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import { coveringCidr } from '../topology/address.js';
 
@@ -31,17 +35,8 @@ export function machineOf(
   node: TestbedNode,
   local: ReadonlySet<string> = localAddresses(),
 ): string {
-  if (launcher === 'slurm') return node.name;
+  if (launcher === 'slurm') return slurmName(node);
   return node.address && local.has(node.address) ? hostname() : (node.address ?? node.name);
-}
-
-function localAddresses(): Set<string> {
-  return new Set(
-    Object.values(networkInterfaces())
-      .flat()
-      .map((i) => i?.address)
-      .filter((a): a is string => Boolean(a)),
-  );
 }
 
 /** Open MPI's ssh agent for the job: called as `AGENT HOST COMMAND...` by the rsh launcher, it
@@ -119,4 +114,24 @@ export async function withHead(nodes: readonly TestbedNode[]): Promise<string> {
   const addresses = nodes.map((n) => n.address).filter((a): a is string => Boolean(a));
   const head = await addressTowards(addresses[0] ?? '127.0.0.1');
   return coveringCidr([...addresses, head]);
+}
+
+/** An Open MPI job of rank i on `nodes[i]` of cluster `via`: the files vmpath made for it
+ * (`copy`: a program it built, a library the ranks preload) copied to the nodes, mpirun's
+ * options and variables (files written into `dir`), and what removes the copies and their
+ * folders from the nodes after. */
+export async function clusterJobMpirun(
+  runner: CommandRunner,
+  via: Target,
+  nodes: readonly TestbedNode[],
+  dir: string,
+  copy: readonly string[],
+  options: { btl?: 'tcp' | 'vader' } = {},
+): Promise<ClusterMpirun & { unstage: () => Promise<void> }> {
+  const launcher = mpiLauncherOf(via);
+  if (!launcher) throw new VmpathError('E_APP_INPUT', `${via.label} is not a cluster`);
+  await stageFiles(runner, via, nodes, copy);
+  const job = clusterMpirun(launcher, nodes, dir, await withHead(nodes), options);
+  const folders = [...new Set(copy.map((f) => dirname(f)))];
+  return { ...job, unstage: () => unstageFiles(runner, via, nodes, folders) };
 }

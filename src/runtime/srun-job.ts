@@ -1,13 +1,14 @@
 /**
  * A runtime job as one Slurm job step: `srun` starts every rank, in rank order on the nodes
  * the placement names (`--distribution=arbitrary` with SLURM_HOSTFILE: line i is rank i's
- * node), and each rank learns who it is from SLURM_PROCID and SLURM_NTASKS and where its node
- * is from VMPATH_NODES (runtime/init.ts). vmpath hosts the rendezvous itself. srun labels
+ * node), and each rank learns who it is from SLURM_PROCID and SLURM_NTASKS and where its vm
+ * is from VMPATH_NODES (runtime/identity.ts). vmpath hosts the rendezvous itself. srun labels
  * each line with its task, which becomes the rank's `[rank] ` prefix; its own messages name
  * the task that failed.
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { slurmName } from '../cluster/launcher.js';
 import { lineSplitter } from '../sys/lines.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { findNode } from '../testbed/nodes.js';
@@ -25,33 +26,50 @@ export interface SrunJob {
 /** How long srun has to end its step after SIGTERM before it is killed. */
 const GRACE_MS = 3000;
 
-/** The node table every rank gets (init.ts withNodeTable). */
-export function nodeTable(job: SrunJob): Record<string, object> {
-  const table: Record<string, { address: string; host: string; datapath: string; ranks: number }> =
-    {};
-  for (const p of job.placement) {
-    const known = table[p.vm];
-    if (known) {
-      known.ranks += 1;
-      continue;
+/** Where every rank of the job is (identity.ts withNodeTable): its vms, each with its address,
+ * host, data path and rank count, and each rank's vm by index. Ranks of one Slurm node can be
+ * in different vms (a native host's slots), so the rank, not the node, picks the entry. */
+export function nodeTable(job: SrunJob): {
+  vms: { name: string; address: string; host: string; datapath: string; ranks: number }[];
+  rankVm: number[];
+} {
+  const vms: { name: string; address: string; host: string; datapath: string; ranks: number }[] =
+    [];
+  const index = new Map<string, number>();
+  const rankVm = job.placement.map((p) => {
+    let i = index.get(p.vm);
+    if (i === undefined) {
+      const node = job.topology ? findNode(job.topology, job.id, p.vm) : null;
+      i = vms.length;
+      index.set(p.vm, i);
+      vms.push({
+        name: p.vm,
+        address: node?.address ?? '',
+        host: node?.host ?? p.vm,
+        datapath: node?.datapath ?? 'native',
+        ranks: 0,
+      });
     }
-    const node = job.topology ? findNode(job.topology, job.id, p.vm) : null;
-    table[p.vm] = {
-      address: node?.address ?? '',
-      host: node?.host ?? p.vm,
-      datapath: node?.datapath ?? 'native',
-      ranks: 1,
-    };
-  }
-  return table;
+    (vms[i] as { ranks: number }).ranks += 1;
+    return i;
+  });
+  return { vms, rankVm };
+}
+
+/** The Slurm node of each rank, in rank order (SLURM_HOSTFILE's lines). */
+export function slurmHosts(job: SrunJob): string[] {
+  return job.placement.map((p) =>
+    job.topology ? slurmName(findNode(job.topology, job.id, p.vm)) : p.vm,
+  );
 }
 
 /** srun's word on a task that did not end well, as the job's failure (the rank, its node). */
-export function taskFailure(text: string): { reason: string; code: number } | null {
+export function taskFailure(text: string): { rank: number; reason: string; code: number } | null {
   const m = /srun: error: (\S+): tasks? (\d+)[-\d,]*: (.*)/.exec(text);
   if (!m) return null;
   const code = /exit code (\d+)/.exec(m[3] as string);
   return {
+    rank: Number(m[2]),
     reason: `rank ${m[2]} (on ${m[1]}) ${code ? `exited with code ${code[1]}` : (m[3] as string).toLowerCase()}`,
     code: code ? Number(code[1]) : 1,
   };
@@ -61,20 +79,36 @@ export function taskFailure(text: string): { reason: string; code: number } | nu
 export function startSrunJob(
   runner: CommandRunner,
   job: SrunJob,
-  setting: { size: number; token: string; rendezvous: string; hostfileDir: string },
+  setting: {
+    size: number;
+    token: string;
+    rendezvous: string;
+    hostfileDir: string;
+    /** Called when srun says a task ended badly (it may say so only as the step ends). */
+    onTaskFailed?: (failure: { rank: number; reason: string; code: number }) => void;
+  },
 ): {
   what: string;
   rank: Started;
   ended: Promise<{ reason: string; code: number; graceMs?: number; quiet?: boolean } | null>;
 } {
   const hostfile = join(setting.hostfileDir, 'slurm-hostfile');
-  writeFileSync(hostfile, job.placement.map((p) => `${p.vm}\n`).join(''));
+  writeFileSync(
+    hostfile,
+    slurmHosts(job)
+      .map((h) => `${h}\n`)
+      .join(''),
+  );
   let said = '';
   const outLine = labeller('out', job.onLine);
   const errLine = labeller('err', job.onLine);
   const out = lineSplitter(outLine);
   const err = lineSplitter((line) => {
-    if (/^srun: error: /.test(line)) said += `${line}\n`;
+    if (/^srun: error: /.test(line)) {
+      said += `${line}\n`;
+      const failed = taskFailure(line);
+      if (failed) setting.onTaskFailed?.(failed);
+    }
     errLine(line);
   });
   const srun = runner.start(

@@ -4,6 +4,7 @@
  * carrier the kernel has not yet reported, right after it came up.
  */
 import { createSocket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 
 export async function addressTowards(host: string, port = 9): Promise<string> {
   const socket = createSocket('udp4');
@@ -16,4 +17,14 @@ export async function addressTowards(host: string, port = 9): Promise<string> {
   } finally {
     socket.close();
   }
+}
+
+/** Every address of this machine's (or namespace's) interfaces. */
+export function localAddresses(): Set<string> {
+  return new Set(
+    Object.values(networkInterfaces())
+      .flat()
+      .map((i) => i?.address)
+      .filter((a): a is string => Boolean(a)),
+  );
 }

@@ -109,6 +109,64 @@ describe('a cluster through Slurm', { skip: SKIP }, () => {
           'ranks of one vm meet locally',
         );
 
+        // The same job on the testbed directly counts the same messages.
+        const direct = vmpath(
+          [
+            'launch',
+            '--id',
+            id,
+            '-n',
+            '4',
+            '--placement',
+            'cyclic',
+            '--matrix',
+            join(dir, 'direct.json'),
+            '--',
+            process.execPath,
+            RING,
+          ],
+          { VMPATH_STATE_DIR: env.stateDir },
+        );
+        assert.equal(direct.status, 0, direct.stderr);
+        const entries = (name: string) =>
+          (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { matrix: unknown[] }).matrix;
+        assert.deepEqual(entries('matrix.json'), entries('direct.json'));
+
+        // A failing rank: srun's report names it; the job ends with its code.
+        const failing = await inAllocation([
+          'launch',
+          '--cluster',
+          file,
+          '-n',
+          '4',
+          '--env',
+          'FAIL_RANK=1',
+          '--',
+          process.execPath,
+          RING,
+        ]);
+        assert.equal(failing.exitCode, 3, failing.stderr);
+        assert.match(failing.stderr, /rank 1 \(on [ab]\) exited with code 3/);
+
+        // A bench's server and client as two job steps on two vms.
+        const stream = await inAllocation([
+          'bench',
+          'stream',
+          '--cluster',
+          file,
+          '--from',
+          'a',
+          '--to',
+          'b',
+          '--duration',
+          '1',
+          '--iterations',
+          '1,1',
+          '--json',
+        ]);
+        assert.equal(stream.exitCode, 0, stream.stderr);
+        assert.ok((JSON.parse(stream.stdout) as { total: { mean: number } }).total.mean > 0);
+
         const advect = ['--grid', '32x32x16', '--steps', '4', '--json'];
         const serial = vmpath(['run', 'advect', ...advect, '--serial'], {
           VMPATH_STATE_DIR: env.stateDir,

@@ -7,9 +7,11 @@
  * nothing vmpath started is left on any node.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { findExecutable } from '../../src/sys/tools.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
@@ -18,7 +20,7 @@ import { vmpath, vmpathIn } from '../support/cli.js';
 import { type Machine, machinesOf } from '../support/daemons.js';
 import { inventoryOf, writeInventory } from '../support/inventory.js';
 import { programPath } from '../support/mpi-programs.js';
-import { ROOT } from '../support/paths.js';
+import { CLI, ROOT } from '../support/paths.js';
 import { SSHD, startSshd } from '../support/sshd.js';
 import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, withTestbed } from '../support/testbed.js';
 
@@ -201,6 +203,44 @@ describe('a cluster over ssh', { skip: SKIP }, () => {
         );
         assert.equal(failing.status, 3, failing.stderr);
         assert.match(failing.stderr, /rank 2 \(on node3\) exited with code 3/);
+
+        // vmpath killed outright (SIGKILL) in a job: its ranks and its ssh masters end on
+        // their own once vmpath's pipes close; nothing stays on the nodes.
+        const killed = spawn(
+          'ip',
+          [
+            'netns',
+            'exec',
+            head,
+            process.execPath,
+            CLI,
+            'launch',
+            '--cluster',
+            file,
+            '-n',
+            '4',
+            '--',
+            'sleep',
+            '300',
+          ],
+          { env: { ...process.env, ...cliEnv }, stdio: 'ignore' },
+        );
+        const started = Date.now();
+        while (
+          inMachines(machines).filter((p) => !services.has(p)).length < 4 &&
+          Date.now() - started < 30_000
+        )
+          await sleep(100);
+        killed.kill('SIGKILL');
+        await new Promise((resolve) => killed.on('exit', resolve));
+        const settled = Date.now();
+        while (inMachines(machines).some((p) => !services.has(p)) && Date.now() - settled < 15_000)
+          await sleep(100);
+        assert.deepEqual(
+          inMachines(machines).filter((p) => !services.has(p)),
+          [],
+          'ranks ended after vmpath was killed',
+        );
 
         // Bad inventories: exit 2, naming the field (and the node), before anything runs.
         const bad = (doc: unknown, words: string[], rest: string[] = []) => {

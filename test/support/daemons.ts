@@ -45,12 +45,14 @@ export function machinesOf(topology: Topology, id: string): Machine[] {
   });
 }
 
-/** The init of a machine's process space: `$1` is the host name, the rest the daemon's argv.
- * As PID 1 it reaps every orphan (sh's wait collects any child) and must trap SIGTERM to
- * receive it at all; when the daemon ends, it ends with the daemon's status. One line, so that
- * ps shows it on one. */
+/** The init of a machine's process space: `$1` is the host name, `$2` a home folder to give an
+ * empty tmpfs of its own (or nothing), the rest the daemon's argv. As PID 1 it reaps every
+ * orphan (sh's wait collects any child) and must trap SIGTERM to receive it at all; when the
+ * daemon ends, it ends with the daemon's status. One line, so that ps shows it on one. */
 const INIT =
-  'hostname "$1" || exit 125; shift; "$@" & daemon=$!; ' +
+  'hostname "$1" || exit 125; ' +
+  'if [ -n "$2" ]; then mount -t tmpfs -o mode=700 vmpath-home "$2" || exit 125; fi; shift 2; ' +
+  '"$@" & daemon=$!; ' +
   `trap 'kill -TERM "$daemon"' TERM; ` +
   'while :; do wait "$daemon"; status=$?; kill -0 "$daemon" 2>/dev/null || exit "$status"; done';
 
@@ -60,8 +62,14 @@ export function tiedToUs(argv: readonly string[]): string[] {
   return ['setpriv', '--pdeathsig', 'KILL', ...argv];
 }
 
-/** argv that runs `argv` as the daemon of a machine called `hostname` (see the top). */
-export function asMachine(hostname: string, argv: readonly string[]): string[] {
+/** argv that runs `argv` as the daemon of a machine called `hostname` (see the top); with
+ * `home`, that folder is empty in the machine (its own mount namespace), as on a fresh vm:
+ * this machine's dotfiles (a shell's rc files) are not the vm's. */
+export function asMachine(
+  hostname: string,
+  argv: readonly string[],
+  home: string | null = null,
+): string[] {
   return tiedToUs([
     'unshare',
     '--uts',
@@ -74,6 +82,7 @@ export function asMachine(hostname: string, argv: readonly string[]): string[] {
     INIT,
     'vmpath-init',
     hostname,
+    home ?? '',
     ...argv,
   ]);
 }

@@ -5,8 +5,9 @@
  * machines), authorized_keys, a known_hosts that lists that host key for every machine's
  * address, and one sshd config per machine. Each sshd listens on its machine's testbed address
  * only, port 22, inside the machine's network namespace, under the machine's name and in a
- * process space of its own (daemons.ts), so that a command reached over ssh sees what it would
- * see on a real vm: its own host name, address and processes. Nothing is read from or written
+ * process space of its own with an empty home folder (daemons.ts), so that a command reached
+ * over ssh sees what it would see on a real vm: its own host name, address and processes, and
+ * no dotfiles of this machine (a heavy ~/.bashrc here would run in every session). Nothing is read from or written
  * to /etc/ssh or ~/.ssh: the client options in `sshArgs` bypass both.
  *
  * One thing lives outside the folder: sshd insists on its privilege-separation directory
@@ -14,6 +15,7 @@
  * when missing, as Debian's own ssh service does, and left in place.
  */
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { inNetns } from '../../src/sys/command.js';
 import type { CommandRunner } from '../../src/sys/runner.js';
@@ -148,7 +150,7 @@ export async function startSshd(
         config,
         sshdConfig({ address: m.address, hostKey, authorizedKeys, pidFile, sessionEnv }),
       );
-      const argv = inNetns(m.netns, asMachine(m.name, [SSHD, '-D', '-e', '-f', config]));
+      const argv = inNetns(m.netns, asMachine(m.name, [SSHD, '-D', '-e', '-f', config], homedir()));
       daemons.push(
         startDaemon(
           env.runner,

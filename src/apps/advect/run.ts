@@ -11,8 +11,7 @@
 import { totalmem } from 'node:os';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stageFiles } from '../../cluster/stage.js';
-import { mpiLauncherOf, type Target } from '../../cluster/target.js';
+import type { Target } from '../../cluster/target.js';
 import { TIMEOUT_EXIT_CODE, VmpathError } from '../../core/errors.js';
 import { launch, type MatrixEntry, type RankSlot } from '../../runtime/launcher.js';
 import {
@@ -21,7 +20,7 @@ import {
   mpirunLocal,
   requireOpenMpi,
 } from '../../runtime/openmpi.js';
-import { clusterMpirun, withHead } from '../../runtime/openmpi-cluster.js';
+import { clusterJobMpirun } from '../../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../../sys/runner.js';
 import { findNode } from '../../testbed/nodes.js';
 import type { Topology } from '../../topology/types.js';
@@ -184,21 +183,18 @@ async function twinArgv(
   np: number,
   dir: string,
   runner: CommandRunner,
-): Promise<{ argv: string[]; env?: Record<string, string> }> {
+): Promise<{ argv: string[]; env?: Record<string, string>; unstage?: () => Promise<void> }> {
   if (target.kind === 'local') return { argv: mpirunLocal(np, args) };
   const nodes = target.placement.map((p) => findNode(target.topology, target.id, p.vm));
-  const launcher = target.via && mpiLauncherOf(target.via);
-  if (!target.via || !launcher)
+  if (target.via?.kind !== 'cluster')
     return {
       argv: mpirunAcross(
         nodes.map((n) => n.netns),
         args,
       ),
     };
-  const networks = await withHead(nodes);
-  await stageFiles(runner, target.via, nodes, [args[0] as string]);
-  const job = clusterMpirun(launcher, nodes, dir, networks);
-  return { argv: ['mpirun', ...job.args, ...args], env: job.env };
+  const job = await clusterJobMpirun(runner, target.via, nodes, dir, [args[0] as string]);
+  return { argv: ['mpirun', ...job.args, ...args], env: job.env, unstage: job.unstage };
 }
 
 async function runOnOpenMpi(
@@ -211,15 +207,12 @@ async function runOnOpenMpi(
     '-O2',
     '-ffp-contract=off',
   ]);
+  let unstage: (() => Promise<void>) | undefined;
   try {
     const args = [program, ...paramsArgv(params)];
-    const { argv, env } = await twinArgv(
-      target,
-      args,
-      ranksOf(params),
-      dirname(program),
-      options.runner,
-    );
+    const twin = await twinArgv(target, args, ranksOf(params), dirname(program), options.runner);
+    const { argv, env } = twin;
+    unstage = twin.unstage;
     let out = '';
     const started = options.runner.start(
       { argv, description: 'the advection job on Open MPI' },
@@ -257,6 +250,7 @@ async function runOnOpenMpi(
       );
     return { result: parseResults(out, 'mpirun')[0] as AdvectResult, matrix: null };
   } finally {
+    await unstage?.();
     remove();
   }
 }

@@ -49,6 +49,14 @@ export function calibrateCommand(program: Command, ctx: CliContext): void {
         const records = flags.cluster.length
           ? flags.cluster.map((file) => targetOf(ctx, { cluster: file }))
           : ids.map((id) => testbedTarget(recordOf(ctx, id)));
+        const twice = records.find((r, i) => records.findIndex((o) => o.id === r.id) !== i);
+        if (twice && flags.output === undefined)
+          throw invalidField(
+            'E_CLI_USAGE',
+            '--cluster',
+            twice.label,
+            `inventories of different names (each goes to calibration-<name>.json; two are named ${twice.id})`,
+          );
         const outputs = records.map((r) => flags.output ?? `calibration-${r.id}.json`);
         const files = outputs.map((out) => checkOutput(out, '--output'));
         const calibrations = await interruptible((signal) =>

@@ -92,7 +92,7 @@ export function clusterCommands(program: Command, ctx: CliContext): void {
         const problem = failed.problems[0] as { field: string; text: string };
         throw new VmpathError(
           'E_CLUSTER_CHECK',
-          `${flags.cluster}: ${field}.${problem.field === 'address' ? 'address' : problem.field} (node ${failed.node.name}): ${problem.text}${checks.filter((c) => c.problems.length).length > 1 ? ` (and ${checks.filter((c) => c.problems.length).length - 1} more node(s): see the table)` : ''}`,
+          `${flags.cluster}: ${problem.field === 'address' ? `${field}.address` : field} (node ${failed.node.name}): ${problem.text}${checks.filter((c) => c.problems.length).length > 1 ? ` (and ${checks.filter((c) => c.problems.length).length - 1} more node(s): see the table)` : ''}`,
           { details: { field, node: failed.node.name } },
         );
       }

@@ -22,6 +22,7 @@ test("srun's labelled lines become [rank] lines, a long line's pieces joined aga
 
 test("srun's word on a failed task names the rank and its node", () => {
   assert.deepEqual(taskFailure('srun: error: vm2: task 3: Exited with exit code 7\n'), {
+    rank: 3,
     reason: 'rank 3 (on vm2) exited with code 7',
     code: 7,
   });
