@@ -27,6 +27,7 @@ test("srun's word on a failed task names the rank and its node", () => {
     code: 7,
   });
   assert.deepEqual(taskFailure('srun: error: b: task 1: Killed'), {
+    rank: 1,
     reason: 'rank 1 (on b) killed',
     code: 1,
   });
