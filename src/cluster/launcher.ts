@@ -11,7 +11,7 @@
  * input and ends its command when the session goes (ssh itself leaves it running).
  */
 import { VmpathError } from '../core/errors.js';
-import { inNetns } from '../sys/command.js';
+import { DIES_WITH_VMPATH, inNetns } from '../sys/command.js';
 import type {
   CommandResult,
   CommandRunner,
@@ -247,6 +247,7 @@ export function slurmLauncher(
  * that a task watching its input (a bench server) ends when vmpath goes away. */
 export function srunStep(node: string): string[] {
   return [
+    ...DIES_WITH_VMPATH,
     'srun',
     '--nodes=1',
     '--ntasks=1',

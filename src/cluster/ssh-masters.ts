@@ -7,6 +7,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DIES_WITH_VMPATH } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 
 /** How long a master has to be ready before sessions go without it. */
@@ -42,9 +43,7 @@ export class SshMasters {
             // (the parent-death signal survives exec): a master outliving vmpath would keep
             // its node's sessions open.
             argv: [
-              'setpriv',
-              '--pdeathsig',
-              'TERM',
+              ...DIES_WITH_VMPATH,
               'ssh',
               ...options,
               '-M',

@@ -190,19 +190,9 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let exitCode = 0;
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
-  /** The first rank whose connection dropped before it finalized. */
-  let lost: number | null = null;
-  /** srun reports its tasks' ends as its step ends, after the job has failed: its word on the
-   * rank that failed first is the better reason, and its code the job's. */
-  const onTaskFailed = (f: { rank: number; reason: string; code: number }) => {
-    // Until srun names the rank the rendezvous lost first, its other tasks' ends are echoes.
-    if (lost !== null && f.rank !== lost) return;
-    if (failure === null) fail(f.reason, f.code);
-    else if (failure === `rank ${f.rank} ended without finalize`) {
-      failure = f.reason;
-      exitCode = f.code;
-    }
-  };
+  /** A rank under srun that ended badly, as it ended: like a rank process's own exit. */
+  const onTaskFailed = (f: { rank: number; reason: string; code: number }) =>
+    fail(f.reason, f.code);
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -220,10 +210,8 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const rendezvous = new RendezvousServer(size, token, {
     onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
-    onRankLost: (rank) => {
-      lost ??= rank;
-      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref();
-    },
+    onRankLost: (rank) =>
+      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref(),
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
   });

@@ -9,6 +9,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { slurmName } from '../cluster/launcher.js';
+import { DIES_WITH_VMPATH } from '../sys/command.js';
 import { lineSplitter } from '../sys/lines.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
 import { findNode } from '../testbed/nodes.js';
@@ -22,6 +23,10 @@ export interface SrunJob {
   readonly env?: Readonly<Record<string, string>>;
   readonly onLine: (line: string, stream: 'out' | 'err') => void;
 }
+
+/** Each task runs under this shell, which says on standard error how the rank ended as soon as
+ * it has: srun itself reports its tasks' ends only as the step ends. */
+export const TASK_SHELL = '"$@"; s=$?; echo "vmpath-task-exit $s" >&2; exit $s';
 
 /** How long srun has to end its step after SIGTERM before it is killed. */
 const GRACE_MS = 3000;
@@ -84,7 +89,7 @@ export function startSrunJob(
     token: string;
     rendezvous: string;
     hostfileDir: string;
-    /** Called when srun says a task ended badly (it may say so only as the step ends). */
+    /** Called as soon as a task ends badly, with the rank, why and its exit code. */
     onTaskFailed?: (failure: { rank: number; reason: string; code: number }) => void;
   },
 ): {
@@ -101,19 +106,29 @@ export function startSrunJob(
   );
   let said = '';
   const outLine = labeller('out', job.onLine);
-  const errLine = labeller('err', job.onLine);
+  // A task's own word on its end, as it ends (TASK_SHELL), is the rank's exit; it is not shown.
+  const errLine = labeller('err', (line, stream) => {
+    const exit = /^\[(\d+)\] vmpath-task-exit (\d+)$/.exec(line);
+    if (!exit) return job.onLine(line, stream);
+    const rank = Number(exit[1]);
+    const code = Number(exit[2]);
+    const vm = job.placement[rank]?.vm ?? '?';
+    if (code !== 0)
+      setting.onTaskFailed?.({
+        rank,
+        reason: `rank ${rank} (on ${vm}) ${code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`}`,
+        code: code > 128 ? 1 : code,
+      });
+  });
   const out = lineSplitter(outLine);
   const err = lineSplitter((line) => {
-    if (/^srun: error: /.test(line)) {
-      said += `${line}\n`;
-      const failed = taskFailure(line);
-      if (failed) setting.onTaskFailed?.(failed);
-    }
+    if (/^srun: error: /.test(line)) said += `${line}\n`;
     errLine(line);
   });
   const srun = runner.start(
     {
       argv: [
+        ...DIES_WITH_VMPATH,
         'srun',
         `--ntasks=${job.placement.length}`,
         '--distribution=arbitrary',
@@ -122,6 +137,10 @@ export function startSrunJob(
         '--input=none',
         '--label',
         '--kill-on-bad-exit=0',
+        'sh',
+        '-c',
+        TASK_SHELL,
+        'vmpath-task',
         ...job.argv,
       ],
       description: `${job.placement.length} ranks under srun`,

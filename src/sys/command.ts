@@ -32,3 +32,8 @@ export function inNetnsKeepingSys(netns: string, argv: readonly string[]): strin
   const enter = ['nsenter', `--net=${NETNS_DIR}/${netns}`, '--', ...argv];
   return procs ? inCgroup(procs, enter) : enter;
 }
+
+/** Prefix of a local command that the kernel ends (SIGTERM) if vmpath is killed, however: the
+ * parent-death signal (util-linux's setpriv) survives exec. srun, so told, ends its step's
+ * tasks; an ssh master, its node's sessions. */
+export const DIES_WITH_VMPATH: readonly string[] = ['setpriv', '--pdeathsig', 'TERM'];
