@@ -190,9 +190,15 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let exitCode = 0;
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
-  /** A rank under srun that ended badly, as it ended: like a rank process's own exit. */
-  const onTaskFailed = (f: { rank: number; reason: string; code: number }) =>
-    fail(f.reason, f.code);
+  /** The first rank whose connection to the rendezvous dropped before it finalized. */
+  let lost: number | null = null;
+  /** A rank under srun that ended badly, as it ended: like a rank process's own exit. Its word
+   * crosses srun's forwarding from its node, which another node's may overtake: a rank other
+   * than the first one lost waits a moment for that one's. */
+  const onTaskFailed = (f: { rank: number; reason: string; code: number }) => {
+    if (lost === null || f.rank === lost) fail(f.reason, f.code);
+    else setTimeout(() => fail(f.reason, f.code), 1000).unref();
+  };
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -210,8 +216,10 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const rendezvous = new RendezvousServer(size, token, {
     onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
-    onRankLost: (rank) =>
-      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref(),
+    onRankLost: (rank) => {
+      lost ??= rank;
+      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref();
+    },
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
   });
