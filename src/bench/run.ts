@@ -61,15 +61,14 @@ export function checkTool(env: BenchEnv, name: ToolName, params: TestParams): vo
   if (missing) throw new VmpathError('E_BENCH_NO_TOOL', missing, { details: { field: '--tool' } });
 }
 
-/** Runs `params` over `pairs` concurrently with `tool`. */
-export async function runPairs(
+/** What a run needs of the hosts before its servers start: the launcher's shared connections
+ * (ssh; a client starts on each sender every run) and the socket buffers' sysctls on a
+ * testbed; returns what undoes both. */
+async function prepareHosts(
   env: BenchEnv,
   pairs: readonly Pair[],
-  options: PairsOptions,
-): Promise<PairsResult> {
-  checkTool(env, options.tool, options.params);
-  const tool = BENCH_TOOLS[options.tool];
-  const socketBuffers = options.socketBuffers ?? DEFAULT_BUFFERS;
+  socketBuffers: SocketBuffers,
+): Promise<() => Promise<void>> {
   const settings = planBuffers(pairs, socketBuffers);
   if (settings.length && (env.launcher?.kind ?? 'netns') !== 'netns')
     throw new VmpathError(
@@ -83,10 +82,22 @@ export async function runPairs(
     pairs.flatMap((p) => [p.from, p.to]),
   );
   const applied = await applyBuffers(env.runner, settings);
-  const restoreBuffers = async () => {
+  return async () => {
     await applied();
     await release?.();
   };
+}
+
+/** Runs `params` over `pairs` concurrently with `tool`. */
+export async function runPairs(
+  env: BenchEnv,
+  pairs: readonly Pair[],
+  options: PairsOptions,
+): Promise<PairsResult> {
+  checkTool(env, options.tool, options.params);
+  const tool = BENCH_TOOLS[options.tool];
+  const socketBuffers = options.socketBuffers ?? DEFAULT_BUFFERS;
+  const restoreBuffers = await prepareHosts(env, pairs, socketBuffers);
   const session = await tool
     .open(env, pairs, options.params, {
       port: options.port ?? 0,

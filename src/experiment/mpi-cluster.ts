@@ -14,7 +14,15 @@ import { clusterJobMpirun } from '../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../sys/runner.js';
 import { findNode } from '../testbed/nodes.js';
 import type { JobDir } from './mpi-job-dir.js';
-import type { MpiJob } from './mpi-run.js';
+
+/** What of an MPI job (mpi-run.ts) its cluster side reads. */
+export interface ClusterMpiJob {
+  readonly placement: readonly { readonly vm: string }[];
+  readonly program: string;
+  readonly args: readonly string[];
+  readonly profile: boolean;
+  readonly copy?: readonly string[];
+}
 
 export interface ClusterJob {
   before(run: string): Promise<void>;
@@ -25,7 +33,7 @@ export interface ClusterJob {
 }
 
 export async function clusterJob(
-  job: MpiJob,
+  job: ClusterMpiJob,
   via: Target,
   files: JobDir,
   runner: CommandRunner,

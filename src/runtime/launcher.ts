@@ -190,15 +190,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let exitCode = 0;
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
-  /** The first rank whose connection to the rendezvous dropped before it finalized. */
-  let lost: number | null = null;
-  /** A rank under srun that ended badly, as it ended: like a rank process's own exit. Its word
-   * crosses srun's forwarding from its node, which another node's may overtake: a rank other
-   * than the first one lost waits a moment for that one's. */
-  const onTaskFailed = (f: { rank: number; reason: string; code: number }) => {
-    if (lost === null || f.rank === lost) fail(f.reason, f.code);
-    else setTimeout(() => fail(f.reason, f.code), 1000).unref();
-  };
+  const firstLost = firstLostRank((reason, code) => fail(reason, code));
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -217,7 +209,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
     onRankLost: (rank) => {
-      lost ??= rank;
+      firstLost.lost(rank);
       setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref();
     },
     onAbort: (rank, code, reason) =>
@@ -225,6 +217,87 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   });
   const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
   const rendezvousAt = await listenRendezvous(rendezvous, launcher, options, jobDir);
+  const stopWatching = watchEnd(options, fail);
+  try {
+    const local = launcher.kind === 'netns';
+    const job: JobSetting = {
+      size,
+      token,
+      rendezvous: rendezvousAt,
+      jobDir: local ? jobDir : null,
+      perVm: local ? null : ranksPerVm(options.placement),
+    };
+    // Many ranks on few nodes: the launcher's shared connections first (ssh).
+    const nodes = options.topology ? options.placement.map((p) => nodeOf(options, p.vm)) : [];
+    release = await launcher.prepare?.(runner, nodes);
+    const starts = startJob(runner, options, launcher, job, {
+      size,
+      token,
+      rendezvous: rendezvousAt,
+      hostfileDir: jobDir,
+      onTaskFailed: firstLost.onTaskFailed,
+    });
+    const done = starts.map((started) => {
+      ranks.push(started.rank);
+      return started.ended.then(
+        (ended) => {
+          if (ended) fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
+        },
+        (error: Error) => fail(`${started.what} could not start: ${error.message}`, 1),
+      );
+    });
+    await Promise.all(done);
+  } finally {
+    stopWatching();
+    endAll('SIGKILL');
+    await Promise.allSettled(ranks.map((r) => r.done));
+    await rendezvous.close();
+    await release?.();
+    removeRings(token);
+  }
+  try {
+    return { exitCode, failure, matrix: matrixOf(rendezvous.counters()) };
+  } finally {
+    rmSync(jobDir, { recursive: true, force: true });
+  }
+}
+
+/** Which failure of a rank under srun is the job's: its word crosses srun's forwarding from its
+ * node, which another node's may overtake, so a rank other than the first one the rendezvous
+ * lost waits a moment for that one's (as the launcher waits for a rank process's own exit). */
+function firstLostRank(fail: (reason: string, code: number) => void) {
+  let first: number | null = null;
+  return {
+    lost: (rank: number) => {
+      first ??= rank;
+    },
+    onTaskFailed: (f: { rank: number; reason: string; code: number }) => {
+      if (first === null || f.rank === first) fail(f.reason, f.code);
+      else setTimeout(() => fail(f.reason, f.code), 1000).unref();
+    },
+  };
+}
+
+/** The job's processes: one srun for every rank under Slurm, else a process per rank. */
+function startJob(
+  runner: CommandRunner,
+  options: LaunchOptions,
+  launcher: Launcher,
+  job: JobSetting,
+  srun: Parameters<typeof startSrunJob>[2],
+): { what: string; rank: Started; ended: Promise<ReturnType<typeof endOf>> }[] {
+  if (launcher.kind === 'slurm') return [startSrunJob(runner, options, srun)];
+  return options.placement.map((placed) => ({
+    what: `rank ${placed.rank}`,
+    ...startRank(runner, options, placed, job),
+  }));
+}
+
+type Fail = (reason: string, code: number, graceMs?: number, quiet?: boolean) => void;
+
+/** Ends the job (`fail`) on the user's interrupt and when its time is up; returns what stops
+ * watching. */
+function watchEnd(options: LaunchOptions, fail: Fail): () => void {
   const onAbort = () => {
     const reason = options.signal?.reason;
     const known = reason instanceof VmpathError;
@@ -238,62 +311,14 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   const timedOut = `timed out after ${options.timeoutMs / 1000} s; ending every rank`;
-  const onTimeout = () => fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true);
-  const timer = setTimeout(onTimeout, options.timeoutMs);
-  try {
-    const local = launcher.kind === 'netns';
-    const job: JobSetting = {
-      size,
-      token,
-      rendezvous: rendezvousAt,
-      jobDir: local ? jobDir : null,
-      perVm: local ? null : ranksPerVm(options.placement),
-    };
-    // Many ranks on few nodes: the launcher's shared connections first (ssh).
-    if (options.topology && launcher.prepare)
-      release = await launcher.prepare(
-        runner,
-        options.placement.map((p) => nodeOf(options, p.vm)),
-      );
-    const starts =
-      launcher.kind === 'slurm'
-        ? [
-            startSrunJob(runner, options, {
-              size,
-              token,
-              rendezvous: rendezvousAt,
-              hostfileDir: jobDir,
-              onTaskFailed,
-            }),
-          ]
-        : options.placement.map((placed) => ({
-            what: `rank ${placed.rank}`,
-            ...startRank(runner, options, placed, job),
-          }));
-    const done = starts.map((started) => {
-      ranks.push(started.rank);
-      return started.ended.then(
-        (ended) => {
-          if (ended) fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
-        },
-        (error: Error) => fail(`${started.what} could not start: ${error.message}`, 1),
-      );
-    });
-    await Promise.all(done);
-  } finally {
+  const timer = setTimeout(
+    () => fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true),
+    options.timeoutMs,
+  );
+  return () => {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    endAll('SIGKILL');
-    await Promise.allSettled(ranks.map((r) => r.done));
-    await rendezvous.close();
-    await release?.();
-    removeRings(token);
-  }
-  try {
-    return { exitCode, failure, matrix: matrixOf(rendezvous.counters()) };
-  } finally {
-    rmSync(jobDir, { recursive: true, force: true });
-  }
+  };
 }
 
 /** Job folders are named vmpath-job-<launcher pid>-<random>. */

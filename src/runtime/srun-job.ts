@@ -106,20 +106,7 @@ export function startSrunJob(
   );
   let said = '';
   const outLine = labeller('out', job.onLine);
-  // A task's own word on its end, as it ends (TASK_SHELL), is the rank's exit; it is not shown.
-  const errLine = labeller('err', (line, stream) => {
-    const exit = /^\[(\d+)\] vmpath-task-exit (\d+)$/.exec(line);
-    if (!exit) return job.onLine(line, stream);
-    const rank = Number(exit[1]);
-    const code = Number(exit[2]);
-    const vm = job.placement[rank]?.vm ?? '?';
-    if (code !== 0)
-      setting.onTaskFailed?.({
-        rank,
-        reason: `rank ${rank} (on ${vm}) ${code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`}`,
-        code: code > 128 ? 1 : code,
-      });
-  });
+  const errLine = labeller('err', taskExits(job, setting.onTaskFailed));
   const out = lineSplitter(outLine);
   const err = lineSplitter((line) => {
     if (/^srun: error: /.test(line)) said += `${line}\n`;
@@ -127,22 +114,7 @@ export function startSrunJob(
   });
   const srun = runner.start(
     {
-      argv: [
-        ...DIES_WITH_VMPATH,
-        'srun',
-        `--ntasks=${job.placement.length}`,
-        '--distribution=arbitrary',
-        '--overlap',
-        '--export=ALL',
-        '--input=none',
-        '--label',
-        '--kill-on-bad-exit=0',
-        'sh',
-        '-c',
-        TASK_SHELL,
-        'vmpath-task',
-        ...job.argv,
-      ],
+      argv: srunArgv(job),
       description: `${job.placement.length} ranks under srun`,
     },
     {
@@ -171,11 +143,57 @@ export function startSrunJob(
       }
     );
   });
+  return { what: 'srun', rank: endingGently(srun), ended };
+}
+
+/** srun for every rank of `job`, each under TASK_SHELL. */
+function srunArgv(job: SrunJob): string[] {
+  return [
+    ...DIES_WITH_VMPATH,
+    'srun',
+    `--ntasks=${job.placement.length}`,
+    '--distribution=arbitrary',
+    '--overlap',
+    '--export=ALL',
+    '--input=none',
+    '--label',
+    '--kill-on-bad-exit=0',
+    'sh',
+    '-c',
+    TASK_SHELL,
+    'vmpath-task',
+    ...job.argv,
+  ];
+}
+
+/** The ranks' standard error lines, but a task's own word on its end (TASK_SHELL), which is
+ * the rank's exit and not shown. */
+function taskExits(
+  job: SrunJob,
+  onTaskFailed: ((failure: { rank: number; reason: string; code: number }) => void) | undefined,
+): SrunJob['onLine'] {
+  return (line, stream) => {
+    const exit = /^\[(\d+)\] vmpath-task-exit (\d+)$/.exec(line);
+    if (!exit) return job.onLine(line, stream);
+    const rank = Number(exit[1]);
+    const code = Number(exit[2]);
+    const vm = job.placement[rank]?.vm ?? '?';
+    if (code !== 0)
+      onTaskFailed?.({
+        rank,
+        reason: `rank ${rank} (on ${vm}) ${code > 128 ? `was killed by signal ${code - 128}` : `exited with code ${code}`}`,
+        code: code > 128 ? 1 : code,
+      });
+  };
+}
+
+/** srun as a Started that ends gently: srun ends its step's tasks when told to (SIGTERM);
+ * killed at once, it could not, so SIGKILL comes GRACE_MS after. */
+function endingGently(srun: Started): Started {
   let stopping = false;
-  const rank: Started = {
+  return {
     pid: srun.pid,
     done: srun.done,
-    // srun ends its step's tasks when told to end (SIGTERM); killed at once, it could not.
     kill(signal = 'SIGTERM') {
       if (stopping) return;
       stopping = true;
@@ -183,7 +201,6 @@ export function startSrunJob(
       if (signal === 'SIGKILL') setTimeout(() => srun.kill('SIGKILL'), GRACE_MS).unref();
     },
   };
-  return { what: 'srun', rank, ended };
 }
 
 /** srun forwards a task's output in pieces of at most this many bytes, each labelled and

@@ -103,55 +103,56 @@ export function adviseCommand(program: Command, ctx: CliContext): void {
     )
     .option('--json', 'print JSON')
     .argument('[command...]', 'with --matrix --validate: the program and its arguments (after --)')
-    .action(async (command: string[], raw: Flags) => {
-      if (raw.cluster.length && !raw.validate)
-        throw invalidField(
-          'E_CLI_USAGE',
-          '--cluster',
-          raw.cluster,
-          'inventories only with --validate (they say where the candidates run)',
-        );
-      const flags: Flags = { ...raw, clusters: clustersOf(ctx, raw.cluster) };
-      const { calibrations, base } = calibrationsOf(ctx, flags);
-      const { workload, n } = workloadOf(ctx, flags, base, calibrations);
-      if (command.length > 0 && !(flags.validate && workload.kind === 'matrix'))
-        throw invalidField(
-          'E_CLI_USAGE',
-          'PROGRAM',
-          command.join(' '),
-          'a program only with --matrix and --validate',
-        );
-      const advice = advise(base, calibrations, workload, n);
-      if (flags.validate) {
-        const repeats = wholeNumber(flags.repeats, '--repeats');
-        if (workload.kind === 'matrix') {
-          const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
-          requireOpenMpi(ctx.searchPath, '--validate', 'needs Open MPI');
-          const run = { program, args: command.slice(1) };
-          ctx.out(await validateProgram(ctx, flags, calibrations, workload, advice, run, repeats));
-          return;
-        }
-        ctx.out(
-          await validateAdvice(ctx, flags, calibrations, workload.app, advice.ranked, repeats),
-        );
-        return;
-      }
-      ctx.out(
-        flags.json
-          ? JSON.stringify(
-              {
-                engine: engineOf(workload),
-                explanation: advice.explanation,
-                pooled: advice.pooled,
-                disagreement: advice.disagreement ?? null,
-                ranked: advice.ranked.map(({ placed, ...c }) => c),
-              },
-              null,
-              2,
-            )
-          : formatAdvice(advice, engineOf(workload)),
-      );
-    });
+    .action((command: string[], raw: Flags) => adviseAction(ctx, command, raw));
+}
+
+/** `vmpath advise`: rank, explain, and with --validate run the candidates. */
+async function adviseAction(ctx: CliContext, command: string[], raw: Flags): Promise<void> {
+  if (raw.cluster.length && !raw.validate)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--cluster',
+      raw.cluster,
+      'inventories only with --validate (they say where the candidates run)',
+    );
+  const flags: Flags = { ...raw, clusters: clustersOf(ctx, raw.cluster) };
+  const { calibrations, base } = calibrationsOf(ctx, flags);
+  const { workload, n } = workloadOf(ctx, flags, base, calibrations);
+  if (command.length > 0 && !(flags.validate && workload.kind === 'matrix'))
+    throw invalidField(
+      'E_CLI_USAGE',
+      'PROGRAM',
+      command.join(' '),
+      'a program only with --matrix and --validate',
+    );
+  const advice = advise(base, calibrations, workload, n);
+  if (flags.validate) {
+    const repeats = wholeNumber(flags.repeats, '--repeats');
+    if (workload.kind === 'matrix') {
+      const program = findMpiProgram(command[0], ctx.searchPath, 'PROGRAM');
+      requireOpenMpi(ctx.searchPath, '--validate', 'needs Open MPI');
+      const run = { program, args: command.slice(1) };
+      ctx.out(await validateProgram(ctx, flags, calibrations, workload, advice, run, repeats));
+      return;
+    }
+    ctx.out(await validateAdvice(ctx, flags, calibrations, workload.app, advice.ranked, repeats));
+    return;
+  }
+  ctx.out(
+    flags.json
+      ? JSON.stringify(
+          {
+            engine: engineOf(workload),
+            explanation: advice.explanation,
+            pooled: advice.pooled,
+            disagreement: advice.disagreement ?? null,
+            ranked: advice.ranked.map(({ placed, ...c }) => c),
+          },
+          null,
+          2,
+        )
+      : formatAdvice(advice, engineOf(workload)),
+  );
 }
 
 /** The calibrations, one per data path (the examples of paper without --calibration), each

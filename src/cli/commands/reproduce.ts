@@ -61,75 +61,78 @@ export function reproduceCommand(program: Command, ctx: CliContext): void {
       repeated,
       [] as string[],
     )
-    .action(async (flags: Flags) => {
-      if (flags.quick && flags.full)
-        throw invalidField('E_CLI_USAGE', '--full', true, 'one of --quick or --full, not both');
-      const base = flags.quick
-        ? REPRODUCE_SIZES.quick
-        : flags.full
-          ? REPRODUCE_SIZES.full
-          : REPRODUCE_SIZES.default;
-      const repeats =
-        flags.repeats === undefined
-          ? base.repeats
-          : wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', 100);
-      const grid = flags.grid ?? base.grid;
-      parseDims(grid, '--grid');
-      const steps =
-        flags.steps === undefined
-          ? base.steps
-          : wholeNumber(flags.steps, '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
-      const clusters = clustersOf(ctx, flags.cluster);
-      let rate = parseRate(flags.rate, '--rate', 'unshaped');
-      if (clusters.size && rate !== 0)
-        throw invalidField(
-          'E_CLI_USAGE',
-          '--rate',
-          flags.rate,
-          "0 with --cluster (a cluster's links are what they are: declare their rate as hosts[].uplink.rateMbit in the inventory)",
-        );
-      if (clusters.size) rate = [...clusters.values()][0]?.topology.hosts[0]?.uplink.rateMbit ?? 0;
-      const spec = parseSweep(
-        reproduceSpec({ ...base, grid, steps, repeats }, rate, {
-          iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
-          openmpi: ['mpicc', 'mpirun'].every((t) => findExecutable(t, ctx.searchPath) !== null),
-        }),
-        'reproduce',
-      );
-      // Everything is checked before anything is made: rights and tools, the runs (their
-      // testbeds, their memory), the output folder.
-      if (!clusters.size) preflight([], ctx.searchPath, 'vmpath reproduce');
-      const { base: topology, source } = baseTopology(spec, null);
-      const on = clusters.size ? clusters : undefined;
-      planSweep(spec, topology, source, ctx.searchPath, totalmem(), on);
-      const out = checkOutputDir(flags.out, '--out');
-      mkdirSync(out, { recursive: true });
-      const file = join(flags.out, 'results.db');
-      const store = Store.open(file);
-      try {
-        const begin = Date.now();
-        // The machine's speed before and after (the kernel alone on 1 Mi cells, as the model
-        // bench probes it): a machine that slowed down while it ran weakens every verdict.
-        const before = kernelSpeed();
-        const outcome = await sweepWithProgress(ctx, store, spec, null, on);
-        // The kernel frees the last testbed's namespaces for a moment after it is removed.
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-        const after = kernelSpeed();
-        const drift = after / before - 1;
-        const runs = store.runs({ sweepId: outcome.sweepId });
-        const html = join(flags.out, 'report.html');
-        const report = await writeReport(store, html, outcome.sweepId);
-        ctx.out(
-          [
-            `vmpath reproduce: ${outcome.total} runs (${outcome.skipped} already done, ${outcome.failed} failed) in ${((Date.now() - begin) / 1000).toFixed(0)} s; grid ${grid}, ${steps} steps; results in ${file} (sweep ${outcome.sweepId}, spec ${specHash(spec)})`,
-            `  machine: the kernel alone ${(before * 1e9).toFixed(2)} ns a cell before, ${(after * 1e9).toFixed(2)} after (${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(0)}%)${Math.abs(drift) > 0.2 ? '; the machine changed speed while it ran: repeat on a quieter machine before trusting the verdicts' : ''}`,
-            ...findings(runs, rate).map((line) => `  ${line}`),
-            `report: ${html} (${report.charts.length} charts, ${report.view.tables.length} tables)`,
-          ].join('\n'),
-        );
-        if (outcome.failed > 0) process.exitCode = 1;
-      } finally {
-        store.close();
-      }
-    });
+    .action((flags: Flags) => reproduceAction(ctx, flags));
+}
+
+/** `vmpath reproduce`: everything checked, then the sweep, the claims and the report. */
+async function reproduceAction(ctx: CliContext, flags: Flags): Promise<void> {
+  if (flags.quick && flags.full)
+    throw invalidField('E_CLI_USAGE', '--full', true, 'one of --quick or --full, not both');
+  const base = flags.quick
+    ? REPRODUCE_SIZES.quick
+    : flags.full
+      ? REPRODUCE_SIZES.full
+      : REPRODUCE_SIZES.default;
+  const repeats =
+    flags.repeats === undefined
+      ? base.repeats
+      : wholeNumber(flags.repeats, '--repeats', 1, 'E_CLI_USAGE', 100);
+  const grid = flags.grid ?? base.grid;
+  parseDims(grid, '--grid');
+  const steps =
+    flags.steps === undefined
+      ? base.steps
+      : wholeNumber(flags.steps, '--steps', 1, 'E_CLI_USAGE', MAX_STEPS);
+  const clusters = clustersOf(ctx, flags.cluster);
+  let rate = parseRate(flags.rate, '--rate', 'unshaped');
+  if (clusters.size && rate !== 0)
+    throw invalidField(
+      'E_CLI_USAGE',
+      '--rate',
+      flags.rate,
+      "0 with --cluster (a cluster's links are what they are: declare their rate as hosts[].uplink.rateMbit in the inventory)",
+    );
+  if (clusters.size) rate = [...clusters.values()][0]?.topology.hosts[0]?.uplink.rateMbit ?? 0;
+  const spec = parseSweep(
+    reproduceSpec({ ...base, grid, steps, repeats }, rate, {
+      iperf3: findExecutable('iperf3', ctx.searchPath) !== null,
+      openmpi: ['mpicc', 'mpirun'].every((t) => findExecutable(t, ctx.searchPath) !== null),
+    }),
+    'reproduce',
+  );
+  // Everything is checked before anything is made: rights and tools, the runs (their
+  // testbeds, their memory), the output folder.
+  if (!clusters.size) preflight([], ctx.searchPath, 'vmpath reproduce');
+  const { base: topology, source } = baseTopology(spec, null);
+  const on = clusters.size ? clusters : undefined;
+  planSweep(spec, topology, source, ctx.searchPath, totalmem(), on);
+  const out = checkOutputDir(flags.out, '--out');
+  mkdirSync(out, { recursive: true });
+  const file = join(flags.out, 'results.db');
+  const store = Store.open(file);
+  try {
+    const begin = Date.now();
+    // The machine's speed before and after (the kernel alone on 1 Mi cells, as the model
+    // bench probes it): a machine that slowed down while it ran weakens every verdict.
+    const before = kernelSpeed();
+    const outcome = await sweepWithProgress(ctx, store, spec, null, on);
+    // The kernel frees the last testbed's namespaces for a moment after it is removed.
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    const after = kernelSpeed();
+    const drift = after / before - 1;
+    const runs = store.runs({ sweepId: outcome.sweepId });
+    const html = join(flags.out, 'report.html');
+    const report = await writeReport(store, html, outcome.sweepId);
+    ctx.out(
+      [
+        `vmpath reproduce: ${outcome.total} runs (${outcome.skipped} already done, ${outcome.failed} failed) in ${((Date.now() - begin) / 1000).toFixed(0)} s; grid ${grid}, ${steps} steps; results in ${file} (sweep ${outcome.sweepId}, spec ${specHash(spec)})`,
+        `  machine: the kernel alone ${(before * 1e9).toFixed(2)} ns a cell before, ${(after * 1e9).toFixed(2)} after (${drift >= 0 ? '+' : ''}${(drift * 100).toFixed(0)}%)${Math.abs(drift) > 0.2 ? '; the machine changed speed while it ran: repeat on a quieter machine before trusting the verdicts' : ''}`,
+        ...findings(runs, rate).map((line) => `  ${line}`),
+        `report: ${html} (${report.charts.length} charts, ${report.view.tables.length} tables)`,
+      ].join('\n'),
+    );
+    if (outcome.failed > 0) process.exitCode = 1;
+  } finally {
+    store.close();
+  }
 }
