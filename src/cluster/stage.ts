@@ -87,7 +87,7 @@ export async function stageFiles(
  * those are this machine's own, which it removes itself. */
 export async function unstageFiles(
   runner: CommandRunner,
-  target: Target,
+  target: Pick<Target, 'launcher'>,
   nodes: readonly TestbedNode[],
   paths: readonly string[],
 ): Promise<void> {

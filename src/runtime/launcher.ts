@@ -9,19 +9,18 @@
  * counters each rank gives the rendezvous when it finalizes.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { type Launcher, NETNS_LAUNCHER, startOn } from '../cluster/launcher.js';
 import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../core/errors.js';
 import { lineSplitter } from '../sys/lines.js';
 import { addressTowards } from '../sys/route.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
-import { processAlive } from '../sys/tools.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
-import { ringPrefix } from './init.js';
+import { JOB_PREFIX, removeRankFolders, removeRings, removeStaleJobs } from './job-files.js';
 import { RendezvousServer } from './rendezvous.js';
 import { startSrunJob } from './srun-job.js';
 
@@ -181,6 +180,8 @@ function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['on
   return lineSplitter((line) => onLine(`[${rank}] ${line}`, stream));
 }
 
+export { removeStaleJobs } from './job-files.js';
+
 export async function launch(runner: CommandRunner, options: LaunchOptions): Promise<LaunchResult> {
   const size = options.placement.length;
   const token = randomBytes(16).toString('hex');
@@ -254,6 +255,14 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     await rendezvous.close();
     await release?.();
     removeRings(token);
+    // On a cluster each node's ranks made their own folder; ranks that were ended left it.
+    if (launcher.kind !== 'netns')
+      await removeRankFolders(
+        runner,
+        launcher,
+        options.placement.map((p) => nodeOf(options, p.vm)),
+        token,
+      );
   }
   try {
     return { exitCode, failure, matrix: matrixOf(rendezvous.counters()) };
@@ -319,31 +328,6 @@ function watchEnd(options: LaunchOptions, fail: Fail): () => void {
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   };
-}
-
-/** Job folders are named vmpath-job-<launcher pid>-<random>. */
-const JOB_PREFIX = 'vmpath-job-';
-
-/** Removes the job folders of launchers that no longer run (killed with SIGKILL before they
- * could clean up): only folders with this prefix whose launcher PID is gone. */
-export function removeStaleJobs(dir = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
-}
-
-/** Ring files of this job that a killed rank left in /dev/shm (receivers unlink the others). */
-function removeRings(token: string): void {
-  const prefix = ringPrefix(token);
-  const name = basename(prefix);
-  for (const file of readdirSync(dirname(prefix))) {
-    if (file.startsWith(`${name}-`)) rmSync(join(dirname(prefix), file), { force: true });
-  }
 }
 
 function matrixOf(counters: ReadonlyMap<number, readonly PeerCounters[]>): MatrixEntry[] {
