@@ -20,16 +20,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable } from '../src/cli/table.js';
-import { readableRuns } from '../src/report/records.js';
-import { type Claim, checkClaims } from '../src/report/views/claims.js';
-import { Store } from '../src/store/db.js';
+import type { Claim } from '../src/report/views/claims.js';
 import { hostNetns } from '../src/testbed/names.js';
 import { presetSpec } from '../src/topology/presets.js';
 import { resolveTopology } from '../src/topology/resolve.js';
 import type { Topology } from '../src/topology/types.js';
 import { inventoryOf, writeInventory } from '../test/support/inventory.js';
 import { startSshd } from '../test/support/sshd.js';
-import { buildTestbed, env, removeTestbed, requireRoot, verdict } from './support.js';
+import { buildTestbed, claimsIn, env, removeTestbed, requireRoot, verdict } from './support.js';
 
 requireRoot('reproduce-cluster');
 const quick = process.argv.includes('--quick');
@@ -87,15 +85,7 @@ function reproduce(
     env: { ...process.env, VMPATH_STATE_DIR: env.stateDir },
   });
   if (run.status !== 0) throw new Error(`reproduce ${extra.join(' ')} exited ${run.status}`);
-  const store = Store.open(join(out, 'results.db'));
-  try {
-    return {
-      claims: checkClaims(readableRuns(store.runs()).typed),
-      seconds: (Date.now() - begin) / 1000,
-    };
-  } finally {
-    store.close();
-  }
+  return { claims: claimsIn(out), seconds: (Date.now() - begin) / 1000 };
 }
 
 const topology = combined(); // checked before anything runs

@@ -13,10 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatTable } from '../src/cli/table.js';
-import { readableRuns } from '../src/report/records.js';
-import { type Claim, checkClaims } from '../src/report/views/claims.js';
-import { Store } from '../src/store/db.js';
-import { env, requireRoot, verdict } from './support.js';
+import type { Claim } from '../src/report/views/claims.js';
+import { claimsIn, env, requireRoot, verdict } from './support.js';
 
 requireRoot('reproduce-stability');
 const quick = process.argv.includes('--quick');
@@ -38,15 +36,7 @@ function reproduce(k: number): { claims: Claim[]; seconds: number } {
     process.stderr.write(`bench reproduce-stability: reproduce run ${k} exited ${run.status}\n`);
     process.exit(1);
   }
-  const store = Store.open(join(out, 'results.db'));
-  try {
-    return {
-      claims: checkClaims(readableRuns(store.runs()).typed),
-      seconds: (Date.now() - begin) / 1000,
-    };
-  } finally {
-    store.close();
-  }
+  return { claims: claimsIn(out), seconds: (Date.now() - begin) / 1000 };
 }
 
 try {

@@ -12,7 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { type Pair, studyPairs } from '../src/bench/pairs.js';
 import { exitCodeOf, interrupted, type VmpathError } from '../src/core/errors.js';
 import { newId } from '../src/core/ids.js';
+import { readableRuns } from '../src/report/records.js';
+import { type Claim, checkClaims } from '../src/report/views/claims.js';
 import { requireOpenMpi as checkOpenMpi } from '../src/runtime/openmpi.js';
+import { Store } from '../src/store/db.js';
 import { inNetns } from '../src/sys/command.js';
 import { CommandRunner } from '../src/sys/runner.js';
 import { isRoot } from '../src/sys/tools.js';
@@ -213,5 +216,15 @@ export async function plainPingPong(
   } finally {
     server.kill('SIGTERM');
     await server.done;
+  }
+}
+
+/** The study's claims checked on the runs a `vmpath reproduce --out DIR` stored. */
+export function claimsIn(out: string): Claim[] {
+  const store = Store.open(join(out, 'results.db'));
+  try {
+    return checkClaims(readableRuns(store.runs()).typed);
+  } finally {
+    store.close();
   }
 }

@@ -11,7 +11,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { invalidField, VmpathError } from '../core/errors.js';
 import { parseIpv4 } from '../topology/address.js';
-import { deepFreeze, formatPath } from '../topology/resolve.js';
+import { deepFreeze, describeIssue, formatPath } from '../topology/resolve.js';
 import { NAME_MAX, NAME_PATTERN } from '../topology/schema.js';
 import {
   ATTACHMENT,
@@ -124,18 +124,10 @@ export interface InventoryDefaults {
   readonly knownHosts?: string;
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  const field = formatPath(issue.path);
-  if (issue.code === 'unrecognized_keys')
-    return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => JSON.stringify(k)).join(', ')}; check the spelling (see README, "Inventories")`;
-  const value = (issue as { input?: unknown }).input;
-  return `${field}: ${value === undefined ? 'missing' : `got ${JSON.stringify(value)}`}; allowed: ${issue.message}`;
-}
-
 function parseInput(raw: unknown, source: string): InventoryInput {
   const result = inventorySchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const lines = result.error.issues.map(describeIssue);
+  const lines = result.error.issues.map((issue) => describeIssue(issue, 'File formats'));
   const first = result.error.issues[0];
   throw new VmpathError(
     'E_CLUSTER_INVALID',

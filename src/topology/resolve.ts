@@ -43,10 +43,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(top level)';
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/** One zod issue as `field: got value; allowed: ...`; an unknown key points at the README's
+ * `section` on the format. */
+export function describeIssue(issue: z.core.$ZodIssue, section = 'Topology specs'): string {
   const field = formatPath(issue.path);
   if (issue.code === 'unrecognized_keys') {
-    return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => showValue(k)).join(', ')}; check the spelling (see README, "Topology specs")`;
+    return `${field}: unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => showValue(k)).join(', ')}; check the spelling (see README, "${section}")`;
   }
   const value = (issue as { input?: unknown }).input;
   const got = value === undefined ? 'missing' : `got ${showValue(value)}`;
@@ -57,7 +59,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 export function parseTopologyInput(raw: unknown, source = 'topology'): TopologyInput {
   const result = topologySchema.safeParse(raw, { reportInput: true });
   if (result.success) return result.data;
-  const lines = result.error.issues.map(describeIssue);
+  const lines = result.error.issues.map((issue) => describeIssue(issue));
   const first = result.error.issues[0];
   const shown = lines.slice(0, 6).join('\n  ');
   const more = lines.length > 6 ? `\n  (${lines.length - 6} more)` : '';

@@ -10,24 +10,19 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { findExecutable } from '../../src/sys/tools.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import { vmpath, vmpathIn } from '../support/cli.js';
 import { machinesOf } from '../support/daemons.js';
 import { inventoryOf, writeInventory } from '../support/inventory.js';
 import { CLI, ROOT } from '../support/paths.js';
 import { PARTITION, startSlurm } from '../support/slurm.js';
-import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, withTestbed } from '../support/testbed.js';
+import { pidsIn, skipUnlessTools, tempDir, testEnv, withTestbed } from '../support/testbed.js';
 
 const env = testEnv();
-const TOOLS = ['slurmctld', 'slurmd', 'salloc', 'srun', 'sbcast', 'munged', 'mpirun'];
-const missing = TOOLS.filter((t) => !findExecutable(t, process.env.PATH));
-const SKIP =
-  SKIP_NO_ROOT ||
-  (missing.length
-    ? `skipped: needs ${missing.join(', ')} (apt-get install -y slurm-wlm munge openmpi-bin)`
-    : false);
-if (SKIP && !SKIP_NO_ROOT) process.stderr.write(`# ${SKIP}\n`);
+const SKIP = skipUnlessTools(
+  ['slurmctld', 'slurmd', 'salloc', 'srun', 'sbcast', 'munged', 'mpirun'],
+  'slurm-wlm munge openmpi-bin',
+);
 
 const RING = join(ROOT, 'test/fixtures/apps/ring.mjs');
 // Two hosts, one two-slot vm each: a and b.

@@ -12,7 +12,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { findExecutable } from '../../src/sys/tools.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
 import type { Topology } from '../../src/topology/types.js';
@@ -22,18 +21,13 @@ import { inventoryOf, writeInventory } from '../support/inventory.js';
 import { programPath } from '../support/mpi-programs.js';
 import { CLI, ROOT } from '../support/paths.js';
 import { SSHD, startSshd } from '../support/sshd.js';
-import { pidsIn, SKIP_NO_ROOT, tempDir, testEnv, withTestbed } from '../support/testbed.js';
+import { pidsIn, skipUnlessTools, tempDir, testEnv, withTestbed } from '../support/testbed.js';
 
 const env = testEnv();
-const missing = [SSHD, 'ssh', 'mpirun', 'mpicc'].filter(
-  (t) => !findExecutable(t, process.env.PATH),
+const SKIP = skipUnlessTools(
+  [SSHD, 'ssh', 'mpirun', 'mpicc'],
+  'openssh-server openssh-client openmpi-bin libopenmpi-dev',
 );
-const SKIP =
-  SKIP_NO_ROOT ||
-  (missing.length
-    ? `skipped: needs ${missing.join(', ')} (apt-get install -y openssh-server openssh-client openmpi-bin libopenmpi-dev)`
-    : false);
-if (SKIP && !SKIP_NO_ROOT) process.stderr.write(`# ${SKIP}\n`);
 
 const RING = join(ROOT, 'test/fixtures/apps/ring.mjs');
 // Two hosts of two single-slot vms on iov: node1, node2 on host0; node3, node4 on host1.

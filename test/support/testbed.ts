@@ -85,3 +85,13 @@ export function pidsIn(netns: string): number[] {
     .filter((p) => processCmdline(p.pid)?.[0] !== BACKEND_PATH)
     .map((p) => p.pid);
 }
+
+/** Why a test that needs root and `tools` must skip (said once on stderr), or false. */
+export function skipUnlessTools(tools: readonly string[], install: string): string | false {
+  if (SKIP_NO_ROOT) return SKIP_NO_ROOT;
+  const missing = tools.filter((t) => !findExecutable(t, process.env.PATH));
+  if (missing.length === 0) return false;
+  const why = `skipped: needs ${missing.join(', ')} (apt-get install -y ${install})`;
+  process.stderr.write(`# ${why}\n`);
+  return why;
+}

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { explicitPair, type Pair, studyPairs } from '../../bench/pairs.js';
 import { type PairsResult, runPairs } from '../../bench/run.js';
-import { runClusterTable, runTable } from '../../bench/table.js';
+import { type BenchTable, runClusterTable, runTable } from '../../bench/table.js';
 import type { Target } from '../../cluster/target.js';
 import { invalidField } from '../../core/errors.js';
 import {
@@ -205,13 +205,18 @@ function benchTableCommand(bench: Command, ctx: CliContext): void {
             onProgress: (text) => ctx.err(text),
           }),
         );
-        ctx.out(
-          flags.json
-            ? JSON.stringify({ kind: 'vmpath.bench.table', version: 1, ...table }, null, 2)
-            : formatBenchTable(table),
-        );
+        printTable(ctx, table, flags.json);
       },
     );
+}
+
+/** A study table, as text or as its JSON document. */
+function printTable(ctx: CliContext, table: BenchTable, json: boolean | undefined): void {
+  ctx.out(
+    json
+      ? JSON.stringify({ kind: 'vmpath.bench.table', version: 1, ...table }, null, 2)
+      : formatBenchTable(table),
+  );
 }
 
 /** `bench table --cluster A --cluster B ...`: a row per inventory. */
@@ -243,9 +248,5 @@ async function clusterTable(
       onProgress: (text) => ctx.err(text),
     }),
   );
-  ctx.out(
-    flags.json
-      ? JSON.stringify({ kind: 'vmpath.bench.table', version: 1, ...table }, null, 2)
-      : formatBenchTable(table),
-  );
+  printTable(ctx, table, flags.json);
 }
