@@ -16,8 +16,13 @@ import {
 } from '../model/calibration.js';
 import { fitAt, fitPiecewise, type Point } from '../model/fit.js';
 import type { MessageClass } from '../topology/types.js';
-import { INLINE_BYTES } from '../transport/ring.js';
 import type { CalibrationPlan, RuntimeSeries } from './calibration-plan.js';
+
+/** Where the fitted CPU cost of a message may change its slope: between the runs' 63 KiB and
+ * 128 KiB faces (calibration-plan.ts RUNTIME_FACES), where a message outgrows the caches that
+ * hold small ones, and where the tcp transport stops reading payloads through its 64 KiB
+ * scratch buffer (reader.ts). */
+const CPU_BREAK_BYTES = 64 * 1024;
 
 /** What one run of a series measured. */
 export interface RunFigures {
@@ -168,10 +173,10 @@ function fitLevel(
       busy.push(m.share);
     }
     const costs = byDepth.get(s.depth) ?? {};
-    // The CPU breaks where the local transport changes (INLINE_BYTES), between the faces
-    // measured on each side (left free, the break fell where the runs' noise put it).
+    // The CPU cost breaks between the small faces and the large ones (CPU_BREAK_BYTES: left
+    // free, the break fell where the runs' noise put it).
     costs[s.messageClass] = {
-      cpu: fitAt(cpuPoints, [INLINE_BYTES]),
+      cpu: fitAt(cpuPoints, [CPU_BREAK_BYTES]),
       transient: fitPiecewise(transientPoints, TRANSIENT_FIT_POINTS),
     };
     byDepth.set(s.depth, costs);

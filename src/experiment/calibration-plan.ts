@@ -25,9 +25,9 @@ import { slotsOf } from '../topology/query.js';
 import type { Datapath, MessageClass } from '../topology/types.js';
 import { WARMUP_STEPS } from './validate.js';
 
-/** Face sizes of the runtime runs (cells on a side): 2 and 63 KiB faces, below the local
- * transport's inline limit (ring.ts INLINE_BYTES), 128 KiB, 512 KiB and 1 MiB above it: the
- * cost changes its slope there, and each side gets points of its own. */
+/** Face sizes of the runtime runs (cells on a side): 2 and 63 KiB faces, below 64 KiB, and
+ * 128 KiB, 512 KiB and 1 MiB above it: the cost may change its slope there (calibration-fit.ts),
+ * and each side gets points of its own. */
 export const RUNTIME_FACES = [16, 90, 128, 256, 362] as const;
 /** Cells along the pipeline behind each face in the thick runs (the thin ones: THIN_DEPTH). */
 export const THICK_DEPTH = 24;

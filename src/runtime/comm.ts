@@ -16,6 +16,15 @@ export { TAG_UB } from './checks.js';
 export { bytesOf, type Received, type Request } from './requests.js';
 export { ANY_SOURCE, ANY_TAG };
 
+/** How long a spell of polling goes on once no receive is outstanding: a rank that posts its
+ * next receive soon (a ping-pong, a halo exchange's next step) finds the spell still under way,
+ * and pays neither its start nor the senders' doorbells. */
+const IDLE_SPIN_MS = 0.2;
+
+/** How long one turn of a polling spell looks at the shared-memory pipes before it lets the
+ * event loop turn (and poll the sockets). */
+const TURN_POLL_MS = 0.02;
+
 export type TransportName = 'tcp' | 'local' | 'self';
 
 /** Counters for one destination. */
@@ -48,6 +57,16 @@ interface Incoming {
 /** What carries a message to a peer (a transport's endpoint, transport/stream.ts). */
 export interface MessageSender {
   send(dest: number, header: MessageHeader, payload: Buffer): Promise<void>;
+  /** True when messages come through shared memory that the rank polls (see Progress). */
+  readonly sharedMemory?: boolean;
+}
+
+/** The shared-memory pipes a busy-polling rank polls (transport/stream.ts): `poll` takes what
+ * has come; `setAwake` tells the senders whether to ring for this rank (false: it sleeps, and
+ * what came meanwhile is taken). */
+export interface Progress {
+  poll(): boolean;
+  setAwake(awake: boolean): boolean;
 }
 
 export interface Route {
@@ -78,6 +97,9 @@ export class Comm {
    * core (spin.ts; none: never poll), and the state. */
   readonly #spinMs: number;
   readonly #spinPolicy: SpinPolicy | null;
+  readonly #progress: Progress | null;
+  /** Peers whose messages come through polled shared memory. */
+  readonly #polled = new Set<number>();
   #spinning = false;
   #outstanding = 0;
   #lastNews = 0;
@@ -85,14 +107,19 @@ export class Comm {
   /** The runtime's own tags (collectives.ts); not for applications. */
   readonly reserved: ReservedTags;
 
-  /** `spin`: while receives are outstanding, poll the sockets for up to `microseconds` since
-   * the last arrival instead of sleeping (0: never; see init.ts for the default), while the
-   * policy finds that nothing else wants the core (spin.ts). Without it, never poll. */
+  /** `spin`: while receives are outstanding, poll the sockets and the shared-memory pipes
+   * (`progress`) for up to `microseconds` since the last arrival instead of sleeping (0: never;
+   * see init.ts for the default), while the policy finds that nothing else wants the core
+   * (spin.ts). Without it, never poll. */
   constructor(
     rank: number,
     size: number,
     routes: ReadonlyMap<number, Route>,
-    spin?: { readonly microseconds: number; readonly policy: SpinPolicy },
+    spin?: {
+      readonly microseconds: number;
+      readonly policy: SpinPolicy;
+      readonly progress?: Progress;
+    },
   ) {
     this.rank = rank;
     this.size = size;
@@ -106,6 +133,8 @@ export class Comm {
     };
     this.#spinMs = (spin?.microseconds ?? 0) / 1000;
     this.#spinPolicy = spin?.policy ?? null;
+    this.#progress = spin?.progress ?? null;
+    for (const [peer, route] of routes) if (route.endpoint.sharedMemory) this.#polled.add(peer);
     this.counters = Array.from({ length: size }, (_, peer) => ({
       messages: 0,
       bytes: 0,
@@ -190,35 +219,52 @@ export class Comm {
     return request(received);
   }
 
-  /** Polls the sockets while receives are outstanding, for up to the spin time since the last
-   * arrival, instead of sleeping in the kernel until data comes: a pending setImmediate makes
-   * Node's event loop poll without waiting, which saves the wake-up. Costs a core while it
-   * lasts, like MPI's progress loop, so it happens only when init.ts's rule allows it (the
-   * ranks leave the cores room) and while the policy finds that nothing else wants the core
-   * (spin.ts). It pauses
-   * while a payload streams in (the data keeps the loop awake anyway, and on few cores the
-   * kernel needs the CPU to move it) and resumes when that message is complete. */
+  /** Polls while receives are outstanding, for up to the spin time since the last arrival,
+   * instead of sleeping in the kernel until data comes: each turn of Node's event loop takes
+   * what came into the shared-memory pipes (progress), and a pending setImmediate makes the loop
+   * poll the sockets without waiting, which saves the wake-up. Costs a core while it lasts, like
+   * MPI's progress loop, so it happens only when init.ts's rule allows it and while the policy
+   * finds that nothing else wants the core (spin.ts), and for IDLE_SPIN_MS more once no
+   * receive is outstanding. While it lasts the pipes' senders need
+   * not ring; when it ends the rank sleeps, and they ring. It pauses while a payload streams in
+   * on a socket (the data keeps the loop awake anyway, and on few cores the kernel needs the
+   * CPU to move it) and resumes when that message is complete. */
   #spin(): void {
     const policy = this.#spinPolicy;
     if (this.#spinMs <= 0 || this.#spinning || !policy?.allowed()) return;
     this.#spinning = true;
     this.#lastNews = performance.now();
+    const progress = this.#progress;
+    progress?.setAwake(true);
     const spell = policy.begin();
     const tick = () => {
+      if (progress) {
+        // Look at the pipes for a moment before the loop turns (each turn costs a system call).
+        const until = performance.now() + TURN_POLL_MS;
+        while (!progress.poll() && performance.now() < until);
+      }
+      const quiet = performance.now() - this.#lastNews;
       if (
-        this.#outstanding === 0 ||
-        this.#current.size > 0 ||
+        (this.#outstanding === 0 && quiet > IDLE_SPIN_MS) ||
+        this.#streaming() ||
         this.#failure ||
-        performance.now() - this.#lastNews > this.#spinMs ||
+        quiet > this.#spinMs ||
         !policy.keep()
       ) {
         this.#spinning = false;
         policy.end(spell);
+        progress?.setAwake(false);
         return;
       }
       setImmediate(tick);
     };
     setImmediate(tick);
+  }
+
+  /** A message under way on a socket (not through a polled pipe). */
+  #streaming(): boolean {
+    for (const source of this.#current.keys()) if (!this.#polled.has(source)) return true;
+    return false;
   }
 
   async wait<T>(req: Request<T>): Promise<T> {
@@ -343,7 +389,7 @@ export class Comm {
     message.complete = true;
     if (this.#current.get(message.source) === message) this.#current.delete(message.source);
     if (message.taker) this.#complete(message, message.taker);
-    if (this.#current.size === 0 && this.#outstanding > 0) this.#spin();
+    if (this.#outstanding > 0 && !this.#streaming()) this.#spin();
   }
 
   #complete(message: Incoming, posted: Posted): void {

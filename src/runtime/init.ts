@@ -15,8 +15,8 @@ import { VmpathError } from '../core/errors.js';
 import { decimal } from '../core/units.js';
 import { classOf } from '../placement/classes.js';
 import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
-import { SHM_DIR, sharedMemory } from '../transport/ring.js';
-import { type RingOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
+import { SHM_DIR, sharedMemory } from '../transport/pipe.js';
+import { type PipeOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
 import { datapathOf, identityOf, jobKey, withNodeTable } from './identity.js';
 import { processMeter } from './meter.js';
@@ -88,8 +88,14 @@ const LISTEN_TRIES = 40;
  * pre-empted one for a time slice now and then, and an 8-byte round trip averaged 100 us
  * against 90 sleeping (99.9th percentile 4.5 ms against 1.5). On a real node (Open MPI's local
  * size) a rank per core is as MPI libraries poll; more ranks than cores never poll, as Open
- * MPI yields when oversubscribed. */
-export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
+ * MPI yields when oversubscribed. A rank whose every peer is reached through shared-memory
+ * pipes (`onlyPipes`: no kernel network in its way) may poll on the testbed too, up to a rank
+ * per core. */
+export function spinMicros(
+  env: NodeJS.ProcessEnv,
+  cores = availableParallelism(),
+  onlyPipes = false,
+): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {
     const value = decimal(explicit);
@@ -100,7 +106,10 @@ export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism(
       );
     return value;
   }
-  if (env.VMPATH_LOCAL_SIZE) return Number(env.VMPATH_LOCAL_SIZE) < cores ? DEFAULT_SPIN_US : 0;
+  if (env.VMPATH_LOCAL_SIZE) {
+    const local = Number(env.VMPATH_LOCAL_SIZE);
+    return local < cores || (onlyPipes && local <= cores) ? DEFAULT_SPIN_US : 0;
+  }
   const local = Number(env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
   return local > cores ? 0 : DEFAULT_SPIN_US;
 }
@@ -196,7 +205,7 @@ async function connectPeers(
   ]);
 }
 
-/** The rank's two endpoints: TCP, and local (with shared-memory rings when the addon loads). */
+/** The rank's two endpoints: TCP, and local (with shared-memory pipes when the addon loads). */
 function endpointsOf(
   rank: number,
   size: number,
@@ -205,10 +214,10 @@ function endpointsOf(
 ): Endpoints {
   const tcp = new StreamEndpoint(rank, size, token, handlers);
   const addon = sharedMemory();
-  const rings: RingOptions | null =
+  const pipes: PipeOptions | null =
     typeof addon === 'string' ? null : { addon, prefix: ringPrefix(token) };
-  if (!rings && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
-  return { tcp, local: new StreamEndpoint(rank, size, token, handlers, rings) };
+  if (!pipes && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
+  return { tcp, local: new StreamEndpoint(rank, size, token, handlers, pipes) };
 }
 
 /** Removes the rank's socket file and, when the ranks made the job folder (`ownDir`), the
@@ -272,9 +281,11 @@ export async function init(options: InitOptions = {}): Promise<World> {
     const table = joined.table;
 
     const routes = routesOf(info, table, { tcp, local });
+    const onlyPipes = [...routes.values()].every((r) => r.endpoint === local && local.sharedMemory);
     comm = new Comm(rank, size, routes, {
-      microseconds: spinMicros(env),
+      microseconds: spinMicros(env, availableParallelism(), onlyPipes),
       policy: new SpinPolicy(availableParallelism(), processMeter()),
+      progress: local,
     });
     const world = comm;
     joined.client.onFailed((reason, quiet) => {

@@ -2,30 +2,27 @@
  * Wire format of the runtime's point-to-point messages. Pure.
  *
  * A message is a fixed 24-byte header followed by `size` payload bytes, sent as they are (no
- * copy into a frame buffer: the header and the caller's bytes go to the socket as two writes).
- * Header, big-endian:
- *   0  u16 magic 0x564d ("VM")     2  u8 version (1)     3  u8 kind
- *   kind 1 message, payload inline; kind 2 message, payload in the sender's shared ring:
+ * copy into a frame buffer: the header and the caller's bytes go out as two pieces). Header,
+ * big-endian:
+ *   0  u16 magic 0x564d ("VM")     2  u8 version (2)     3  u8 kind
+ *   kind 1 message:
  *     4  u32 source rank            8  i32 tag            12 u32 sequence (per source, tag)
  *     16 u64 size in bytes (at most MAX_MESSAGE_BYTES)
- *   kind 3 chunk (the next piece of a kind-2 message is in the ring):
- *     4  u32 length                 8  u32 advance (length plus bytes skipped at the ring's end)
- *     16 u64 offset in the ring
- *   kind 4 credit (the receiver is done with `advance` bytes of the sender's ring):
- *     8  u32 advance
- * The decoder takes chunks as TCP delivers them and hands out the payload in pieces, so a
- * large message is never held twice: the receiver copies each piece once, into its buffer.
- * Kinds 2 to 4 flow only on local connections with shared rings (transport/ring.ts).
+ *   kind 2 doorbell (on the socket of a pair whose messages go through shared-memory pipes):
+ *     4  u32 which: 0 data came into the pipe the receiver sleeps on, 1 room was made in the
+ *        pipe the sender waits on (transport/pipe.ts)
+ * The decoder takes chunks as TCP (or a pipe) delivers them and hands out the payload in pieces,
+ * so a large message is never held twice: the receiver copies each piece once, into its buffer.
  */
 import { VmpathError } from '../core/errors.js';
 
 export const HEADER_BYTES = 24;
 export const MAGIC = 0x564d;
-export const VERSION = 1;
+export const VERSION = 2;
 export const KIND_MESSAGE = 1;
-export const KIND_RING_MESSAGE = 2;
-export const KIND_CHUNK = 3;
-export const KIND_CREDIT = 4;
+export const KIND_BELL = 2;
+export const BELL_DATA = 0;
+export const BELL_ROOM = 1;
 /** Largest message: 4 GiB - 1 (the issue asks for at least 1 GiB). */
 export const MAX_MESSAGE_BYTES = 2 ** 32 - 1;
 
@@ -36,52 +33,43 @@ export interface MessageHeader {
   readonly size: number;
 }
 
-export interface ChunkRecord {
-  readonly offset: number;
-  readonly length: number;
-  readonly advance: number;
-}
-
-export function encodeHeader(header: MessageHeader, kind = KIND_MESSAGE): Buffer {
+/** Writes a message header at `at` of `out` (which must hold HEADER_BYTES there). */
+export function writeHeader(out: Buffer, at: number, header: MessageHeader): void {
   if (!Number.isInteger(header.size) || header.size < 0 || header.size > MAX_MESSAGE_BYTES) {
     throw new RangeError(`message size ${header.size} is outside 0..${MAX_MESSAGE_BYTES}`);
   }
+  out.writeUInt16BE(MAGIC, at);
+  out.writeUInt8(VERSION, at + 2);
+  out.writeUInt8(KIND_MESSAGE, at + 3);
+  out.writeUInt32BE(header.source, at + 4);
+  out.writeInt32BE(header.tag, at + 8);
+  out.writeUInt32BE(header.sequence >>> 0, at + 12);
+  // The size's high word: 0 below 4 GiB, which every message is.
+  out.writeUInt32BE(0, at + 16);
+  out.writeUInt32BE(header.size, at + 20);
+}
+
+export function encodeHeader(header: MessageHeader): Buffer {
   const out = Buffer.allocUnsafe(HEADER_BYTES);
-  out.writeUInt16BE(MAGIC, 0);
-  out.writeUInt8(VERSION, 2);
-  out.writeUInt8(kind, 3);
-  out.writeUInt32BE(header.source, 4);
-  out.writeInt32BE(header.tag, 8);
-  out.writeUInt32BE(header.sequence >>> 0, 12);
-  out.writeBigUInt64BE(BigInt(header.size), 16);
+  writeHeader(out, 0, header);
   return out;
 }
 
-function control(kind: number, a: number, b: number, offset: number): Buffer {
+/** A doorbell: BELL_DATA or BELL_ROOM. */
+export function encodeBell(which: number): Buffer {
   const out = Buffer.alloc(HEADER_BYTES);
   out.writeUInt16BE(MAGIC, 0);
   out.writeUInt8(VERSION, 2);
-  out.writeUInt8(kind, 3);
-  out.writeUInt32BE(a, 4);
-  out.writeUInt32BE(b, 8);
-  out.writeBigUInt64BE(BigInt(offset), 16);
+  out.writeUInt8(KIND_BELL, 3);
+  out.writeUInt32BE(which, 4);
   return out;
-}
-
-export function encodeChunk(chunk: ChunkRecord): Buffer {
-  return control(KIND_CHUNK, chunk.length, chunk.advance, chunk.offset);
-}
-
-export function encodeCredit(advance: number): Buffer {
-  return control(KIND_CREDIT, 0, advance, 0);
 }
 
 /** What the decoder reports, in order, for the bytes pushed into it. */
 export type FrameEvent =
-  /** A message begins; `inline` says whether its payload follows on the stream (else in chunks). */
-  | { readonly type: 'header'; readonly header: MessageHeader; readonly inline: boolean }
-  | { readonly type: 'chunk'; readonly chunk: ChunkRecord }
-  | { readonly type: 'credit'; readonly advance: number }
+  /** A message begins; its payload follows. */
+  | { readonly type: 'header'; readonly header: MessageHeader }
+  | { readonly type: 'bell'; readonly which: number }
   /** A piece of the current message's payload (a view of the pushed chunk: copy it or use it now). */
   | {
       readonly type: 'payload';
@@ -118,17 +106,12 @@ export class FrameDecoder {
         if (this.#headerFill < HEADER_BYTES) break;
         this.#headerFill = 0;
         const kind = decodeKind(this.#header);
-        if (kind === KIND_CHUNK) {
-          events.push({ type: 'chunk', chunk: decodeChunk(this.#header) });
-          continue;
-        }
-        if (kind === KIND_CREDIT) {
-          events.push({ type: 'credit', advance: this.#header.readUInt32BE(8) });
+        if (kind === KIND_BELL) {
+          events.push({ type: 'bell', which: decodeBell(this.#header) });
           continue;
         }
         const header = decodeHeader(this.#header);
-        events.push({ type: 'header', header, inline: kind === KIND_MESSAGE });
-        if (kind === KIND_RING_MESSAGE) continue;
+        events.push({ type: 'header', header });
         this.#current = header;
         this.#received = 0;
         if (this.#current.size === 0) {
@@ -179,28 +162,26 @@ function decodeKind(bytes: Buffer): number {
   const version = bytes.readUInt8(2);
   if (version !== VERSION) throw new FrameError(`unsupported frame version ${version}`);
   const kind = bytes.readUInt8(3);
-  if (kind < KIND_MESSAGE || kind > KIND_CREDIT) throw new FrameError(`unknown frame kind ${kind}`);
+  if (kind !== KIND_MESSAGE && kind !== KIND_BELL)
+    throw new FrameError(`unknown frame kind ${kind}`);
   return kind;
 }
 
-function decodeChunk(bytes: Buffer): ChunkRecord {
-  const offset = bytes.readBigUInt64BE(16);
-  if (offset > BigInt(MAX_MESSAGE_BYTES)) throw new FrameError(`chunk offset ${offset} too large`);
-  return {
-    length: bytes.readUInt32BE(4),
-    advance: bytes.readUInt32BE(8),
-    offset: Number(offset),
-  };
+function decodeBell(bytes: Buffer): number {
+  const which = bytes.readUInt32BE(4);
+  if (which !== BELL_DATA && which !== BELL_ROOM) throw new FrameError(`unknown doorbell ${which}`);
+  return which;
 }
 
 function decodeHeader(bytes: Buffer): MessageHeader {
-  const size = bytes.readBigUInt64BE(16);
-  if (size > BigInt(MAX_MESSAGE_BYTES))
-    throw new FrameError(`message of ${size} bytes exceeds ${MAX_MESSAGE_BYTES}`);
+  if (bytes.readUInt32BE(16) !== 0)
+    throw new FrameError(
+      `message of ${bytes.readBigUInt64BE(16)} bytes exceeds ${MAX_MESSAGE_BYTES}`,
+    );
   return {
     source: bytes.readUInt32BE(4),
     tag: bytes.readInt32BE(8),
     sequence: bytes.readUInt32BE(12),
-    size: Number(size),
+    size: bytes.readUInt32BE(20),
   };
 }

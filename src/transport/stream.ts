@@ -4,31 +4,25 @@
  * ranks, opened by the higher rank; each side proves it holds the job token before any message
  * flows, and a peer that does not, or that sends a malformed frame, is dropped and reported
  * while the job goes on. Messages use frame.ts: a header, then the payload as the caller gave
- * it (a view, not a copy). On local connections with rings (ring.ts), payloads above
- * INLINE_BYTES go through shared memory instead, in chunks the receiver credits back. What a
- * message means (matching, counters) is the runtime's business.
+ * it (a view, not a copy). On local connections with pipes (pipe.ts) every message goes through
+ * shared memory instead, polled by a receiver that busy-polls (poll) and rung for on the socket
+ * when it sleeps. What a message means (matching, counters) is the runtime's business.
  */
 import type { Server, Socket } from 'node:net';
 import { VmpathError } from '../core/errors.js';
 import {
-  encodeChunk,
-  encodeCredit,
+  BELL_DATA,
+  BELL_ROOM,
+  encodeBell,
   encodeHeader,
-  KIND_RING_MESSAGE,
+  HEADER_BYTES,
   type MessageHeader,
+  writeHeader,
 } from './frame.js';
 import { awaitGreeting, encodeHello } from './greeting.js';
 import { InboundMessages } from './inbound.js';
+import { type Addon, createPipe, InPipe, OutPipe, openPipe, PIPE_BYTES, pipePath } from './pipe.js';
 import { adoptAccepted, Reader } from './reader.js';
-import {
-  type Addon,
-  CHUNK_BYTES,
-  createRing,
-  INLINE_BYTES,
-  type OutRing,
-  openRing,
-  ringPath,
-} from './ring.js';
 import { dial, listenOn, type PeerAddress } from './sockets.js';
 
 export { decodeHello, encodeHello, MAX_TOKEN_BYTES } from './greeting.js';
@@ -49,23 +43,34 @@ export interface TransportHandlers {
   onRejected(reason: string): void;
 }
 
-/** Shared-memory rings for a local endpoint: the addon and the job's file prefix. */
-export interface RingOptions {
+/** Shared-memory pipes for a local endpoint: the addon and the job's file prefix. */
+export interface PipeOptions {
   readonly addon: Addon;
-  /** e.g. /dev/shm/vmpath-<job>; ring files are `<prefix>-<from>-<to>`. */
+  /** e.g. /dev/shm/vmpath-<job>; pipe files are `<prefix>-<from>-<to>`. */
   readonly prefix: string;
+  /** Bytes of each pipe's data (default PIPE_BYTES). */
   readonly bytes?: number;
+}
+
+/** A pair's mapped pipes, before the connection is adopted. */
+interface Mappings {
+  readonly out: ArrayBuffer | null;
+  readonly in: ArrayBuffer | null;
 }
 
 interface Peer {
   readonly socket: Socket;
   readonly reader: Reader;
-  /** The ring this rank sends into and the one it receives from; null without rings. */
-  readonly out: OutRing | null;
-  readonly in: Buffer | null;
-  /** The last send still in progress (ring sends wait for room): later sends queue behind it. */
+  /** The pipe this rank sends into and the one it receives from; null without pipes. */
+  out: OutPipe | null;
+  in: InPipe | null;
+  /** The last send still in progress (waiting for room or for the socket): later sends queue
+   * behind it. */
   tail: Promise<void> | null;
 }
+
+/** A small message's header and payload in one buffer (one write, one segment). */
+const COALESCE_BYTES = 1024;
 
 /** One rank's end of the job's connections. */
 export class StreamEndpoint {
@@ -73,8 +78,11 @@ export class StreamEndpoint {
   readonly size: number;
   readonly #token: Buffer;
   readonly #handlers: TransportHandlers;
-  readonly #rings: RingOptions | null;
+  readonly #pipes: PipeOptions | null;
   readonly #peers = new Map<number, Peer>();
+  /** The inbound pipes, polled while the rank busy-polls. */
+  readonly #inbound = new Set<InPipe>();
+  #awake = false;
   readonly #waiters = new Set<() => void>();
   #server: Server | null = null;
   #closing = false;
@@ -85,19 +93,39 @@ export class StreamEndpoint {
     size: number,
     token: string,
     handlers: TransportHandlers,
-    rings: RingOptions | null = null,
+    pipes: PipeOptions | null = null,
   ) {
     this.rank = rank;
     this.size = size;
     this.#token = Buffer.from(token, 'utf8');
     encodeHello(rank, token);
     this.#handlers = handlers;
-    this.#rings = rings;
+    this.#pipes = pipes;
   }
 
-  /** True when payloads above INLINE_BYTES travel through shared memory. */
+  /** True when messages travel through shared memory. */
   get sharedMemory(): boolean {
-    return this.#rings !== null;
+    return this.#pipes !== null;
+  }
+
+  /** Takes what has come into the inbound pipes; true when anything had. */
+  poll(): boolean {
+    let any = false;
+    for (const pipe of this.#inbound) if (pipe.poll()) any = true;
+    return any;
+  }
+
+  /** The rank busy-polls (true) or sleeps (false): senders ring only for a sleeping rank.
+   * Going to sleep takes what came meanwhile; true when anything had. */
+  setAwake(awake: boolean): boolean {
+    if (awake === this.#awake) return false;
+    this.#awake = awake;
+    let any = false;
+    for (const pipe of this.#inbound) {
+      if (awake) pipe.wake();
+      else if (pipe.sleep()) any = true;
+    }
+    return any;
   }
 
   /** True while every connection can read large payloads in place (reader.ts). */
@@ -119,9 +147,9 @@ export class StreamEndpoint {
       const socket = dial(address, reader, localAddress);
       socket.once('error', reject);
       socket.once('connect', () => {
-        let out: OutRing | null;
+        let out: ArrayBuffer | null;
         try {
-          out = this.#createRing(peer);
+          out = this.#createPipe(peer);
         } catch (error) {
           socket.destroy();
           return reject(error);
@@ -133,7 +161,7 @@ export class StreamEndpoint {
               'E_TRANSPORT_PROTOCOL',
               `expected rank ${peer}, met rank ${rank}`,
             );
-          return { out, in: this.#openRing(rank) };
+          return { out, in: this.#openPipe(rank) };
         }).then(
           () => {
             socket.off('error', reject);
@@ -184,11 +212,16 @@ export class StreamEndpoint {
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
     const full = { ...header, size: bytes.length };
     const out = peer.out;
-    if (!out || bytes.length <= INLINE_BYTES) {
-      if (!peer.tail) return writeInline(peer.socket, full, bytes);
-      return this.#queue(peer, () => writeInline(peer.socket, full, bytes));
+    if (out) {
+      if (!peer.tail) {
+        const head = encodeHeader(full);
+        const written = out.write(bytes.length > 0 ? [head, bytes] : [head]);
+        return written === true ? Promise.resolve() : this.#queue(peer, () => written);
+      }
+      return this.#queue(peer, () => writePipe(out, full, bytes));
     }
-    return this.#queue(peer, () => writeRing(peer.socket, out, full, bytes));
+    if (!peer.tail) return writeInline(peer.socket, full, bytes);
+    return this.#queue(peer, () => writeInline(peer.socket, full, bytes));
   }
 
   #queue(peer: Peer, next: () => Promise<void>): Promise<void> {
@@ -205,21 +238,19 @@ export class StreamEndpoint {
     return sent;
   }
 
-  #createRing(peer: number): OutRing | null {
-    if (!this.#rings) return null;
-    return createRing(
-      ringPath(this.#rings.prefix, this.rank, peer),
-      this.#rings.addon,
-      this.#rings.bytes,
-    );
+  #createPipe(peer: number): ArrayBuffer | null {
+    const pipes = this.#pipes;
+    if (!pipes) return null;
+    return createPipe(pipePath(pipes.prefix, this.rank, peer), pipes.addon, pipes.bytes);
   }
 
-  #openRing(peer: number): Buffer | null {
-    if (!this.#rings) return null;
-    return openRing(
-      ringPath(this.#rings.prefix, peer, this.rank),
-      this.#rings.addon,
-      this.#rings.bytes,
+  #openPipe(peer: number): ArrayBuffer | null {
+    const pipes = this.#pipes;
+    if (!pipes) return null;
+    return openPipe(
+      pipePath(pipes.prefix, peer, this.rank),
+      pipes.addon,
+      pipes.bytes ?? PIPE_BYTES,
     );
   }
 
@@ -246,9 +277,9 @@ export class StreamEndpoint {
         );
       if (this.#peers.has(rank))
         throw new VmpathError('E_TRANSPORT_PROTOCOL', `rank ${rank} is already connected`);
-      // The peer made its ring before greeting; this rank makes its own before answering.
-      const inbound = this.#openRing(rank);
-      return { out: this.#createRing(rank), in: inbound };
+      // The peer made its pipe before greeting; this rank makes its own before answering.
+      const inbound = this.#openPipe(rank);
+      return { out: this.#createPipe(rank), in: inbound };
     }).then(
       () => socket.write(encodeHello(this.rank, this.#token.toString('utf8'))),
       (error: Error) => {
@@ -258,62 +289,123 @@ export class StreamEndpoint {
     );
   }
 
-  /** Reads the peer's greeting, checks it (and sets up the rings), then switches the socket to
+  /** Reads the peer's greeting, checks it (and maps the pipes), then switches the socket to
    * message frames. */
-  #handshake(
-    socket: Socket,
-    reader: Reader,
-    accept: (rank: number) => { out: OutRing | null; in: Buffer | null },
-  ): Promise<void> {
-    return awaitGreeting(socket, reader, this.#token, accept, (rank, rings, rest) =>
-      this.#adopt({ socket, reader, out: rings.out, in: rings.in, tail: null }, rank, rest),
+  #handshake(socket: Socket, reader: Reader, accept: (rank: number) => Mappings): Promise<void> {
+    return awaitGreeting(socket, reader, this.#token, accept, (rank, pipes, rest) =>
+      this.#adopt({ socket, reader, out: null, in: null, tail: null }, rank, pipes, rest),
     );
   }
 
-  /** An established peer: its frames decoded (inbound.ts), its loss reported. */
-  #adopt(peer: Peer, rank: number, rest: Buffer): void {
+  /** An established peer: its frames decoded (inbound.ts, from the socket or the pipe), its
+   * loss reported. */
+  #adopt(peer: Peer, rank: number, pipes: Mappings, rest: Buffer): void {
     const { socket, reader } = peer;
     this.#peers.set(rank, peer);
     // A broken connection is reported by its writes (their promises) and its close (the peer
     // lost), never as an uncaught error event.
     socket.on('error', () => {});
-    const inbound = new InboundMessages(rank, peer.in, peer.out !== null, {
-      onHeader: (header) => this.#handlers.onHeader(header),
-      onPayload: (bytes, offset, last, inPlace) =>
-        this.#handlers.onPayload(rank, bytes, offset, last, inPlace),
-      credit: (advance) => socket.write(encodeCredit(advance)),
-      release: (advance) => peer.out?.release(advance),
-    });
-    reader.direct = () => inbound.direct();
+    const refuse = (error: unknown) => {
+      reader.onBytes = () => {};
+      reader.direct = () => null;
+      if (peer.in) this.#inbound.delete(peer.in);
+      this.#handlers.onRejected(`rank ${rank}: ${(error as Error).message}`);
+      socket.destroy();
+    };
+    const messages = new InboundMessages(
+      rank,
+      { messages: true, bells: false },
+      this.#delivery(rank),
+    );
+    const piped = pipes.in !== null && pipes.out !== null;
+    if (piped) {
+      peer.out = new OutPipe(pipes.out as ArrayBuffer, () => socket.write(encodeBell(BELL_DATA)));
+      peer.in = new InPipe(
+        pipes.in as ArrayBuffer,
+        (bytes) => messages.push(bytes),
+        () => socket.write(encodeBell(BELL_ROOM)),
+      );
+    }
+    const inbound = piped ? peer.in : null;
+    const onSocket = piped
+      ? new InboundMessages(
+          rank,
+          { messages: false, bells: true },
+          {
+            onHeader: () => null,
+            onPayload: () => {},
+            onBell: (which) => {
+              if (which === BELL_ROOM) peer.out?.roomMade();
+              // A sleeping rank arms its bell again before it looks (the ring took it).
+              else if (this.#awake) inbound?.poll();
+              else inbound?.sleep();
+            },
+          },
+        )
+      : messages;
+    reader.direct = () => (piped ? null : messages.direct());
     const onData = (chunk: Buffer, inPlace: boolean) => {
       try {
-        if (inPlace) inbound.pushInPlace(chunk.length, chunk);
-        else inbound.push(chunk);
+        if (inPlace) onSocket.pushInPlace(chunk.length, chunk);
+        else onSocket.push(chunk);
       } catch (error) {
-        reader.onBytes = () => {};
-        reader.direct = () => null;
-        this.#handlers.onRejected(`rank ${rank}: ${(error as Error).message}`);
-        socket.destroy();
+        refuse(error);
       }
     };
     reader.onBytes = onData;
+    if (inbound) {
+      // Polled from now on; asleep until the rank busy-polls, and what came before is taken.
+      this.#inbound.add(inbound);
+      const take = () => {
+        try {
+          if (this.#awake) {
+            inbound.wake();
+            inbound.poll();
+          } else inbound.sleep();
+        } catch (error) {
+          refuse(error);
+        }
+      };
+      take();
+    }
     socket.once('close', () => {
       if (this.#peers.get(rank) === peer) this.#peers.delete(rank);
+      if (inbound) {
+        // What the peer put in the pipe before it went can still be received.
+        try {
+          inbound.poll();
+        } catch {
+          // a malformed end: the loss below says enough
+        }
+        this.#inbound.delete(inbound);
+      }
       peer.out?.break(new VmpathError('E_TRANSPORT_CLOSED', `connection to rank ${rank} closed`));
       if (!this.#closing)
         this.#handlers.onPeerLost(
           rank,
-          inbound.idle ? 'connection closed' : 'connection closed in the middle of a message',
+          messages.idle ? 'connection closed' : 'connection closed in the middle of a message',
         );
     });
     for (const wake of [...this.#waiters]) wake();
     if (rest.length > 0) onData(Buffer.from(rest), false);
   }
+
+  /** The handlers of a peer's messages: the transport's, with the peer's rank. */
+  #delivery(rank: number) {
+    return {
+      onHeader: (header: MessageHeader) => this.#handlers.onHeader(header),
+      onPayload: (bytes: Buffer, offset: number, last: boolean, inPlace: boolean) =>
+        this.#handlers.onPayload(rank, bytes, offset, last, inPlace),
+      onBell: () => {},
+    };
+  }
 }
 
-/** Writes a message's header and payload. An empty message is its header alone: the peer has
- * it whole once the header arrives, and may be gone (its barrier done, its sockets closed)
- * before a write of nothing after it, which would then fail with EPIPE. */
+/** Writes a message's header and payload: a small one as one frame (one segment, one system
+ * call), a large one as the header and then the caller's bytes, uncopied. An empty message is
+ * its header alone: the peer has it whole once the header arrives, and may be gone (its barrier
+ * done, its sockets closed) before a write of nothing after it, which would then fail with
+ * EPIPE. */
 function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Promise<void> {
   return new Promise((resolve, reject) => {
     const done = (error: Error | null | undefined) =>
@@ -324,8 +416,11 @@ function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Prom
             }),
           )
         : resolve();
-    if (bytes.length === 0) {
-      socket.write(encodeHeader(header), done);
+    if (bytes.length <= COALESCE_BYTES) {
+      const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes.length);
+      writeHeader(frame, 0, header);
+      bytes.copy(frame, HEADER_BYTES);
+      socket.write(frame, done);
       return;
     }
     socket.write(encodeHeader(header));
@@ -333,21 +428,10 @@ function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Prom
   });
 }
 
-/** Announces the message, then copies it into the ring chunk by chunk as room frees up. */
-async function writeRing(
-  socket: Socket,
-  ring: OutRing,
-  header: MessageHeader,
-  bytes: Buffer,
-): Promise<void> {
-  if (socket.destroyed) throw new VmpathError('E_TRANSPORT_CLOSED', 'connection closed');
-  socket.write(encodeHeader(header, KIND_RING_MESSAGE));
-  const most = Math.min(CHUNK_BYTES, ring.bytes.length / 4);
-  for (let at = 0; at < bytes.length; ) {
-    const length = Math.min(most, bytes.length - at);
-    const chunk = await ring.reserve(length);
-    bytes.copy(ring.bytes, chunk.offset, at, at + length);
-    socket.write(encodeChunk(chunk));
-    at += length;
-  }
+/** Writes a message into a pipe, waiting for room as it must. */
+async function writePipe(out: OutPipe, header: MessageHeader, bytes: Buffer): Promise<void> {
+  const written = out.write(
+    bytes.length > 0 ? [encodeHeader(header), bytes] : [encodeHeader(header)],
+  );
+  if (written !== true) await written;
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasCode } from '../../../src/core/errors.js';
 import { ANY_SOURCE, ANY_TAG, Comm, type Route, TAG_UB } from '../../../src/runtime/comm.js';
-import { SpinPolicy } from '../../../src/runtime/spin.js';
+import { LOADED_READS, SpinPolicy } from '../../../src/runtime/spin.js';
 import type { MessageHeader } from '../../../src/transport/frame.js';
 
 /** `size` communicators whose sends reach each other through setImmediate; `spin` gives each
@@ -162,7 +162,7 @@ test('counters: messages and bytes per destination, self included', async () => 
   ]);
 });
 
-test('a receive polls while the policy allows it, and not while a thread waits for a core', async () => {
+test('a receive polls while the policy allows it, and stops once threads wait for a core', async () => {
   const counts = { usage: 0, runnable: 0 };
   let runnable = 1;
   const meter = {
@@ -186,11 +186,16 @@ test('a receive polls while the policy allows it, and not while a thread waits f
   await a.send(Buffer.from('x'), 1, 0);
   assert.equal((await got).data.toString(), 'x');
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const before = counts.usage;
   runnable = 3; // more runnable threads than the policy's 2 cores
+  const reads = counts.runnable;
   const late = b.recv(0, 1);
+  // The spell reads the load until LOADED_READS reads judge it, then ends and backs off.
+  for (let waited = 0; counts.runnable < reads + LOADED_READS && waited < 5000; waited += 5)
+    await new Promise((resolve) => setTimeout(resolve, 5));
   await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(counts.usage, before, 'no spell while a thread waits for a core');
+  const after = counts.runnable;
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal(counts.runnable, after, 'the spell ended: no more polling while threads wait');
   await a.send(Buffer.from('y'), 1, 1);
   assert.equal((await late).data.toString(), 'y', 'the message still arrives, sleeping');
 });

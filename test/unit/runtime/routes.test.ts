@@ -5,7 +5,6 @@ import { test } from 'node:test';
 import { summarizeTransports } from '../../../src/cli/commands/launch.js';
 import { DEFAULT_SPIN_US, spinMicros, transportBetween } from '../../../src/runtime/init.js';
 import { removeStaleJobs } from '../../../src/runtime/launcher.js';
-import { OutRing } from '../../../src/transport/ring.js';
 import { tempDir } from '../../support/temp.js';
 
 test('local inside a vm and between shm vms of one host; tcp otherwise', () => {
@@ -42,29 +41,10 @@ test('the job summary lists the pairs of each transport, either direction once, 
   assert.equal(summarizeTransports([]), '');
 });
 
-test('a ring hands out room as credits return, never wraps a chunk, and fails waits when broken', async () => {
-  const ring = new OutRing(new ArrayBuffer(1000));
-  assert.deepEqual(await ring.reserve(400), { offset: 0, length: 400, advance: 400 });
-  assert.deepEqual(await ring.reserve(400), { offset: 400, length: 400, advance: 400 });
-  let third: unknown = null;
-  const waiting = ring.reserve(300).then((c) => {
-    third = c;
-  });
-  await new Promise((r) => setImmediate(r));
-  assert.equal(third, null, 'no room until a credit comes');
-  ring.release(400);
-  await waiting;
-  // 200 bytes left at the end are skipped: the chunk starts at 0 and advances 500.
-  assert.deepEqual(third, { offset: 0, length: 300, advance: 500 });
-  assert.throws(() => ring.release(5000), /only 900 in use/);
-  await assert.rejects(ring.reserve(600), RangeError);
-  const stuck = ring.reserve(400);
-  ring.break(new Error('connection closed'));
-  await assert.rejects(stuck, /connection closed/);
-});
-
 test('ranks busy-poll while they leave the cores room (a core for the emulated network); VMPATH_SPIN_US decides when set', () => {
   assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 2), 0);
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 2, true), DEFAULT_SPIN_US, 'only pipes');
+  assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '3' }, 2, true), 0, 'more ranks than cores');
   assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '2' }, 3), DEFAULT_SPIN_US);
   assert.equal(spinMicros({ OMPI_COMM_WORLD_LOCAL_SIZE: '2' }, 2), DEFAULT_SPIN_US);
   assert.equal(spinMicros({ VMPATH_LOCAL_SIZE: '16' }, 2), 0);

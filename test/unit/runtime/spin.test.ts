@@ -8,7 +8,9 @@ import { test } from 'node:test';
 import {
   CHECK_MS,
   FIRST_BACKOFF_MS,
+  LOADED_READS,
   MAX_BACKOFF_MS,
+  MAX_PREEMPTIONS,
   MIN_SHARE,
   SpinPolicy,
   WINDOW_MS,
@@ -58,11 +60,22 @@ test('polling that keeps its core goes on', () => {
   assert.equal(policy.allowed(), true);
 });
 
-test('one pre-emption during a spell backs off at once; the back-off doubles up to its cap', () => {
+test('pre-emptions beyond MAX_PREEMPTIONS in a window back off at once; the back-off doubles up to its cap', () => {
   const clock = scripted();
   const policy = new SpinPolicy(CORES, clock.meter);
   let expected = FIRST_BACKOFF_MS;
   for (let round = 0; round < 10; round++) {
+    for (let tolerated = 0; tolerated < MAX_PREEMPTIONS; tolerated++) {
+      const spell = policy.begin();
+      clock.run(0.1, 1);
+      clock.preempt();
+      policy.end(spell);
+      assert.equal(
+        policy.allowed(),
+        true,
+        `round ${round}: pre-emption ${tolerated + 1} is tolerated`,
+      );
+    }
     const spell = policy.begin();
     clock.run(0.1, 1);
     clock.preempt();
@@ -100,23 +113,32 @@ test('too little of a core over a window backs off; a good window resets the bac
   assert.equal(policy.allowed(), true);
 });
 
-test('threads waiting for a core stop polling: before a spell, and during one within CHECK_MS', () => {
+test('threads waiting for a core on most reads of a window stop polling; a burst does not', () => {
   const clock = scripted();
   const policy = new SpinPolicy(CORES, clock.meter);
-  clock.state.runnable = CORES;
-  assert.equal(policy.allowed(), true, 'as many runnable threads as cores: nobody waits');
-  const spell = policy.begin();
   clock.state.runnable = CORES + 1;
-  clock.run(CHECK_MS / 2, 1);
-  assert.equal(policy.keep(), true, 'not read again yet');
+  assert.equal(policy.allowed(), true, 'one loaded read decides nothing');
+  const spell = policy.begin();
+  for (let read = 2; read < LOADED_READS; read++) {
+    clock.run(CHECK_MS, 1);
+    assert.equal(policy.keep(), true, `read ${read}: too few reads to judge`);
+  }
   clock.run(CHECK_MS, 1);
-  assert.equal(policy.keep(), false, 'a thread waits: the spell ends');
+  assert.equal(policy.keep(), false, 'every read loaded: a thread waits, the spell ends');
   policy.end(spell);
   assert.equal(policy.allowed(), false, 'and polling backs off');
   clock.wait(FIRST_BACKOFF_MS);
-  assert.equal(policy.allowed(), false, 'still loaded: the next back-off begins');
+  // A burst: a few loaded reads among many idle ones, as a launcher's or the kernel's thread.
+  clock.state.runnable = CORES;
+  assert.equal(policy.allowed(), true);
+  const calm = policy.begin();
+  for (let read = 0; read < 40; read++) {
+    clock.state.runnable = read % 5 === 0 ? CORES + 1 : CORES;
+    clock.run(CHECK_MS, 1);
+    assert.equal(policy.keep(), true, `read ${read}: a fifth of the reads loaded`);
+  }
+  policy.end(calm);
   clock.state.runnable = null;
-  clock.wait(2 * FIRST_BACKOFF_MS);
   assert.equal(policy.allowed(), true, 'an unknown load does not stop polling');
 });
 
@@ -125,8 +147,13 @@ test('a spell that keep() ended backs off once, not again when it ends pre-empte
   const policy = new SpinPolicy(CORES, clock.meter);
   const spell = policy.begin();
   clock.state.runnable = CORES + 1;
+  policy.allowed();
+  for (let read = 2; read < LOADED_READS; read++) {
+    clock.run(CHECK_MS, 1);
+    policy.keep();
+  }
   clock.run(CHECK_MS, 1);
-  clock.preempt();
+  for (let i = 0; i <= MAX_PREEMPTIONS; i++) clock.preempt();
   assert.equal(policy.keep(), false);
   policy.end(spell);
   clock.state.runnable = CORES;

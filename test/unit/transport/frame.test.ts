@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  encodeChunk,
-  encodeCredit,
+  BELL_DATA,
+  BELL_ROOM,
+  encodeBell,
   encodeHeader,
   FrameDecoder,
   FrameError,
   type FrameEvent,
   HEADER_BYTES,
-  KIND_RING_MESSAGE,
   MAX_MESSAGE_BYTES,
 } from '../../../src/transport/frame.js';
 
@@ -37,7 +37,6 @@ test('a header is 24 bytes and round-trips source, tag (negative too), sequence 
     {
       type: 'header',
       header: { source: 15, tag: -7, sequence: 4_000_000_000, size: 2 ** 31 + 5 },
-      inline: true,
     },
   ]);
 });
@@ -107,30 +106,22 @@ test('bad headers are refused: magic, version, kind, oversized', () => {
   );
 });
 
-test('ring frames: a ring message carries no inline payload; chunks and credits round-trip', () => {
+test('doorbells between messages: each its own event, the message around them whole', () => {
   const stream = Buffer.concat([
-    encodeHeader({ source: 3, tag: 9, sequence: 1, size: 3_000_000 }, KIND_RING_MESSAGE),
-    encodeChunk({ offset: 7_340_032, length: 1_048_576, advance: 1_100_000 }),
-    encodeCredit(1_100_000),
+    encodeBell(BELL_DATA),
     message(3, 9, 2, Buffer.from('after')),
+    encodeBell(BELL_ROOM),
   ]);
-  for (let cut = 0; cut <= stream.length; cut += 7) {
+  for (let cut = 0; cut <= stream.length; cut++) {
     const decoder = new FrameDecoder();
     const events = [
       ...decoder.push(stream.subarray(0, cut)),
       ...decoder.push(stream.subarray(cut)),
     ];
-    assert.deepEqual(events.slice(0, 3), [
-      {
-        type: 'header',
-        header: { source: 3, tag: 9, sequence: 1, size: 3_000_000 },
-        inline: false,
-      },
-      { type: 'chunk', chunk: { offset: 7_340_032, length: 1_048_576, advance: 1_100_000 } },
-      { type: 'credit', advance: 1_100_000 },
-    ]);
-    assert.equal(events[3]?.type, 'header');
-    const payload = events.slice(4).map((e) => (e.type === 'payload' ? e.bytes : Buffer.alloc(0)));
+    assert.deepEqual(events[0], { type: 'bell', which: BELL_DATA });
+    assert.equal(events[1]?.type, 'header');
+    assert.deepEqual(events.at(-1), { type: 'bell', which: BELL_ROOM });
+    const payload = events.map((e) => (e.type === 'payload' ? e.bytes : Buffer.alloc(0)));
     assert.equal(Buffer.concat(payload).toString(), 'after');
     assert.ok(decoder.idle);
   }

@@ -1,29 +1,35 @@
 /**
  * One peer's inbound frames without a socket (src/transport/inbound.ts): messages reassembled
- * from any split of the bytes, ring chunks read out of the ring and credited, large payloads
- * offered for reading in place, and each protocol violation refused.
+ * from any split of the bytes, doorbells where the pair has pipes, large payloads offered for
+ * reading in place, and each protocol violation refused.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  encodeChunk,
-  encodeCredit,
+  BELL_DATA,
+  BELL_ROOM,
+  encodeBell,
   encodeHeader,
-  KIND_RING_MESSAGE,
   type MessageHeader,
 } from '../../../src/transport/frame.js';
-import { IN_PLACE_MIN_BYTES, InboundMessages } from '../../../src/transport/inbound.js';
+import {
+  type Carries,
+  IN_PLACE_MIN_BYTES,
+  InboundMessages,
+} from '../../../src/transport/inbound.js';
 
 interface Log {
   messages: { header: MessageHeader; bytes: Buffer }[];
-  credits: number[];
-  releases: number[];
+  bells: number[];
   inPlace: number;
 }
 
-function inbound(rank: number, ring: Buffer | null, canRelease = false, bind = false) {
-  const log: Log = { messages: [], credits: [], releases: [], inPlace: 0 };
-  const messages = new InboundMessages(rank, ring, canRelease, {
+const MESSAGES: Carries = { messages: true, bells: false };
+const BELLS: Carries = { messages: false, bells: true };
+
+function inbound(rank: number, carries = MESSAGES, bind = false) {
+  const log: Log = { messages: [], bells: [], inPlace: 0 };
+  const messages = new InboundMessages(rank, carries, {
     onHeader: (header) => {
       const bytes = Buffer.alloc(header.size);
       log.messages.push({ header, bytes });
@@ -33,8 +39,7 @@ function inbound(rank: number, ring: Buffer | null, canRelease = false, bind = f
       if (inPlace) log.inPlace += bytes.length;
       else bytes.copy((log.messages.at(-1) as { bytes: Buffer }).bytes, offset);
     },
-    credit: (advance) => log.credits.push(advance),
-    release: (advance) => log.releases.push(advance),
+    onBell: (which) => log.bells.push(which),
   });
   return { messages, log };
 }
@@ -50,7 +55,7 @@ test('inline messages from any split of the bytes, in order', () => {
     Buffer.from('abc'),
   ]);
   for (const step of [1, 2, 7, wire.length]) {
-    const { messages, log } = inbound(3, null);
+    const { messages, log } = inbound(3);
     for (let at = 0; at < wire.length; at += step) messages.push(wire.subarray(at, at + step));
     assert.deepEqual(
       log.messages.map((m) => [m.header.tag, m.bytes.toString()]),
@@ -65,27 +70,19 @@ test('inline messages from any split of the bytes, in order', () => {
   }
 });
 
-test('a ring message: its chunks read out of the ring, each credited with its advance', () => {
-  const ring = Buffer.alloc(64);
-  ring.write('0123456789', 10);
-  ring.write('abcdef', 40);
-  const { messages, log } = inbound(1, ring);
-  messages.push(encodeHeader(header(1, 0, 16), KIND_RING_MESSAGE));
-  assert.equal(messages.idle, false, 'a message under way');
-  messages.push(encodeChunk({ offset: 10, length: 10, advance: 10 }));
-  messages.push(encodeChunk({ offset: 40, length: 6, advance: 20 }));
-  assert.equal(log.messages[0]?.bytes.toString(), '0123456789abcdef');
-  assert.deepEqual(log.credits, [10, 20]);
-  assert.ok(messages.idle);
-  // credits for this side's own ring are passed on, when it has one
-  const sender = inbound(1, null, true);
-  sender.messages.push(encodeCredit(300));
-  assert.deepEqual(sender.log.releases, [300]);
+test('doorbells on the socket of a pair with pipes, split anywhere', () => {
+  const wire = Buffer.concat([encodeBell(BELL_DATA), encodeBell(BELL_ROOM), encodeBell(BELL_DATA)]);
+  for (const step of [1, 5, wire.length]) {
+    const { messages, log } = inbound(1, BELLS);
+    for (let at = 0; at < wire.length; at += step) messages.push(wire.subarray(at, at + step));
+    assert.deepEqual(log.bells, [BELL_DATA, BELL_ROOM, BELL_DATA], `in pieces of ${step}`);
+    assert.ok(messages.idle);
+  }
 });
 
 test('a large inline payload is offered for reading in place once its header is in', () => {
   const size = IN_PLACE_MIN_BYTES * 2;
-  const { messages, log } = inbound(2, null, false, true);
+  const { messages, log } = inbound(2, MESSAGES, true);
   messages.push(encodeHeader(header(2, 1, size)));
   const target = messages.direct();
   assert.equal(target?.length, size, 'the whole payload, in the bound buffer');
@@ -101,8 +98,8 @@ test('a large inline payload is offered for reading in place once its header is 
 });
 
 test('protocol violations are refused, naming the peer', () => {
-  const refuse = (bytes: Buffer, pattern: RegExp, ring: Buffer | null = null) => {
-    const { messages } = inbound(4, ring);
+  const refuse = (bytes: Buffer, pattern: RegExp, carries = MESSAGES) => {
+    const { messages } = inbound(4, carries);
     assert.throws(
       () => messages.push(bytes),
       (e: Error & { code?: string }) =>
@@ -110,24 +107,9 @@ test('protocol violations are refused, naming the peer', () => {
     );
   };
   refuse(encodeHeader(header(5, 0, 0)), /rank 4 sent a message claiming source 5/);
-  refuse(encodeHeader(header(4, 0, 8), KIND_RING_MESSAGE), /ring message without a ring/);
-  refuse(encodeHeader(header(4, 0, 0), KIND_RING_MESSAGE), /empty ring message/, Buffer.alloc(8));
-  refuse(encodeCredit(8), /credit without a ring/);
-  const ring = Buffer.alloc(32);
-  const started = encodeHeader(header(4, 0, 8), KIND_RING_MESSAGE);
-  refuse(
-    Buffer.concat([started, encodeChunk({ offset: 30, length: 8, advance: 8 })]),
-    /chunk outside its ring or message/,
-    ring,
-  );
-  refuse(
-    Buffer.concat([started, encodeChunk({ offset: 0, length: 4, advance: 64 })]),
-    /chunk advancing 64 bytes/,
-    ring,
-  );
-  refuse(
-    Buffer.concat([started, encodeHeader(header(4, 1, 0))]),
-    /began a message inside another/,
-    ring,
-  );
+  refuse(encodeBell(BELL_DATA), /rank 4 rang a doorbell without pipes/);
+  refuse(encodeHeader(header(4, 0, 0)), /message on the socket of a pair with pipes/, BELLS);
+  const odd = encodeBell(BELL_DATA);
+  odd.writeUInt32BE(9, 4);
+  refuse(odd, /unknown doorbell 9/, BELLS);
 });

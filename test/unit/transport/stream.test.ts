@@ -7,7 +7,10 @@ import { connect as rawConnect } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { MessageHeader } from '../../../src/transport/frame.js';
-import { INLINE_BYTES, SHM_DIR, sharedMemory } from '../../../src/transport/ring.js';
+import { SHM_DIR, sharedMemory } from '../../../src/transport/pipe.js';
+
+const INLINE_BYTES = 64 * 1024;
+
 import {
   decodeHello,
   encodeHello,
