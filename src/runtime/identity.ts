@@ -95,7 +95,7 @@ export function withNodeTable(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   };
 }
 
-/** A short name for the job, from its token: names its folder and shared-memory rings. */
+/** A short name for the job, from its token: names its folder and shared-memory pipes. */
 export function jobKey(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 12);
 }

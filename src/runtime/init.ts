@@ -69,8 +69,8 @@ function die(error: unknown): never {
   process.exit(1);
 }
 
-/** The prefix of the job's ring files under /dev/shm (the launcher removes leftovers). */
-export function ringPrefix(token: string): string {
+/** The prefix of the job's pipe files under /dev/shm (the launcher removes leftovers). */
+export function pipePrefix(token: string): string {
   return join(SHM_DIR, `vmpath-${jobKey(token)}`);
 }
 
@@ -215,7 +215,7 @@ function endpointsOf(
   const tcp = new StreamEndpoint(rank, size, token, handlers);
   const addon = sharedMemory();
   const pipes: PipeOptions | null =
-    typeof addon === 'string' ? null : { addon, prefix: ringPrefix(token) };
+    typeof addon === 'string' ? null : { addon, prefix: pipePrefix(token) };
   if (!pipes && rank === 0) process.stderr.write(`rank 0: ${addon}\n`);
   return { tcp, local: new StreamEndpoint(rank, size, token, handlers, pipes) };
 }

@@ -1,7 +1,7 @@
 /**
  * The files a runtime job leaves to clean up: the launcher's job folders (one per launch, in
  * this machine's temporary folder), the ranks' own folders on a cluster's nodes, and the
- * shared-memory rings of ranks that were ended.
+ * shared-memory pipes of ranks that were ended.
  */
 import { readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +12,7 @@ import type { CommandRunner } from '../sys/runner.js';
 import { processAlive } from '../sys/tools.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import { jobKey } from './identity.js';
-import { ringPrefix } from './init.js';
+import { pipePrefix } from './init.js';
 
 /** The folder the ranks of a job make on their nodes (init.ts), removed from every node and
  * from this machine (the nodes' that share its file system keep theirs for it). */
@@ -43,9 +43,9 @@ export function removeStaleJobs(dir = tmpdir()): string[] {
   return removed;
 }
 
-/** Ring files of this job that a killed rank left in /dev/shm (receivers unlink the others). */
-export function removeRings(token: string): void {
-  const prefix = ringPrefix(token);
+/** Pipe files of this job that a killed rank left in /dev/shm (receivers unlink the others). */
+export function removePipes(token: string): void {
+  const prefix = pipePrefix(token);
   const name = basename(prefix);
   for (const file of readdirSync(dirname(prefix))) {
     if (file.startsWith(`${name}-`)) rmSync(join(dirname(prefix), file), { force: true });

@@ -20,7 +20,7 @@ import type { CommandRunner, Started } from '../sys/runner.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
-import { JOB_PREFIX, removeRankFolders, removeRings, removeStaleJobs } from './job-files.js';
+import { JOB_PREFIX, removePipes, removeRankFolders, removeStaleJobs } from './job-files.js';
 import { RendezvousServer } from './rendezvous.js';
 import { startSrunJob } from './srun-job.js';
 
@@ -254,7 +254,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     await Promise.allSettled(ranks.map((r) => r.done));
     await rendezvous.close();
     await release?.();
-    removeRings(token);
+    removePipes(token);
     // On a cluster each node's ranks made their own folder; ranks that were ended left it.
     if (launcher.kind !== 'netns')
       await removeRankFolders(

@@ -33,6 +33,9 @@ export const PIPE_HEADER_BYTES = 256;
 /** Where the pipes live: a memory-backed file system. */
 export const SHM_DIR = '/dev/shm';
 
+/** Parts a waiting write copies first (a frame header fits). */
+const HEADER_COPY_BYTES = 64;
+
 const HEAD = 0;
 const BELL = 16;
 const TAIL = 32;
@@ -107,7 +110,9 @@ export class OutPipe {
   }
 
   /** Writes every part, in order, as one run of bytes: at once when they fit (the common case:
-   * returns true), else piece by piece as the receiver makes room (returns the wait). */
+   * returns true; the parts may be reused at once), else piece by piece as the receiver makes
+   * room (returns the wait; parts up to HEADER_COPY_BYTES, a frame's header, are copied first,
+   * the others must stay as they are until it resolves, as a send's buffer does). */
   write(parts: readonly Buffer[]): true | Promise<void> {
     if (this.#broken) return Promise.reject(this.#broken);
     let total = 0;
@@ -117,7 +122,9 @@ export class OutPipe {
       this.#publish();
       return true;
     }
-    return this.#stream(parts);
+    return this.#stream(
+      parts.map((part) => (part.length <= HEADER_COPY_BYTES ? Buffer.from(part) : part)),
+    );
   }
 
   async #stream(parts: readonly Buffer[]): Promise<void> {

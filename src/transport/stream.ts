@@ -83,6 +83,7 @@ export class StreamEndpoint {
   /** The inbound pipes, polled while the rank busy-polls. */
   readonly #inbound = new Set<InPipe>();
   #awake = false;
+  readonly #header = Buffer.allocUnsafe(HEADER_BYTES);
   readonly #waiters = new Set<() => void>();
   #server: Server | null = null;
   #closing = false;
@@ -214,7 +215,9 @@ export class StreamEndpoint {
     const out = peer.out;
     if (out) {
       if (!peer.tail) {
-        const head = encodeHeader(full);
+        // One header buffer for every send: the pipe copies it now, or before it waits.
+        const head = this.#header;
+        writeHeader(head, 0, full);
         const written = out.write(bytes.length > 0 ? [head, bytes] : [head]);
         return written === true ? Promise.resolve() : this.#queue(peer, () => written);
       }
