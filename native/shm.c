@@ -1,17 +1,26 @@
 /*
  * vmpath's shared-memory addon: maps a file (under /dev/shm) into memory shared between
- * processes, as an ArrayBuffer. The runtime's shm transport puts message payloads in such a
- * ring; ranks in different namespaces of one machine (co-located vms) map the same file.
- * One function: map(path, bytes, create) -> ArrayBuffer. The mapping ends when the buffer is
- * collected; the file is removed by whoever created it.
+ * processes, as an ArrayBuffer. The runtime's local transport sends every message between two
+ * ranks of one machine through such a pipe (src/transport/pipe.ts); ranks in different
+ * namespaces of one machine (co-located vms) map the same file.
+ * map(path, bytes, create) -> ArrayBuffer: the mapping ends when the buffer is collected; the
+ * file is removed by whoever created it.
+ * threadUsage() -> [cpuMs, preemptions, processCpuMs]: the calling thread's CPU time
+ * (CLOCK_THREAD_CPUTIME_ID) and involuntary context switches (getrusage RUSAGE_THREAD), which
+ * Node 20 gives only summed over the process's threads, and the process's CPU time, in one
+ * call. The busy-polling policy (src/runtime/spin.ts) reads them to see the time that other
+ * processes of this machine take from a polling rank.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <errno.h>
 #include <fcntl.h>
 #include <node_api.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void unmap(napi_env env, void *data, void *hint) {
@@ -65,10 +74,33 @@ static napi_value map(napi_env env, napi_callback_info info) {
   return buffer;
 }
 
+static napi_value thread_usage(napi_env env, napi_callback_info info) {
+  (void)info;
+  struct timespec cpu, process;
+  struct rusage usage;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) != 0 ||
+      clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &process) != 0 ||
+      getrusage(RUSAGE_THREAD, &usage) != 0) {
+    napi_throw_error(env, "E_SHM", strerror(errno));
+    return NULL;
+  }
+  napi_value triple, value;
+  napi_create_array_with_length(env, 3, &triple);
+  napi_create_double(env, (double)cpu.tv_sec * 1e3 + (double)cpu.tv_nsec / 1e6, &value);
+  napi_set_element(env, triple, 0, value);
+  napi_create_double(env, (double)usage.ru_nivcsw, &value);
+  napi_set_element(env, triple, 1, value);
+  napi_create_double(env, (double)process.tv_sec * 1e3 + (double)process.tv_nsec / 1e6, &value);
+  napi_set_element(env, triple, 2, value);
+  return triple;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_value fn;
   napi_create_function(env, "map", NAPI_AUTO_LENGTH, map, NULL, &fn);
   napi_set_named_property(env, exports, "map", fn);
+  napi_create_function(env, "threadUsage", NAPI_AUTO_LENGTH, thread_usage, NULL, &fn);
+  napi_set_named_property(env, exports, "threadUsage", fn);
   return exports;
 }
 

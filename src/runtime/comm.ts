@@ -109,7 +109,7 @@ export class Comm {
 
   /** `spin`: while receives are outstanding, poll the sockets and the shared-memory pipes
    * (`progress`) for up to `microseconds` since the last arrival instead of sleeping (0: never;
-   * see init.ts for the default), while the policy finds that nothing else wants the core
+   * see init.ts for the default), while polling keeps its core
    * (spin.ts). Without it, never poll. */
   constructor(
     rank: number,
@@ -224,7 +224,7 @@ export class Comm {
    * what came into the shared-memory pipes (progress), and a pending setImmediate makes the loop
    * poll the sockets without waiting, which saves the wake-up. Costs a core while it lasts, like
    * MPI's progress loop, so it happens only when init.ts's rule allows it and while the policy
-   * finds that nothing else wants the core (spin.ts), and for IDLE_SPIN_MS more once no
+   * finds that polling keeps its core (spin.ts), and for IDLE_SPIN_MS more once no
    * receive is outstanding. While it lasts the pipes' senders need
    * not ring; when it ends the rank sleeps, and they ring. It pauses while a payload streams in
    * on a socket (the data keeps the loop awake anyway, and on few cores the kernel needs the
@@ -249,7 +249,7 @@ export class Comm {
         this.#streaming() ||
         this.#failure ||
         quiet > this.#spinMs ||
-        !policy.keep()
+        !policy.keep(spell)
       ) {
         this.#spinning = false;
         policy.end(spell);

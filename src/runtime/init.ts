@@ -19,7 +19,7 @@ import { SHM_DIR, sharedMemory } from '../transport/pipe.js';
 import { type PipeOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
 import { Comm, type Route } from './comm.js';
 import { datapathOf, identityOf, jobKey, withNodeTable } from './identity.js';
-import { processMeter } from './meter.js';
+import { threadMeter } from './meter.js';
 import {
   parseRendezvous,
   type RankInfo,
@@ -284,7 +284,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
     const onlyPipes = [...routes.values()].every((r) => r.endpoint === local && local.sharedMemory);
     comm = new Comm(rank, size, routes, {
       microseconds: spinMicros(env, availableParallelism(), onlyPipes),
-      policy: new SpinPolicy(availableParallelism(), processMeter()),
+      policy: new SpinPolicy(threadMeter()),
       progress: local,
     });
     const world = comm;

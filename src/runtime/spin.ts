@@ -5,135 +5,134 @@
  * message then waits for the scheduler's time slices: with one CPU-bound process beside a
  * 2-rank ping-pong on 2 cores, 7.7 ms a round trip polling against 61 us sleeping.
  *
- * So a rank polls only while nothing else wants its core, and stops once something does for
- * longer than a moment (a burst of a JIT compiler's or a launcher's thread is no reason to
- * sleep; on 2 cores with 2 polling ranks such bursts came every few milliseconds):
- *   - the machine's runnable threads (/proc/loadavg, this rank included) outnumber its cores
- *     on more than LOADED_SHARE of the reads (every CHECK_MS of a spell) since the window began,
- *     once there are LOADED_READS of them: someone waits for a core. With 2 ranks polling on
- *     the 2 shared cores here and nothing else running, 15-20% of the reads found a third
- *     thread (the kernel's, a launcher's); with a CPU-bound process beside them, nearly all;
- *   - the process was pre-empted (an involuntary context switch) more than MAX_PREEMPTIONS
- *     times in one window of polling;
- *   - over WINDOW_MS of polling, it was on a core less than MIN_SHARE of the wall time (a core
- *     taken from outside, which the other two do not see).
- * Then it sleeps instead, for a back-off that doubles from FIRST_BACKOFF_MS up to
- * MAX_BACKOFF_MS for as long as the contention lasts, and tries again. Open MPI's answer to the
- * same problem is mpi_yield_when_idle (sched_yield in its progress loop when it knows it is
- * oversubscribed); this one also sees other programs' load. Whether a rank may poll at all (the
- * ranks leave the cores room) is init.ts's rule; how long a spell lasts without news, comm.ts's.
- * Pure: the clock, the process's usage and the machine's load are injected (meter.ts reads
- * them from this process and /proc).
+ * So a rank polls only while it keeps its core, and it measures exactly that. A thread that
+ * polls never sleeps, so the part of a spell's wall time its own thread was not on a core (wall
+ * time less the thread's CPU time, CLOCK_THREAD_CPUTIME_ID) was taken from it. It counts as
+ * lost only when the thread was pre-empted meanwhile (its involuntary context switches,
+ * RUSAGE_THREAD), and less the CPU time of the process's own other threads (the compiler's, the
+ * collector's, which the rank needs anyway): what remains went to another process that wanted
+ * the core, a competitor or the peer on an oversubscribed core. Time off the core with no
+ * pre-emption is the hypervisor's steal, which sleeping would not give back. Once polling has
+ * lost more than MAX_LOST_MS of the last WINDOW_MS of its time, it stops: it sleeps instead, for
+ * a back-off that doubles from FIRST_BACKOFF_MS up to MAX_BACKOFF_MS for as long as the
+ * contention lasts, and tries again; GOOD_WINDOWS windows in a row that lose less reset the
+ * back-off (a competitor that comes back after each short back-off is not forgiven at once). The
+ * usage is read every CHECK_MS of a spell, so a competitor (whose scheduler slices, 1.4 ms under
+ * this kernel's EEVDF, are taken from the poller whole) stops polling within a few reads. Other
+ * readings were tried and dropped: the machine's runnable threads (/proc/loadavg) found a third
+ * thread on 12 to 20 of 20 reads with 2 ranks polling alone on 2 cores, and the process's
+ * involuntary context switches counted every helper thread's; both stopped polling that had its
+ * cores. Open MPI's answer to the same problem is mpi_yield_when_idle (sched_yield in its
+ * progress loop when it knows it is oversubscribed); this one also sees other programs' load.
+ * Whether a rank may poll at all (the ranks leave the cores room) is init.ts's rule; how long a
+ * spell lasts without news, comm.ts's.
+ * Pure: the clock and the usage are injected (meter.ts reads them).
  */
-/** What the policy reads of the process: CPU milliseconds and involuntary context switches
- * since any fixed origin. */
+/** What the policy reads of the polling thread: its CPU milliseconds and involuntary context
+ * switches, and its process's CPU milliseconds, each since any fixed origin. */
 export interface Usage {
   readonly cpuMs: number;
   readonly preemptions: number;
+  /** CPU milliseconds of all the process's threads, the polling one included. */
+  readonly processCpuMs: number;
 }
 
 export interface SpinMeter {
   /** Wall milliseconds from any fixed origin. */
   now(): number;
   usage(): Usage;
-  /** Threads of the machine runnable now (running or waiting for a core), or null if unknown. */
-  runnable(): number | null;
 }
 
-/** How often a spell reads the machine's load (each read costs about 2 us). */
+/** How often a spell reads its thread's usage (each read is two system calls, about 1 us). */
 export const CHECK_MS = 0.5;
-/** Reads of the load a window needs before their share decides, and the share of them that
- * must find a thread waiting for a core for polling to stop. */
-export const LOADED_READS = 20;
-export const LOADED_SHARE = 0.5;
-/** Pre-emptions within one window that polling tolerates. */
-export const MAX_PREEMPTIONS = 5;
-/** Polling's share of the wall time on a core is judged once its spells add up to this. */
+/** The polling time over which lost time is counted. */
 export const WINDOW_MS = 20;
-/** Below this share of the wall time on a core, polling competes for the CPU. */
-export const MIN_SHARE = 0.8;
+/** Time taken by other threads that a window of polling tolerates. */
+export const MAX_LOST_MS = 4;
+/** Windows in a row that lose little before the back-off is the first one again. */
+export const GOOD_WINDOWS = 5;
 /** The first back-off, and the longest. */
 export const FIRST_BACKOFF_MS = 10;
 export const MAX_BACKOFF_MS = 5000;
 
-/** A spell of polling under way: when it began, and the process's usage then. */
+/** A spell of polling under way. */
 export interface Spell {
+  readonly began: number;
+}
+
+/** A reading of the clock and the thread's usage. */
+interface Mark extends Usage {
   readonly wall: number;
-  readonly usage: Usage;
 }
 
 export class SpinPolicy {
-  readonly #cores: number;
   readonly #meter: SpinMeter;
+  /** The window: polling time and time lost to other threads, in the spells counted so far. */
   #wall = 0;
-  #cpu = 0;
-  #preemptions = 0;
-  #reads = 0;
-  #loaded = 0;
+  #lost = 0;
+  #mark: Mark = { wall: Number.NEGATIVE_INFINITY, cpuMs: 0, preemptions: 0, processCpuMs: 0 };
+  /** Windows in a row that lost little. */
+  #good = 0;
   #backoffMs = FIRST_BACKOFF_MS;
   #sleepUntil = Number.NEGATIVE_INFINITY;
-  #checkedAt = Number.NEGATIVE_INFINITY;
 
-  /** `cores`: the cores this machine runs threads on. */
-  constructor(cores: number, meter: SpinMeter) {
-    this.#cores = cores;
+  constructor(meter: SpinMeter) {
     this.#meter = meter;
   }
 
-  /** A spell of polling may start now: not backing off, and no thread waits for a core (as
-   * read within the last CHECK_MS). */
+  /** A spell of polling may start now: not backing off. */
   allowed(): boolean {
-    const now = this.#meter.now();
-    return now >= this.#sleepUntil && this.#idleCores(now);
+    return this.#meter.now() >= this.#sleepUntil;
   }
 
   begin(): Spell {
-    return { wall: this.#meter.now(), usage: this.#meter.usage() };
+    this.#mark = this.#read();
+    return { began: this.#mark.wall };
   }
 
-  /** During a spell: false when it must end because a thread waits for a core (which backs
-   * off). Reads the load at most every CHECK_MS. */
-  keep(): boolean {
-    return this.#idleCores(this.#meter.now());
+  /** During a spell: false when it must end because other threads took too much of its core
+   * (which backs off). Reads the usage at most every CHECK_MS. */
+  keep(_spell: Spell): boolean {
+    if (this.#meter.now() - this.#mark.wall < CHECK_MS) return true;
+    return this.#count();
   }
 
-  /** A spell ended: counts it, backs off at once if the process was pre-empted more than
-   * MAX_PREEMPTIONS times in this window, and once a window is full, backs off if polling got
-   * too little of a core. */
-  end(spell: Spell): void {
-    const now = this.#meter.now();
-    if (now < this.#sleepUntil) return; // keep() ended it and backed off already
-    const usage = this.#meter.usage();
-    this.#preemptions += usage.preemptions - spell.usage.preemptions;
-    if (this.#preemptions > MAX_PREEMPTIONS) {
-      this.#backOff(now);
-      return;
+  /** A spell ended: counts its rest into the window. */
+  end(_spell: Spell): void {
+    if (this.#meter.now() >= this.#sleepUntil) this.#count(); // else keep() backed off already
+  }
+
+  /** Counts the time since the last mark: its part off the core is lost to another thread if
+   * this one was pre-empted meanwhile (else the machine itself was not running it: a
+   * hypervisor's steal, which sleeping would not give back). Backs off past MAX_LOST_MS in a
+   * window; a full window that lost less resets the back-off. */
+  #count(): boolean {
+    const mark = this.#read();
+    const wall = mark.wall - this.#mark.wall;
+    if (mark.preemptions > this.#mark.preemptions) {
+      const own = mark.cpuMs - this.#mark.cpuMs;
+      const helpers = mark.processCpuMs - this.#mark.processCpuMs - own;
+      this.#lost += Math.max(0, wall - own - helpers);
     }
-    this.#wall += now - spell.wall;
-    this.#cpu += usage.cpuMs - spell.usage.cpuMs;
-    if (this.#wall < WINDOW_MS) return;
-    if (this.#cpu / this.#wall < MIN_SHARE) this.#backOff(now);
-    else {
-      this.#backoffMs = FIRST_BACKOFF_MS;
+    this.#wall += wall;
+    this.#mark = mark;
+    if (this.#lost > MAX_LOST_MS) {
+      this.#backOff(mark.wall);
+      return false;
+    }
+    if (this.#wall >= WINDOW_MS) {
+      if (++this.#good >= GOOD_WINDOWS) this.#backoffMs = FIRST_BACKOFF_MS;
       this.#reset();
     }
+    return true;
   }
 
-  /** Threads have not waited for a core on most reads of this window (this rank is one of
-   * the runnable ones); unknown counts as none. The load is read at most every CHECK_MS. */
-  #idleCores(now: number): boolean {
-    if (now - this.#checkedAt < CHECK_MS) return true;
-    this.#checkedAt = now;
-    const runnable = this.#meter.runnable();
-    if (runnable === null) return true;
-    this.#reads++;
-    if (runnable > this.#cores) this.#loaded++;
-    if (this.#reads < LOADED_READS || this.#loaded <= LOADED_SHARE * this.#reads) return true;
-    this.#backOff(now);
-    return false;
+  #read(): Mark {
+    return { wall: this.#meter.now(), ...this.#meter.usage() };
   }
 
   #backOff(now: number): void {
+    this.#good = 0;
     this.#sleepUntil = now + this.#backoffMs;
     this.#backoffMs = Math.min(MAX_BACKOFF_MS, this.#backoffMs * 2);
     this.#reset();
@@ -141,9 +140,6 @@ export class SpinPolicy {
 
   #reset(): void {
     this.#wall = 0;
-    this.#cpu = 0;
-    this.#preemptions = 0;
-    this.#reads = 0;
-    this.#loaded = 0;
+    this.#lost = 0;
   }
 }

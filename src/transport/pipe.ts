@@ -43,6 +43,9 @@ const ROOM = 48;
 
 export interface Addon {
   map(path: string, bytes: number, create: boolean): ArrayBuffer;
+  /** The calling thread's CPU milliseconds and involuntary context switches, and the CPU
+   * milliseconds of all the process's threads. */
+  threadUsage(): [number, number, number];
 }
 
 const ADDON_PATH = fileURLToPath(new URL('../../native/vmpath_shm.node', import.meta.url));

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasCode } from '../../../src/core/errors.js';
 import { ANY_SOURCE, ANY_TAG, Comm, type Route, TAG_UB } from '../../../src/runtime/comm.js';
-import { LOADED_READS, SpinPolicy } from '../../../src/runtime/spin.js';
+import { MAX_LOST_MS, SpinPolicy } from '../../../src/runtime/spin.js';
 import type { MessageHeader } from '../../../src/transport/frame.js';
 
 /** `size` communicators whose sends reach each other through setImmediate; `spin` gives each
@@ -162,40 +162,36 @@ test('counters: messages and bytes per destination, self included', async () => 
   ]);
 });
 
-test('a receive polls while the policy allows it, and stops once threads wait for a core', async () => {
-  const counts = { usage: 0, runnable: 0 };
-  let runnable = 1;
+test('a receive polls while the policy allows it, and stops once polling loses its core', async () => {
+  let reads = 0;
+  let stolen = false;
   const meter = {
     now: () => performance.now(),
+    // While `stolen`, another thread pre-empts this one and takes all of its core.
     usage: () => {
-      counts.usage++;
-      return { cpuMs: 0, preemptions: 0 };
-    },
-    runnable: () => {
-      counts.runnable++;
-      return runnable;
+      reads++;
+      const cpuMs = stolen ? 0 : performance.now();
+      return { cpuMs, preemptions: stolen ? reads : 0, processCpuMs: cpuMs };
     },
   };
-  const [a, b] = job(2, () => ({ microseconds: 5000, policy: new SpinPolicy(2, meter) })) as [
+  const [a, b] = job(2, () => ({ microseconds: 5000, policy: new SpinPolicy(meter) })) as [
     Comm,
     Comm,
   ];
   const got = b.recv(0, 0);
   await new Promise((resolve) => setImmediate(resolve));
-  assert.ok(counts.usage >= 1, 'a spell of polling began');
+  assert.ok(reads >= 1, 'a spell of polling began');
   await a.send(Buffer.from('x'), 1, 0);
   assert.equal((await got).data.toString(), 'x');
   await new Promise((resolve) => setTimeout(resolve, 5));
-  runnable = 3; // more runnable threads than the policy's 2 cores
-  const reads = counts.runnable;
+  stolen = true;
   const late = b.recv(0, 1);
-  // The spell reads the load until LOADED_READS reads judge it, then ends and backs off.
-  for (let waited = 0; counts.runnable < reads + LOADED_READS && waited < 5000; waited += 5)
-    await new Promise((resolve) => setTimeout(resolve, 5));
+  // The spell reads its CPU time every CHECK_MS; past MAX_LOST_MS lost it ends and backs off.
+  for (let waited = 0; waited < MAX_LOST_MS * 4; waited += 1)
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  const after = reads;
   await new Promise((resolve) => setTimeout(resolve, 5));
-  const after = counts.runnable;
-  await new Promise((resolve) => setTimeout(resolve, 5));
-  assert.equal(counts.runnable, after, 'the spell ended: no more polling while threads wait');
+  assert.equal(reads, after, 'the spell ended: no more polling once its core is lost');
   await a.send(Buffer.from('y'), 1, 1);
   assert.equal((await late).data.toString(), 'y', 'the message still arrives, sleeping');
 });
