@@ -17,6 +17,8 @@ import { exitCodeOf, signalExitCode, TIMEOUT_EXIT_CODE, VmpathError } from '../c
 import { lineSplitter } from '../sys/lines.js';
 import { addressTowards } from '../sys/route.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
+import { readBudget } from '../testbed/budgets.js';
+import { hostNetns } from '../testbed/names.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
@@ -120,6 +122,9 @@ interface JobSetting {
   readonly jobDir: string | null;
   /** Ranks per vm, on a cluster (on the testbed every rank shares this machine). */
   readonly perVm: ReadonlyMap<string, number> | null;
+  /** On the testbed, per host whose guests have a CPU budget (testbed/budgets.ts): its cores
+   * and the job's ranks under it. */
+  readonly budgets: ReadonlyMap<string, { readonly cores: number; readonly ranks: number }>;
 }
 
 /** What a rank is told in its environment: who it is, where the job meets, its vm. */
@@ -140,7 +145,35 @@ function rankEnvironment(
     VMPATH_HOST: node.host ?? placed.vm,
     VMPATH_DATAPATH: node.datapath ?? 'native',
     ...(job.jobDir ? { VMPATH_JOB_DIR: job.jobDir } : {}),
+    // The rank cannot read its cgroup's quota inside its namespace (init.ts's spin rule).
+    ...budgetEnvironment(job.budgets.get(node.host ?? '')),
   };
+}
+
+function budgetEnvironment(
+  budget: { cores: number; ranks: number } | undefined,
+): Record<string, string> {
+  return budget
+    ? { VMPATH_CPU_BUDGET: String(budget.cores), VMPATH_BUDGET_RANKS: String(budget.ranks) }
+    : {};
+}
+
+/** The CPU budget of each testbed host the job runs on, and how many of its ranks share it. */
+function budgetsOf(
+  options: LaunchOptions,
+  nodes: readonly Pick<TestbedNode, 'host'>[],
+): Map<string, { cores: number; ranks: number }> {
+  const budgets = new Map<string, { cores: number; ranks: number }>();
+  for (const { host } of nodes) {
+    if (!host) continue;
+    const known = budgets.get(host);
+    if (known) known.ranks++;
+    else {
+      const cores = readBudget(`${hostNetns(options.id, host)}-guests`);
+      if (cores !== null) budgets.set(host, { cores, ranks: 1 });
+    }
+  }
+  return budgets;
 }
 
 /** How a rank's exit ends the job, if it does: an interrupt (a Ctrl-C at the terminal reaches
@@ -221,15 +254,16 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const stopWatching = watchEnd(options, fail);
   try {
     const local = launcher.kind === 'netns';
+    const nodes = options.topology ? options.placement.map((p) => nodeOf(options, p.vm)) : [];
     const job: JobSetting = {
       size,
       token,
       rendezvous: rendezvousAt,
       jobDir: local ? jobDir : null,
       perVm: local ? null : ranksPerVm(options.placement),
+      budgets: local ? budgetsOf(options, nodes) : new Map(),
     };
     // Many ranks on few nodes: the launcher's shared connections first (ssh).
-    const nodes = options.topology ? options.placement.map((p) => nodeOf(options, p.vm)) : [];
     release = await launcher.prepare?.(runner, nodes);
     const starts = startJob(runner, options, launcher, job, {
       size,

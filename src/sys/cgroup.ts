@@ -101,3 +101,57 @@ export function guestsProcsFile(netns: string): string | null {
 export function inCgroup(procs: string, argv: readonly string[]): string[] {
   return ['sh', '-c', 'echo $$ > "$0" && exec "$@"', procs, ...argv];
 }
+
+/** The CPU quota, in cores, of the cgroup this process runs in and of its ancestors (the
+ * smallest), as containers and batch systems set it; null when none is set or none can be read
+ * (no controller, or under `ip netns exec`, whose /sys has no cgroup files: the testbed's
+ * launcher says it then, see runtime/launcher.ts). As Go's GOMAXPROCS and Java's container
+ * support do, so that a rank does not count cores it may not use. `procSelf` and `roots` are
+ * parameters for tests only. */
+export function ownCpuQuota(
+  procSelf = '/proc/self/cgroup',
+  v1Roots: readonly string[] = V1_ROOTS,
+  v2Root = V2_ROOT,
+): number | null {
+  let lines: string[];
+  try {
+    lines = readFileSync(procSelf, 'utf8').split('\n');
+  } catch {
+    return null;
+  }
+  let smallest: number | null = null;
+  const take = (cores: number | null) => {
+    if (cores !== null && cores > 0 && (smallest === null || cores < smallest)) smallest = cores;
+  };
+  for (const line of lines) {
+    const [, controllers, path] = /^\d+:([^:]*):(.*)$/.exec(line) ?? [];
+    if (path === undefined || !path.startsWith('/')) continue;
+    const v1 = controllers?.split(',').includes('cpu');
+    if (!v1 && controllers !== '') continue;
+    const roots = v1 ? v1Roots : [v2Root];
+    for (const root of roots) {
+      if (!existsSync(root)) continue;
+      for (let dir = path; ; dir = dir.slice(0, dir.lastIndexOf('/')) || '/') {
+        take(quotaCores(v1 ? 1 : 2, join(root, dir)));
+        if (dir === '/') break;
+      }
+      break;
+    }
+  }
+  return smallest;
+}
+
+/** The quota of cgroup directory `dir`, in cores: null when it has none or is gone. */
+export function quotaCores(version: 1 | 2, dir: string): number | null {
+  try {
+    if (version === 1) {
+      const quota = Number(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8'));
+      const period = Number(readFileSync(join(dir, 'cpu.cfs_period_us'), 'utf8'));
+      return quota > 0 && period > 0 ? quota / period : null;
+    }
+    const [quota, period] = readFileSync(join(dir, 'cpu.max'), 'utf8').trim().split(' ');
+    return quota === 'max' || !(Number(period) > 0) ? null : Number(quota) / Number(period);
+  } catch {
+    return null;
+  }
+}

@@ -11,7 +11,7 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { invalidField, VmpathError } from '../core/errors.js';
-import { budgetFiles, type CpuController, cpuController } from '../sys/cgroup.js';
+import { budgetFiles, type CpuController, cpuController, quotaCores } from '../sys/cgroup.js';
 import type { Host, Topology } from '../topology/types.js';
 import type { Ledger } from './ledger.js';
 import { hostNetns } from './names.js';
@@ -144,17 +144,5 @@ export function listCgroups(prefix: string): string[] {
 /** The budget a cgroup has now, in cores (null when it is gone or has none). */
 export function readBudget(name: string): number | null {
   const found = cpuController();
-  if ('missing' in found) return null;
-  const dir = join(found.root, name);
-  try {
-    if (found.version === 1) {
-      const quota = Number(readFileSync(join(dir, 'cpu.cfs_quota_us'), 'utf8'));
-      const period = Number(readFileSync(join(dir, 'cpu.cfs_period_us'), 'utf8'));
-      return quota > 0 ? quota / period : null;
-    }
-    const [quota, period] = readFileSync(join(dir, 'cpu.max'), 'utf8').trim().split(' ');
-    return quota === 'max' ? null : Number(quota) / Number(period);
-  } catch {
-    return null;
-  }
+  return 'missing' in found ? null : quotaCores(found.version, join(found.root, name));
 }

@@ -3,7 +3,12 @@ import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { summarizeTransports } from '../../../src/cli/commands/launch.js';
-import { DEFAULT_SPIN_US, spinMicros, transportBetween } from '../../../src/runtime/init.js';
+import {
+  DEFAULT_SPIN_US,
+  spinCores,
+  spinMicros,
+  transportBetween,
+} from '../../../src/runtime/init.js';
 import { removeStaleJobs } from '../../../src/runtime/launcher.js';
 import { tempDir } from '../../support/temp.js';
 
@@ -53,6 +58,27 @@ test('ranks busy-poll while they leave the cores room (a core for the emulated n
   assert.equal(spinMicros({ VMPATH_SPIN_US: '0', VMPATH_LOCAL_SIZE: '1' }, 2), 0);
   assert.equal(spinMicros({ VMPATH_SPIN_US: '250', VMPATH_LOCAL_SIZE: '16' }, 2), 250);
   assert.throws(() => spinMicros({ VMPATH_SPIN_US: 'fast' }, 2), /VMPATH_SPIN_US: got "fast"/);
+});
+
+test("ranks under a testbed host's CPU budget poll only while the ranks it holds fit in it", () => {
+  const budget = (cores: string, ranks: string) => ({
+    VMPATH_LOCAL_SIZE: ranks,
+    VMPATH_CPU_BUDGET: cores,
+    VMPATH_BUDGET_RANKS: ranks,
+  });
+  // 2 ranks of one vm on the pipes, 2 cores, but the host's guests have 0.875 of them.
+  assert.equal(spinMicros(budget('0.875', '2'), 2, true), 0);
+  assert.equal(spinMicros(budget('0.875', '1'), 2, true), 0, 'a fraction of a core');
+  assert.equal(spinMicros(budget('2', '2'), 2, true), DEFAULT_SPIN_US);
+  assert.equal(spinMicros(budget('1.5', '1'), 2, false), DEFAULT_SPIN_US);
+  assert.equal(spinMicros(budget('3', '2'), 2, false), 0, 'the machine rule still holds');
+  assert.equal(spinMicros({ ...budget('0.875', '2'), VMPATH_SPIN_US: '100' }, 2, true), 100);
+});
+
+test("a rank counts the cores its affinity gives it, no more than its cgroup's quota", () => {
+  assert.equal(spinCores(4, null), 4);
+  assert.equal(spinCores(4, 1.5), 1.5);
+  assert.equal(spinCores(2, 8), 2);
 });
 
 test('stale job folders (their launcher is gone) are removed; live and foreign ones are not', () => {

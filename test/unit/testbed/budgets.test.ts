@@ -3,7 +3,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { VmpathError } from '../../../src/core/errors.js';
-import { budgetFiles, cpuController, guestsCgroupName, inCgroup } from '../../../src/sys/cgroup.js';
+import {
+  budgetFiles,
+  cpuController,
+  guestsCgroupName,
+  inCgroup,
+  ownCpuQuota,
+} from '../../../src/sys/cgroup.js';
 import { planBudgets, requireController } from '../../../src/testbed/budgets.js';
 import { planBackends } from '../../../src/testbed/dom0.js';
 import { presetSpec } from '../../../src/topology/presets.js';
@@ -157,4 +163,30 @@ test('the CPU controller: v1 cpu, v2 cpu.max, or a clear refusal naming dom0.cpu
         e.message,
       ),
   );
+});
+
+test("a process's own CPU quota is the smallest of its cgroup's and its ancestors' (v1 and v2)", () => {
+  const dir = tempDir('vmpath-quota-');
+  const v1 = join(dir, 'cpu');
+  const v2 = join(dir, 'unified');
+  const write = (path: string, files: Record<string, string>) => {
+    mkdirSync(path, { recursive: true });
+    for (const [name, value] of Object.entries(files)) writeFileSync(join(path, name), value);
+  };
+  write(v1, { 'cpu.cfs_quota_us': '-1', 'cpu.cfs_period_us': '100000' });
+  write(join(v1, 'job'), { 'cpu.cfs_quota_us': '150000', 'cpu.cfs_period_us': '100000' });
+  write(join(v1, 'job', 'step'), { 'cpu.cfs_quota_us': '300000', 'cpu.cfs_period_us': '100000' });
+  const self = join(dir, 'self-cgroup');
+  writeFileSync(self, '4:memory:/elsewhere\n2:cpu,cpuacct:/job/step\n0::/\n');
+  assert.equal(ownCpuQuota(self, [v1], join(dir, 'none')), 1.5);
+  // cgroup v2 only: cpu.max, "max" for none.
+  write(v2, {});
+  write(join(v2, 'slurm'), { 'cpu.max': 'max 100000' });
+  write(join(v2, 'slurm', 'task'), { 'cpu.max': '50000 100000' });
+  writeFileSync(self, '0::/slurm/task\n');
+  assert.equal(ownCpuQuota(self, [join(dir, 'no-v1')], v2), 0.5);
+  writeFileSync(self, '0::/slurm\n');
+  assert.equal(ownCpuQuota(self, [join(dir, 'no-v1')], v2), null);
+  // Nothing readable (inside `ip netns exec`, /sys has no cgroup files): no quota known.
+  assert.equal(ownCpuQuota(join(dir, 'missing'), [v1], v2), null);
 });
