@@ -256,15 +256,32 @@ export async function init(options: InitOptions = {}): Promise<World> {
   const timeoutMs = options.timeoutMs ?? 60_000;
 
   let comm: Comm | null = null;
+  // A peer may connect and send before this rank has the table and its communicator: the
+  // rendezvous writes the table to one rank after another, and a launcher pre-empted between
+  // two writes lets the first rank connect, greet and send its first message (a barrier's)
+  // before the last one reads its own. What comes meanwhile is kept, in order, for the
+  // communicator (lost, such a message hung the job at its first barrier).
+  const early: ((comm: Comm) => void)[] = [];
   const handlers: TransportHandlers = {
-    onHeader: (header) => comm?.onHeader(header) ?? null,
-    onPayload: (source, bytes, offset, last, inPlace) =>
-      comm?.onPayload(source, bytes, offset, last, inPlace),
-    onPeerLost: (peer, reason) =>
-      comm?.peerLost(
-        peer,
-        new VmpathError('E_RUNTIME_PEER_LOST', `rank ${rank}: rank ${peer} is gone (${reason})`),
-      ),
+    onHeader: (header) => {
+      if (comm) return comm.onHeader(header);
+      early.push((c) => c.onHeader(header));
+      return null;
+    },
+    onPayload: (source, bytes, offset, last, inPlace) => {
+      if (comm) return comm.onPayload(source, bytes, offset, last, inPlace);
+      const copy = Buffer.from(bytes); // a view of the transport's scratch buffer
+      early.push((c) => c.onPayload(source, copy, offset, last, false));
+    },
+    onPeerLost: (peer, reason) => {
+      const lost = (c: Comm) =>
+        c.peerLost(
+          peer,
+          new VmpathError('E_RUNTIME_PEER_LOST', `rank ${rank}: rank ${peer} is gone (${reason})`),
+        );
+      if (comm) lost(comm);
+      else early.push(lost);
+    },
     onRejected: (reason) => process.stderr.write(`rank ${rank}: refused a connection: ${reason}\n`),
   };
   const { tcp, local } = endpointsOf(rank, size, token, handlers);
@@ -303,6 +320,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
       progress: local,
     });
     const world = comm;
+    for (const replay of early.splice(0)) replay(world);
     joined.client.onFailed((reason, quiet) => {
       const error = new VmpathError(
         'E_RUNTIME_JOB_FAILED',
