@@ -83,7 +83,7 @@ async function latency(
       { rank: 1, vm: second },
     ],
     argv: [env.execPath, OSU, 'latency', '8', '8'],
-    timeoutMs: 300_000,
+    timeoutMs: 120_000,
     signal: interrupt,
     env: rankEnv,
     onLine: (line, stream) => {

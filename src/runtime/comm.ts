@@ -54,6 +54,31 @@ interface Incoming {
   error: Error | null;
 }
 
+/** A rank's state of waiting (Comm.waits): what it would take for it to go on. */
+export interface Waits {
+  readonly receives: readonly { readonly source: number; readonly tag: number }[];
+  /** Messages whose payload is still coming. */
+  readonly arriving: readonly {
+    readonly source: number;
+    readonly tag: number;
+    readonly size: number;
+  }[];
+  readonly unreceived: readonly {
+    readonly source: number;
+    readonly tag: number;
+    readonly size: number;
+  }[];
+  /** How many of each there are (the lists hold the first WAITS_LISTED). */
+  readonly totals: {
+    readonly receives: number;
+    readonly arriving: number;
+    readonly unreceived: number;
+  };
+}
+
+/** Entries of each list in Waits. */
+export const WAITS_LISTED = 8;
+
 /** What carries a message to a peer (a transport's endpoint, transport/stream.ts). */
 export interface MessageSender {
   send(dest: number, header: MessageHeader, payload: Buffer): Promise<void>;
@@ -330,6 +355,27 @@ export class Comm {
 
   get failure(): Error | null {
     return this.#failure;
+  }
+
+  /** What this rank waits for now (a job that runs out of time says it of each rank): its
+   * receives posted and not matched, messages under way, and messages no receive took. */
+  get waits(): Waits {
+    const message = (m: { source: number; tag: number; size: number }) => ({
+      source: m.source,
+      tag: m.tag,
+      size: m.size,
+    });
+    const { posted, unexpected } = this.#matcher;
+    return {
+      receives: posted.slice(0, WAITS_LISTED).map((p) => ({ source: p.source, tag: p.tag })),
+      arriving: [...this.#current.values()].slice(0, WAITS_LISTED).map(message),
+      unreceived: unexpected.slice(0, WAITS_LISTED).map(message),
+      totals: {
+        receives: posted.length,
+        arriving: this.#current.size,
+        unreceived: unexpected.length,
+      },
+    };
   }
 
   /** Messages that arrived but no receive took (an error at finalize). */

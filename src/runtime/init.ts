@@ -321,6 +321,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
     });
     const world = comm;
     for (const replay of early.splice(0)) replay(world);
+    let connected = false;
+    joined.client.onState(() => ({ ...world.waits, connecting: !connected }));
     joined.client.onFailed((reason, quiet) => {
       const error = new VmpathError(
         'E_RUNTIME_JOB_FAILED',
@@ -333,6 +335,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
       if (fatal) setImmediate(() => die(error));
     });
     await connectPeers(rank, table, routes, { tcp, local }, address, timeoutMs);
+    connected = true;
     return new World(comm, joined.client, [tcp, local], hosted, () =>
       leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
     );

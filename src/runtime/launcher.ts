@@ -25,6 +25,7 @@ import type { PeerCounters } from './comm.js';
 import { JOB_PREFIX, removePipes, removeRankFolders, removeStaleJobs } from './job-files.js';
 import { RendezvousServer } from './rendezvous.js';
 import { startSrunJob } from './srun-job.js';
+import { describeWaits } from './waits.js';
 
 /** Where one rank runs: the vm (or native host) by name. src/placement produces these. */
 export interface RankSlot {
@@ -228,13 +229,14 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
-    if (failure) return;
+    if (failure) return false;
     failure = reason;
     exitCode = code;
     options.onNotice(reason);
     rendezvous.fail(reason, quiet);
     const timer = setTimeout(() => endAll('SIGKILL'), graceMs);
     timer.unref();
+    return true;
   };
   const endAll = (signal: NodeJS.Signals) => {
     for (const rank of ranks) rank.kill(signal);
@@ -251,7 +253,10 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   });
   const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
   const rendezvousAt = await listenRendezvous(rendezvous, launcher, options, jobDir);
-  const stopWatching = watchEnd(options, fail);
+  const stopWatching = watchEnd(options, fail, async () => {
+    const states = await rendezvous.states(STATE_WAIT_MS);
+    return options.placement.map((p) => describeWaits(p.rank, states.get(p.rank)));
+  });
   try {
     const local = launcher.kind === 'netns';
     const nodes = options.topology ? options.placement.map((p) => nodeOf(options, p.vm)) : [];
@@ -336,11 +341,20 @@ function startJob(
   }));
 }
 
-type Fail = (reason: string, code: number, graceMs?: number, quiet?: boolean) => void;
+type Fail = (reason: string, code: number, graceMs?: number, quiet?: boolean) => boolean;
 
 /** Ends the job (`fail`) on the user's interrupt and when its time is up; returns what stops
  * watching. */
-function watchEnd(options: LaunchOptions, fail: Fail): () => void {
+/** How long a job out of time waits for its ranks to say what they wait for. */
+const STATE_WAIT_MS = 1000;
+
+/** Ends the job on the user's interrupt, or when time runs out: then after saying what each
+ * rank waits for (`waits`, a line per rank), as Open MPI's --timeout with --get-stack-traces. */
+function watchEnd(
+  options: LaunchOptions,
+  fail: Fail,
+  waits: () => Promise<readonly string[]>,
+): () => void {
   const onAbort = () => {
     const reason = options.signal?.reason;
     const known = reason instanceof VmpathError;
@@ -354,11 +368,15 @@ function watchEnd(options: LaunchOptions, fail: Fail): () => void {
   options.signal?.addEventListener('abort', onAbort, { once: true });
   if (options.signal?.aborted) onAbort();
   const timedOut = `timed out after ${options.timeoutMs / 1000} s; ending every rank`;
-  const timer = setTimeout(
-    () => fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true),
-    options.timeoutMs,
-  );
+  let over = false;
+  const timer = setTimeout(async () => {
+    const lines = await waits().catch(() => []);
+    if (over) return; // the job ended meanwhile
+    if (!fail(timedOut, TIMEOUT_EXIT_CODE, INTERRUPT_GRACE_MS, true)) return;
+    for (const line of lines) options.onNotice(`  ${line}`);
+  }, options.timeoutMs);
   return () => {
+    over = true;
     clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
   };

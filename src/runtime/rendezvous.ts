@@ -65,6 +65,8 @@ export class RendezvousServer {
   readonly #finalized = new Set<number>();
   /** What each finalized rank said it sent to each peer: the job's communication matrix. */
   readonly #counters = new Map<number, readonly PeerCounters[]>();
+  /** Who awaits each rank's answer to a question of state (states()). */
+  readonly #states = new Map<number, (state: unknown) => void>();
   #server: Server | null = null;
   #failed = false;
   #closing = false;
@@ -122,6 +124,27 @@ export class RendezvousServer {
       writeLine(socket, { type: 'failed', reason, ...(quiet ? { quiet } : {}) });
   }
 
+  /** Asks every rank connected what it waits for; what each answered within `timeoutMs`, by
+   * rank (a rank that computes, is stopped or has not joined yet does not answer). */
+  async states(timeoutMs: number): Promise<Map<number, unknown>> {
+    const answers = new Map<number, unknown>();
+    const asked = [...this.#ranks].map(
+      ([rank, { socket }]) =>
+        new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, timeoutMs);
+          this.#states.set(rank, (state) => {
+            clearTimeout(timer);
+            answers.set(rank, state);
+            resolve();
+          });
+          writeLine(socket, { type: 'state' });
+        }),
+    );
+    await Promise.all(asked);
+    this.#states.clear();
+    return answers;
+  }
+
   close(): Promise<void> {
     this.#closing = true;
     for (const { socket } of this.#ranks.values()) socket.destroy();
@@ -166,6 +189,8 @@ export class RendezvousServer {
             this.#counters.set(rank, message.counters as PeerCounters[]);
           this.#finalized.add(rank);
           if (this.#finalized.size === this.#size) this.#allFinalized();
+        } else if (message.type === 'state') {
+          this.#states.get(rank)?.(message.state);
         } else if (message.type === 'abort') {
           this.#events.onAbort(rank, Number(message.code ?? 1), String(message.reason ?? ''));
           this.fail(
@@ -194,6 +219,7 @@ export class RendezvousServer {
 export class RendezvousClient {
   readonly #socket: Socket;
   #onFailed: (reason: string, quiet: boolean) => void = () => {};
+  #state: () => unknown = () => null;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -285,6 +311,8 @@ export class RendezvousClient {
             resolve({ client, table: message.table as RankInfo[] });
           } else if (message.type === 'failed')
             client.#onFailed(String(message.reason), message.quiet === true);
+          else if (message.type === 'state')
+            writeLine(socket, { type: 'state', state: client.#state() });
         },
         (reason) => client.#onFailed(`the rendezvous sent ${reason}`, false),
       );
@@ -304,6 +332,11 @@ export class RendezvousClient {
   /** Called when the job fails elsewhere (a rank died or aborted, the launcher went away). */
   onFailed(handler: (reason: string, quiet: boolean) => void): void {
     this.#onFailed = handler;
+  }
+
+  /** What this rank answers when the server asks what it waits for (a job out of time). */
+  onState(state: () => unknown): void {
+    this.#state = state;
   }
 
   /** This rank is done; `counters` (what it sent to each peer) become its row of the job's

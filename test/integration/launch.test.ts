@@ -160,6 +160,12 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
       const hung = launch(id, ['-n', '2', '--timeout', '2'], { HANG_AFTER: '1' });
       assert.equal(hung.status, 124, hung.stderr);
       assert.match(hung.stderr, /timed out after 2 s/);
+      assert.match(hung.stderr, /rank 0: waits for no message/);
+      // What each rank waits for, asked over the rendezvous when time runs out.
+      const stuck = launch(id, ['-n', '2', '--timeout', '2'], { HANG_AFTER: 'recv' });
+      assert.equal(stuck.status, 124, stuck.stderr);
+      assert.match(stuck.stderr, /rank 0: waits to receive from rank 1 with tag 9\n/);
+      assert.match(stuck.stderr, /rank 1: waits to receive from rank 0 with tag 9\n/);
       assert.deepEqual(jobProcesses(id, topology), []);
     });
   });

@@ -7,8 +7,16 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hasCode } from '../../../src/core/errors.js';
-import { ANY_SOURCE, ANY_TAG, Comm, type Route, TAG_UB } from '../../../src/runtime/comm.js';
+import {
+  ANY_SOURCE,
+  ANY_TAG,
+  Comm,
+  type Route,
+  TAG_UB,
+  WAITS_LISTED,
+} from '../../../src/runtime/comm.js';
 import { MAX_LOST_MS, SpinPolicy } from '../../../src/runtime/spin.js';
+import { describeWaits } from '../../../src/runtime/waits.js';
 import type { MessageHeader } from '../../../src/transport/frame.js';
 
 /** `size` communicators whose sends reach each other through setImmediate; `spin` gives each
@@ -194,4 +202,43 @@ test('a receive polls while the policy allows it, and stops once polling loses i
   assert.equal(reads, after, 'the spell ended: no more polling once its core is lost');
   await a.send(Buffer.from('y'), 1, 1);
   assert.equal((await late).data.toString(), 'y', 'the message still arrives, sleeping');
+});
+
+test('a rank says what it waits for: receives not matched, messages no receive took, and how many', async () => {
+  const [a, b] = job(2) as [Comm, Comm];
+  assert.equal(
+    describeWaits(0, a.waits),
+    'rank 0: waits for no message (it computes, sends, or waits on something else)',
+  );
+  const pending = [a.irecv(1, 7), a.irecv(ANY_SOURCE, ANY_TAG)];
+  for (let i = 0; i < WAITS_LISTED + 2; i++) a.reserved.irecv(1, -3);
+  await b.send(Buffer.alloc(5), 0, 3);
+  await b.send(Buffer.alloc(2), 0, 4);
+  // The first receive (tag 7) still waits; ANY_TAG took the message with tag 3.
+  assert.equal((await pending[1]?.done)?.tag, 3);
+  await b.reserved.send(Buffer.alloc(0), 0, -2);
+  const waits = a.waits;
+  assert.deepEqual(waits.totals, { receives: 1 + WAITS_LISTED + 2, arriving: 0, unreceived: 2 });
+  assert.equal(waits.receives.length, WAITS_LISTED);
+  assert.equal(
+    describeWaits(0, waits),
+    `rank 0: waits to receive from rank 1 with tag 7, ${Array(WAITS_LISTED - 1)
+      .fill("from rank 1 with the runtime's bcast")
+      .join(
+        ', ',
+      )} and 3 more; holds unreceived from rank 1 with tag 4 (2 bytes), from rank 1 with the runtime's barrier (0 bytes)`,
+  );
+  // Whatever a rank answered, or nothing: a line, never an exception.
+  assert.equal(
+    describeWaits(3, undefined),
+    'rank 3: did not answer (computing, stopped, or not joined yet)',
+  );
+  assert.match(
+    describeWaits(2, { receives: 'garbage', totals: null }),
+    /^rank 2: waits for no message/,
+  );
+  assert.equal(
+    describeWaits(1, { ...b.waits, connecting: true }),
+    'rank 1: still connects to its peers (in init)',
+  );
 });
