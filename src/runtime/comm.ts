@@ -9,7 +9,16 @@ import { VmpathError } from '../core/errors.js';
 import type { MessageHeader } from '../transport/frame.js';
 import { checkRank, checkReservedTag, checkUserTag } from './checks.js';
 import { ANY_SOURCE, ANY_TAG, Matcher } from './match.js';
-import { bytesOf, type Received, type Request, request, settled } from './requests.js';
+import {
+  bytesOf,
+  COMPLETED,
+  failedRequest,
+  type Received,
+  type Request,
+  request,
+  Settling,
+  settled,
+} from './requests.js';
 import type { SpinPolicy } from './spin.js';
 
 export { TAG_UB } from './checks.js';
@@ -24,6 +33,8 @@ const IDLE_SPIN_MS = 0.2;
 /** How long one turn of a polling spell looks at the shared-memory pipes before it lets the
  * event loop turn (and poll the sockets). */
 const TURN_POLL_MS = 0.02;
+
+const EMPTY = Buffer.alloc(0);
 
 export type TransportName = 'tcp' | 'local' | 'self';
 
@@ -81,7 +92,8 @@ export const WAITS_LISTED = 8;
 
 /** What carries a message to a peer (a transport's endpoint, transport/stream.ts). */
 export interface MessageSender {
-  send(dest: number, header: MessageHeader, payload: Buffer): Promise<void>;
+  /** true: the payload was copied out, the send is complete; else when it will be. */
+  send(dest: number, header: MessageHeader, payload: Buffer): true | Promise<void>;
   /** True when messages come through shared memory that the rank polls (see Progress). */
   readonly sharedMemory?: boolean;
 }
@@ -114,7 +126,7 @@ export class Comm {
   readonly #routes: ReadonlyMap<number, Route>;
   readonly #matcher = new Matcher<Posted, Incoming>();
   readonly #current = new Map<number, Incoming>();
-  readonly #sequence = new Map<string, number>();
+  readonly #sequence = new Map<number, number>();
   readonly counters: PeerCounters[];
   #failure: Error | null = null;
   readonly #lost = new Map<number, Error>();
@@ -182,66 +194,64 @@ export class Comm {
   #isend(data: ArrayBufferView, dest: number, tag: number): Request<void> {
     checkRank(this.rank, this.size, dest, 'dest');
     const bytes = bytesOf(data);
-    const key = `${dest}:${tag}`;
+    // One number per (destination, tag), reserved tags included: no string per message.
+    const key = dest * 2 ** 32 + (tag >>> 0);
     const sequence = this.#sequence.get(key) ?? 0;
     this.#sequence.set(key, sequence + 1);
     const counter = this.counters[dest] as PeerCounters;
     counter.messages++;
     counter.bytes += bytes.length;
     const failed = this.#failure ?? this.#lost.get(dest);
-    if (failed) return request(Promise.reject(failed));
+    if (failed) return failedRequest(failed);
     if (dest === this.rank) {
       this.#deliver({ source: this.rank, tag, sequence, size: bytes.length }, Buffer.from(bytes));
-      return request(Promise.resolve());
+      return COMPLETED;
     }
     const route = this.#routes.get(dest) as Route;
-    return request(
-      route.endpoint.send(dest, { source: this.rank, tag, sequence, size: bytes.length }, bytes),
+    const sent = route.endpoint.send(
+      dest,
+      { source: this.rank, tag, sequence, size: bytes.length },
+      bytes,
     );
+    return sent === true ? COMPLETED : request(sent);
   }
 
   #irecv(source: number, tag: number, into?: ArrayBufferView): Request<Received> {
     if (source !== ANY_SOURCE) checkRank(this.rank, this.size, source, 'source');
+    const received = new Settling<Received>();
+    if (this.#failure) {
+      received.reject(this.#failure);
+      return received;
+    }
+    // Counted at once, and uncounted as it settles: a receive just completed is not
+    // outstanding any more when the next thing (polling, say) asks.
     this.#outstanding++;
-    const received = new Promise<Received>((resolve, reject) => {
-      // Settled once, counted at once: a receive just completed is not outstanding any more
-      // when the next thing (polling, say) asks.
-      let open = true;
-      const settle = () => {
-        if (open) this.#outstanding--;
-        open = false;
-      };
-      if (this.#failure) {
-        settle();
-        return reject(this.#failure);
+    const posted: Posted = {
+      source,
+      tag,
+      into,
+      resolve: (r) => {
+        if (received.completed) return;
+        this.#outstanding--;
+        received.resolve(r);
+      },
+      reject: (e) => {
+        if (received.completed) return;
+        this.#outstanding--;
+        received.reject(e);
+      },
+    };
+    const message = this.#matcher.post(posted);
+    if (!message) {
+      const lost = this.#lost.get(source);
+      if (lost) {
+        this.#matcher.cancel(posted);
+        posted.reject(lost);
       }
-      const posted: Posted = {
-        source,
-        tag,
-        into,
-        resolve: (r) => {
-          settle();
-          resolve(r);
-        },
-        reject: (e) => {
-          settle();
-          reject(e);
-        },
-      };
-      const message = this.#matcher.post(posted);
-      if (!message) {
-        const lost = this.#lost.get(source);
-        if (lost) {
-          this.#matcher.cancel(posted);
-          posted.reject(lost);
-        }
-        return;
-      }
-      if (message.complete) this.#complete(message, posted);
-      else message.taker = posted;
-    });
+    } else if (message.complete) this.#complete(message, posted);
+    else message.taker = posted;
     this.#spin();
-    return request(received);
+    return received;
   }
 
   /** Polls while receives are outstanding, for up to the spin time since the last arrival,
@@ -414,7 +424,7 @@ export class Comm {
       source: header.source,
       tag: header.tag,
       size: header.size,
-      target: Buffer.alloc(0),
+      target: EMPTY,
       complete: false,
       taker: null,
       error: null,
@@ -449,7 +459,8 @@ export class Comm {
       return;
     }
     if (into && message.target !== into) message.target.copy(into, 0, 0, message.size);
-    const data = (into ?? message.target).subarray(0, message.size);
+    const whole = into ?? message.target;
+    const data = whole.length === message.size ? whole : whole.subarray(0, message.size);
     posted.resolve({ source: message.source, tag: message.tag, size: message.size, data });
   }
 

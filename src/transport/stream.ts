@@ -201,17 +201,19 @@ export class StreamEndpoint {
     });
   }
 
-  /** Sends one message: the header, then `payload` as it is (or through the ring). Resolves
-   * once the bytes are with the kernel (or in the ring), after which the caller may reuse its
-   * buffer. Messages to one peer leave in the order of the calls. */
-  send(dest: number, header: MessageHeader, payload: ArrayBufferView): Promise<void> {
+  /** Sends one message: the header, then `payload` as it is (or through the pipe). Returns true
+   * when the bytes were copied out at once (into the pipe, or into a frame of a small message
+   * that goes on the socket), else a promise that resolves once they are with the kernel (or in
+   * the pipe); after either the caller may reuse its buffer. Messages to one peer leave in the
+   * order of the calls. */
+  send(dest: number, header: MessageHeader, payload: ArrayBufferView): true | Promise<void> {
     const peer = this.#peers.get(dest);
     if (!peer)
       return Promise.reject(new VmpathError('E_TRANSPORT_CLOSED', `no connection to rank ${dest}`));
     const bytes = Buffer.isBuffer(payload)
       ? payload
       : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
-    const full = { ...header, size: bytes.length };
+    const full = header.size === bytes.length ? header : { ...header, size: bytes.length };
     const out = peer.out;
     if (out) {
       if (!peer.tail) {
@@ -219,11 +221,21 @@ export class StreamEndpoint {
         const head = this.#header;
         writeHeader(head, 0, full);
         const written = out.write(bytes.length > 0 ? [head, bytes] : [head]);
-        return written === true ? Promise.resolve() : this.#queue(peer, () => written);
+        return written === true ? true : this.#queue(peer, () => written);
       }
       return this.#queue(peer, () => writePipe(out, full, bytes));
     }
-    if (!peer.tail) return writeInline(peer.socket, full, bytes);
+    if (!peer.tail) {
+      if (bytes.length <= COALESCE_BYTES && peer.socket.writableLength === 0) {
+        // Copied into its frame, which goes to the kernel at once (nothing is queued before
+        // it): the caller's buffer is free (an eager send). Behind queued bytes a send waits
+        // for its write, so a sender that outruns its receiver is held back. A connection that
+        // breaks later is reported as the peer lost.
+        writeSmall(peer.socket, full, bytes);
+        return true;
+      }
+      return writeInline(peer.socket, full, bytes);
+    }
     return this.#queue(peer, () => writeInline(peer.socket, full, bytes));
   }
 
@@ -420,15 +432,25 @@ function writeInline(socket: Socket, header: MessageHeader, bytes: Buffer): Prom
           )
         : resolve();
     if (bytes.length <= COALESCE_BYTES) {
-      const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes.length);
-      writeHeader(frame, 0, header);
-      bytes.copy(frame, HEADER_BYTES);
-      socket.write(frame, done);
+      socket.write(frameOf(header, bytes), done);
       return;
     }
     socket.write(encodeHeader(header));
     socket.write(bytes, done);
   });
+}
+
+/** A small message's header and payload in one buffer. */
+function frameOf(header: MessageHeader, bytes: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + bytes.length);
+  writeHeader(frame, 0, header);
+  bytes.copy(frame, HEADER_BYTES);
+  return frame;
+}
+
+/** Writes a small message as one frame, without waiting for the write. */
+function writeSmall(socket: Socket, header: MessageHeader, bytes: Buffer): void {
+  socket.write(frameOf(header, bytes));
 }
 
 /** Writes a message into a pipe, waiting for room as it must. */

@@ -104,7 +104,7 @@ for (const kind of ['tcp', 'local', 'shm'] as const) {
       const big = Buffer.alloc(12 * 1024 * 1024);
       for (let i = 0; i < big.length; i += 4096) big[i] = i % 251;
       const floats = new Float64Array([1.5, -2.25, Math.PI]);
-      const sends: Promise<void>[] = [];
+      const sends: (true | Promise<void>)[] = [];
       for (const [rank, endpoint] of endpoints.entries()) {
         for (let dest = 0; dest < 3; dest++) {
           if (dest === rank) continue;
