@@ -255,7 +255,13 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const rendezvousAt = await listenRendezvous(rendezvous, launcher, options, jobDir);
   const stopWatching = watchEnd(options, fail, async () => {
     const states = await rendezvous.states(STATE_WAIT_MS);
-    return options.placement.map((p) => describeWaits(p.rank, states.get(p.rank)));
+    return options.placement.map((p) => {
+      try {
+        return describeWaits(p.rank, states.get(p.rank));
+      } catch {
+        return `rank ${p.rank}: answered something unreadable`;
+      }
+    });
   });
   try {
     const local = launcher.kind === 'netns';

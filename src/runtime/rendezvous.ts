@@ -132,6 +132,7 @@ export class RendezvousServer {
       ([rank, { socket }]) =>
         new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, timeoutMs);
+          timer.unref();
           this.#states.set(rank, (state) => {
             clearTimeout(timer);
             answers.set(rank, state);
@@ -219,7 +220,8 @@ export class RendezvousServer {
 export class RendezvousClient {
   readonly #socket: Socket;
   #onFailed: (reason: string, quiet: boolean) => void = () => {};
-  #state: () => unknown = () => null;
+  /** Until the rank has its communicator it is joining (init.ts answers from then on). */
+  #state: () => unknown = () => ({ joining: true });
 
   private constructor(socket: Socket) {
     this.#socket = socket;

@@ -53,7 +53,7 @@ export class Settling<T> implements Request<T> {
 const RESOLVED = Promise.resolve();
 
 /** The request of an operation that completed as it started (a send whose bytes were copied
- * out at once): shared, nothing to settle. */
+ * out at once): shared, nothing to settle (two such sends return the same object). */
 export const COMPLETED: Request<void> = Object.freeze({ completed: true, done: RESOLVED });
 
 /** A request that completes as `promise` settles. */

@@ -5,7 +5,7 @@
  * the receives, the messages under way and those no receive took shows which. Pure.
  */
 import { TAG } from './collectives.js';
-import type { Waits } from './comm.js';
+import { WAITS_LISTED, type Waits } from './comm.js';
 import { ANY_SOURCE, ANY_TAG } from './match.js';
 
 const RESERVED = new Map<number, string>(
@@ -23,14 +23,18 @@ function sourceName(source: number): string {
 
 type Listed = { source: number; tag: number; size?: number };
 
+const integer = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v);
+
+/** An entry as a rank sends it: integers only (the answer comes from another process). */
 function isListed(value: unknown): value is Listed {
   const v = value as Listed;
-  return typeof v?.source === 'number' && typeof v?.tag === 'number';
+  return integer(v?.source) && integer(v?.tag) && (v.size === undefined || integer(v.size));
 }
 
 function list(entries: unknown, total: unknown, each: (e: Listed) => string): string {
-  const shown = Array.isArray(entries) ? entries.filter(isListed) : [];
-  const count = typeof total === 'number' ? total : shown.length;
+  const valid = Array.isArray(entries) ? entries.filter(isListed) : [];
+  const shown = valid.slice(0, WAITS_LISTED);
+  const count = integer(total) ? (total as number) : valid.length;
   const more = count > shown.length ? ` and ${count - shown.length} more` : '';
   return `${shown.map(each).join(', ')}${more}`;
 }
@@ -39,6 +43,8 @@ function list(entries: unknown, total: unknown, each: (e: Listed) => string): st
 export function describeWaits(rank: number, state: unknown): string {
   if (state === undefined)
     return `rank ${rank}: did not answer (computing, stopped, or not joined yet)`;
+  if ((state as { joining?: unknown } | null)?.joining === true)
+    return `rank ${rank}: still joins the job (waits for the rendezvous' table)`;
   const waits = state as Partial<Waits> | null;
   const totals = (waits?.totals ?? {}) as Partial<Waits['totals']>;
   const parts: string[] = [];

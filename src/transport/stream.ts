@@ -226,11 +226,15 @@ export class StreamEndpoint {
       return this.#queue(peer, () => writePipe(out, full, bytes));
     }
     if (!peer.tail) {
-      if (bytes.length <= COALESCE_BYTES && peer.socket.writableLength === 0) {
+      if (
+        bytes.length <= COALESCE_BYTES &&
+        peer.socket.writable &&
+        peer.socket.writableLength === 0
+      ) {
         // Copied into its frame, which goes to the kernel at once (nothing is queued before
         // it): the caller's buffer is free (an eager send). Behind queued bytes a send waits
         // for its write, so a sender that outruns its receiver is held back. A connection that
-        // breaks later is reported as the peer lost.
+        // breaks later is reported as the peer lost; one known to be closing fails the send.
         writeSmall(peer.socket, full, bytes);
         return true;
       }

@@ -241,4 +241,16 @@ test('a rank says what it waits for: receives not matched, messages no receive t
     describeWaits(1, { ...b.waits, connecting: true }),
     'rank 1: still connects to its peers (in init)',
   );
+  assert.equal(
+    describeWaits(1, { joining: true }),
+    "rank 1: still joins the job (waits for the rendezvous' table)",
+  );
+  // Another process's answer: entries that are not integers are left out, and no more than
+  // WAITS_LISTED are shown whatever it sent.
+  const odd = { source: 1, tag: 2, size: { toString: 1 } };
+  const many = Array.from({ length: 50 }, () => ({ source: 1, tag: 5 }));
+  assert.equal(
+    describeWaits(4, { receives: many, unreceived: [odd, { source: 1, tag: '2\nx', size: 1 }] }),
+    `rank 4: waits to receive ${Array(WAITS_LISTED).fill('from rank 1 with tag 5').join(', ')} and ${50 - WAITS_LISTED} more`,
+  );
 });
