@@ -3,8 +3,9 @@
  * data path (tiny, unshaped; rank 0 on host0's first vm, rank 1 on host1's). Per data path the
  * two engines run alternately 3 times (src/bench/osu-rank.ts and apps/osu-c/osu.c built with mpicc),
  * with a plain Node TCP ping-pong of 8 bytes as the latency reference; medians per size.
- * Targets: bandwidth at 1 MiB at least 0.9x Open MPI's on every data path; 8-byte latency at
- * most 1.1x the plain Node ping-pong on every data path.
+ * Targets: bandwidth at 1 MiB at least 0.9x Open MPI's on every data path (the verdict line);
+ * 8-byte latency at most 1.1x the plain Node ping-pong on every data path, and (issue 23) at
+ * most 2x Open MPI's, printed in a table of targets before it.
  */
 import { median } from '../src/bench/stats.js';
 import { formatTable } from '../src/cli/table.js';
@@ -60,8 +61,22 @@ process.stdout.write(
 process.stdout.write(
   `${OSU_ROUNDS} alternating runs per engine and data path (Open MPI: --mca btl tcp,self); medians per size\n`,
 );
+// The other targets, as a table: the bench ends with one verdict line, bandwidth's.
+const latencyMax = Math.max(...latRatios);
+const openMpi8 = measured.map(({ latency }) => at(latency.vmpath, 8) / at(latency.openmpi, 8));
+const check = (ok: boolean) => (ok ? 'met' : 'missed');
 process.stdout.write(
-  `${verdict('osu-tcp', 'latency_8B_ratio_max', Math.max(...latRatios), '<=', 1.1)}\n`,
+  `${formatTable(
+    ['target', 'value', ''],
+    [
+      ['8 B vmpath/plain Node, largest, <= 1.1', latencyMax.toFixed(3), check(latencyMax <= 1.1)],
+      ...measured.map(({ datapath }, i) => [
+        `8 B vmpath/Open MPI on ${datapath}, <= 2 (issue 23)`,
+        (openMpi8[i] as number).toFixed(2),
+        check((openMpi8[i] as number) <= 2),
+      ]),
+    ],
+  )}\n\n`,
 );
 process.stdout.write(
   `${verdict('osu-tcp', 'bw_1MiB_ratio_min', Math.min(...bwRatios), '>=', 0.9)}\n`,
