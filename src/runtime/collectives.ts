@@ -1,13 +1,43 @@
 /**
  * Collectives on top of point-to-point messages, with the runtime's own negative tags so that
- * no user receive (not even ANY_TAG) can take them. Algorithms: binomial trees for bcast and
- * reduce (log2 P rounds, as MPICH and Open MPI use for small messages), gather to the root,
- * barrier as a gather plus a bcast of nothing, allreduce and allgather as reduce/gather + bcast.
- * Every rank must call the same collectives in the same order (MPI's rule).
+ * no user receive (not even ANY_TAG) can take them. Every rank must call the same collectives
+ * in the same order with the same sizes (MPI's rule); each rank then picks the same algorithm.
+ * The algorithms are those of MPICH and Open MPI (Thakur, Rabenseifner and Gropp, "Optimization
+ * of Collective Communication Operations in MPICH", IJHPCA 19(1), 2005):
+ *   barrier    dissemination: ceil(log2 P) rounds, rank r signals r + 2^k and hears r - 2^k
+ *              (Hensgen, Finkel and Manber, 1988; MPICH's barrier)
+ *   bcast      binomial tree below BCAST_LONG bytes or on fewer than BCAST_MIN_RANKS ranks;
+ *              above, a binomial scatter of P chunks and a ring allgather of them (van de
+ *              Geijn's bcast, MPICH's for long messages): about 2n bytes per rank, not n log2 P
+ *   reduce     binomial tree (log2 P rounds)
+ *   allreduce  recursive doubling below ALLREDUCE_LONG bytes (log2 P exchanges of the whole
+ *              vector, non-powers of two folded in first, as MPICH does); above, a ring
+ *              reduce-scatter and a ring allgather (Patarasuk and Yuan, 2009; Open MPI's
+ *              coll/base ring): 2(P - 1) steps of n/P bytes
+ *   gather     straight to the root; allgather: gather and bcast
+ * Each element is combined once per pair of partial results, in an order every rank shares, so
+ * every rank ends with the same bits.
  */
 import { bytesOf, type Comm } from './comm.js';
 
-export const TAG = { barrier: -2, bcast: -3, reduce: -4, gather: -5, allgather: -6 } as const;
+export const TAG = {
+  barrier: -2,
+  bcast: -3,
+  reduce: -4,
+  gather: -5,
+  allgather: -6,
+  allreduce: -7,
+  ring: -8,
+} as const;
+
+/** Bytes from which bcast scatters and rings (MPICH's MPIR_CVAR_BCAST_SHORT_MSG_SIZE), and the
+ * fewest ranks for which it does (MPICH's MPIR_CVAR_BCAST_MIN_PROCS). */
+export const BCAST_LONG = 12288;
+export const BCAST_MIN_RANKS = 8;
+/** Bytes from which allreduce rings rather than doubles. The ring's 2(P - 1) steps cost more
+ * latency than log2 P exchanges, so it pays only when the vector is long; measured on paper
+ * with bench osu-collectives (docs/benchmarks.md). */
+export const ALLREDUCE_LONG = 65536;
 
 export type ReduceOp = 'sum' | 'min' | 'max';
 const OPS: Readonly<Record<ReduceOp, (a: number, b: number) => number>> = {
@@ -16,12 +46,54 @@ const OPS: Readonly<Record<ReduceOp, (a: number, b: number) => number>> = {
   max: (a, b) => Math.max(a, b),
 };
 
-/** Fills `data` on every rank with the root's `data` (binomial tree). */
+const NOTHING = new Uint8Array(0);
+
+/** Sends `data` to `dest` and receives from `source` into `into`, both at once. */
+async function exchange(
+  comm: Comm,
+  tag: number,
+  data: ArrayBufferView,
+  dest: number,
+  source: number,
+  into?: ArrayBufferView,
+): Promise<void> {
+  const received = comm.reserved.irecv(source, tag, into);
+  const sent = comm.reserved.isend(data, dest, tag);
+  await Promise.all([sent.done, received.done]);
+}
+
+/** `acc[i] = op(lower[i], higher[i])`, in place in `acc` (which is one of the two). */
+function combine(op: ReduceOp, acc: Float64Array, lower: Float64Array, higher: Float64Array): void {
+  const f = OPS[op];
+  for (let i = 0; i < acc.length; i++) acc[i] = f(lower[i] as number, higher[i] as number);
+}
+
+export async function barrier(comm: Comm): Promise<void> {
+  const { rank, size } = comm;
+  for (let distance = 1; distance < size; distance <<= 1)
+    await exchange(
+      comm,
+      TAG.barrier,
+      NOTHING,
+      (rank + distance) % size,
+      (rank - distance + size) % size,
+    );
+}
+
+/** Fills `data` on every rank with the root's `data`. */
 export async function bcast<T extends ArrayBufferView>(
   comm: Comm,
   data: T,
   root: number,
 ): Promise<T> {
+  if (comm.size === 1) return data;
+  if (data.byteLength < BCAST_LONG || comm.size < BCAST_MIN_RANKS)
+    await binomialBcast(comm, bytesOf(data), root);
+  else await scatterRingBcast(comm, bytesOf(data), root);
+  return data;
+}
+
+async function binomialBcast(comm: Comm, data: Buffer, root: number): Promise<void> {
   const { rank, size } = comm;
   const relative = (rank - root + size) % size;
   let mask = 1;
@@ -40,11 +112,61 @@ export async function bcast<T extends ArrayBufferView>(
     mask >>= 1;
   }
   await comm.waitAll(sends);
-  return data;
+}
+
+/** van de Geijn's bcast: chunk c (of P, ceil(n/P) bytes each, the last ones short or empty)
+ * goes down a binomial tree to relative rank c, then every chunk goes round the ring. */
+async function scatterRingBcast(comm: Comm, data: Buffer, root: number): Promise<void> {
+  const { rank, size } = comm;
+  const relative = (rank - root + size) % size;
+  const chunk = Math.ceil(data.length / size);
+  const range = (c: number) => {
+    const start = Math.min(c * chunk, data.length);
+    return data.subarray(start, Math.min(start + chunk, data.length));
+  };
+  // Scatter: a rank receives the chunks of its whole subtree, and passes the upper halves on.
+  let held = relative === 0 ? data.length : 0;
+  let mask = 1;
+  while (mask < size) {
+    if (relative & mask) {
+      const start = Math.min(relative * chunk, data.length);
+      const got = await comm.reserved.recv(
+        (relative - mask + root) % size,
+        TAG.bcast,
+        data.subarray(start),
+      );
+      held = got.size;
+      break;
+    }
+    mask <<= 1;
+  }
+  mask >>= 1;
+  while (mask > 0) {
+    if (relative + mask < size) {
+      const give = Math.max(0, held - chunk * mask);
+      const start = Math.min((relative + mask) * chunk, data.length);
+      await comm.reserved.send(
+        data.subarray(start, start + give),
+        (relative + mask + root) % size,
+        TAG.bcast,
+      );
+      held -= give;
+    }
+    mask >>= 1;
+  }
+  // Ring allgather: step i passes on the chunk received in step i - 1.
+  const right = (rank + 1) % size;
+  const left = (rank - 1 + size) % size;
+  let mine = relative;
+  for (let step = 1; step < size; step++) {
+    const next = (mine - 1 + size) % size;
+    await exchange(comm, TAG.ring, range(mine), right, left, range(next));
+    mine = next;
+  }
 }
 
 /** Combines every rank's values element-wise with `op` at the root (binomial tree); the root
- * gets the result, the others null. Numbers are reduced as one-element arrays. */
+ * gets the result, the others null. */
 export async function reduce(
   comm: Comm,
   data: Float64Array,
@@ -55,7 +177,6 @@ export async function reduce(
   const relative = (rank - root + size) % size;
   const acc = Float64Array.from(data);
   const incoming = new Float64Array(acc.length);
-  const combine = OPS[op];
   let mask = 1;
   while (mask < size) {
     if (relative & mask) {
@@ -63,9 +184,10 @@ export async function reduce(
       return null;
     }
     if (relative + mask < size) {
-      await comm.reserved.recv((relative + mask + root) % size, TAG.reduce, incoming);
-      for (let i = 0; i < acc.length; i++)
-        acc[i] = combine(acc[i] as number, incoming[i] as number);
+      const source = (relative + mask + root) % size;
+      await comm.reserved.recv(source, TAG.reduce, incoming);
+      if (source > rank) combine(op, acc, acc, incoming);
+      else combine(op, acc, incoming, acc);
     }
     mask <<= 1;
   }
@@ -77,8 +199,75 @@ export async function allreduce(
   data: Float64Array,
   op: ReduceOp,
 ): Promise<Float64Array> {
-  const result = (await reduce(comm, data, op, 0)) ?? new Float64Array(data.length);
-  return bcast(comm, result, 0);
+  const acc = Float64Array.from(data);
+  if (comm.size === 1) return acc;
+  if (data.byteLength < ALLREDUCE_LONG || data.length < comm.size)
+    await recursiveDoubling(comm, acc, op);
+  else await ringAllreduce(comm, acc, op);
+  return acc;
+}
+
+/** MPICH's recursive doubling. With P not a power of two, the first 2 * rem ranks (rem = P -
+ * 2^floor(log2 P)) pair up: each even one hands its vector to the odd one above it and waits
+ * for the result; the others double among themselves. */
+async function recursiveDoubling(comm: Comm, acc: Float64Array, op: ReduceOp): Promise<void> {
+  const { rank, size } = comm;
+  let pof2 = 1;
+  while (pof2 * 2 <= size) pof2 *= 2;
+  const rem = size - pof2;
+  const incoming = new Float64Array(acc.length);
+  let newRank: number;
+  if (rank < 2 * rem) {
+    if (rank % 2 === 0) {
+      await comm.reserved.send(acc, rank + 1, TAG.allreduce);
+      newRank = -1;
+    } else {
+      await comm.reserved.recv(rank - 1, TAG.allreduce, incoming);
+      combine(op, acc, incoming, acc);
+      newRank = rank >> 1;
+    }
+  } else newRank = rank - rem;
+  if (newRank >= 0) {
+    for (let mask = 1; mask < pof2; mask <<= 1) {
+      const partner = newRank ^ mask;
+      const dest = partner < rem ? partner * 2 + 1 : partner + rem;
+      await exchange(comm, TAG.allreduce, acc, dest, dest, incoming);
+      if (dest < rank) combine(op, acc, incoming, acc);
+      else combine(op, acc, acc, incoming);
+    }
+  }
+  if (rank < 2 * rem) {
+    if (rank % 2 === 1) await comm.reserved.send(acc, rank - 1, TAG.allreduce);
+    else await comm.reserved.recv(rank + 1, TAG.allreduce, acc);
+  }
+}
+
+/** The ring: P blocks (the first length % P one element longer). In reduce-scatter step k a
+ * rank sends block rank - k to the right and adds the left's block rank - k - 1 into its own;
+ * after P - 1 steps it holds block rank + 1 reduced over every rank, and P - 1 allgather steps
+ * pass the reduced blocks round. */
+async function ringAllreduce(comm: Comm, acc: Float64Array, op: ReduceOp): Promise<void> {
+  const { rank, size } = comm;
+  const base = Math.floor(acc.length / size);
+  const extra = acc.length % size;
+  const block = (b: number) => {
+    const i = (b + size) % size;
+    const start = i * base + Math.min(i, extra);
+    return acc.subarray(start, start + base + (i < extra ? 1 : 0));
+  };
+  const right = (rank + 1) % size;
+  const left = (rank - 1 + size) % size;
+  const incoming = new Float64Array(base + 1);
+  const f = OPS[op];
+  for (let step = 0; step < size - 1; step++) {
+    const into = block(rank - step - 1);
+    const part = incoming.subarray(0, into.length);
+    await exchange(comm, TAG.ring, block(rank - step), right, left, part);
+    // The left's part holds the ranks below this one in the ring's order of this block.
+    for (let i = 0; i < into.length; i++) into[i] = f(part[i] as number, into[i] as number);
+  }
+  for (let step = 0; step < size - 1; step++)
+    await exchange(comm, TAG.ring, block(rank + 1 - step), right, left, block(rank - step));
 }
 
 /** Every rank's bytes at the root, in rank order; null on the other ranks. */
@@ -127,9 +316,4 @@ export async function allgather(comm: Comm, data: ArrayBufferView): Promise<Buff
     offset += size;
   }
   return out;
-}
-
-export async function barrier(comm: Comm): Promise<void> {
-  await gather(comm, new Uint8Array(0), 0, TAG.barrier);
-  await bcast(comm, new Uint8Array(0), 0);
 }

@@ -4,45 +4,10 @@
  * computed serially.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { ANY_SOURCE, ANY_TAG, init, type World } from '../../../src/runtime/index.js';
-import { RendezvousServer } from '../../../src/runtime/rendezvous.js';
+import { each, inProcessJob as job } from '../../support/job.js';
 import { tempDir } from '../../support/temp.js';
-
-let rendezvousPath = '';
-
-async function job(size: number, vmOf: (rank: number) => string) {
-  const dir = tempDir('vmpath-job-');
-  const lost: number[] = [];
-  const rejected: string[] = [];
-  const server = new RendezvousServer(size, 'tok', {
-    onRejected: (r) => rejected.push(r),
-    onRankLost: (r) => lost.push(r),
-    onAbort: () => {},
-  });
-  const path = join(dir, 'rv.sock');
-  rendezvousPath = path;
-  await server.listen({ path });
-  const worlds = await Promise.all(
-    Array.from({ length: size }, (_, rank) =>
-      init({
-        env: {
-          VMPATH_RANK: String(rank),
-          VMPATH_SIZE: String(size),
-          VMPATH_TOKEN: 'tok',
-          VMPATH_RENDEZVOUS: `unix:${path}`,
-          VMPATH_NODE: vmOf(rank),
-          VMPATH_JOB_DIR: dir,
-        },
-        timeoutMs: 5000,
-      }),
-    ),
-  );
-  return { worlds, server, lost, rejected };
-}
-
-const each = <T>(worlds: World[], body: (w: World) => Promise<T>) => Promise.all(worlds.map(body));
 
 test('ring, sendrecv, ANY_SOURCE, collectives against serial values; tcp and local mixed', async () => {
   const { worlds, server } = await job(5, (rank) => `vm${rank >> 1}`);
@@ -138,7 +103,7 @@ test('non-overtaking under load, a 64 MiB message, typed arrays both ways', asyn
 
 test('the rendezvous refuses a wrong token and garbage, and the job goes on', async () => {
   const { connect } = await import('node:net');
-  const { worlds, server, rejected } = await job(2, (rank) => `vm${rank}`);
+  const { worlds, server, rejected, path: rendezvousPath } = await job(2, (rank) => `vm${rank}`);
   try {
     for (const line of ['{"token":"nope","info":{"rank":0}}\n', 'GET / HTTP/1.1\r\n\r\n\n']) {
       const socket = connect({ path: rendezvousPath });

@@ -1,0 +1,131 @@
+/**
+ * The collectives' algorithms against serial values, on both sides of each size threshold and
+ * for powers of two and not: dissemination barrier, binomial and scatter-ring bcast,
+ * recursive-doubling and ring allreduce. Whole jobs in one process, two ranks per "vm" (local
+ * and tcp transports mixed).
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  ALLREDUCE_LONG,
+  BCAST_LONG,
+  BCAST_MIN_RANKS,
+  type ReduceOp,
+} from '../../../src/runtime/collectives.js';
+import { ANY_SOURCE, ANY_TAG } from '../../../src/runtime/index.js';
+import { each, inProcessJob } from '../../support/job.js';
+
+const SIZES = [1, 2, 3, 5, 8, 11, 16];
+/** Element counts: short, and long with blocks of unequal lengths for every size above. */
+const SHORT = 3;
+const LONG = ALLREDUCE_LONG / 8 + 13;
+// Both sides of bcast's rank threshold are among the sizes.
+assert.ok(SIZES.some((s) => s < BCAST_MIN_RANKS) && SIZES.some((s) => s >= BCAST_MIN_RANKS));
+
+async function withJob(
+  size: number,
+  body: (job: Awaited<ReturnType<typeof inProcessJob>>) => Promise<void>,
+) {
+  const job = await inProcessJob(size, (rank) => `vm${rank >> 1}`);
+  try {
+    await body(job);
+  } finally {
+    await each(job.worlds, (w) => w.finalize());
+    await job.server.close();
+  }
+}
+
+/** Integers, so that every order of summing gives the same doubles. */
+const sample = (rank: number, i: number) => ((rank * 7919 + i * 104729) % 100003) - 50000;
+
+function expected(size: number, length: number, op: ReduceOp): Float64Array {
+  const out = new Float64Array(length);
+  for (let i = 0; i < length; i++) {
+    let acc = sample(0, i);
+    for (let r = 1; r < size; r++) {
+      const v = sample(r, i);
+      acc = op === 'sum' ? acc + v : op === 'min' ? Math.min(acc, v) : Math.max(acc, v);
+    }
+    out[i] = acc;
+  }
+  return out;
+}
+
+for (const size of SIZES)
+  test(`${size} ranks: allreduce (doubling and ring), bcast (binomial and scatter-ring), barrier`, async () => {
+    await withJob(size, async ({ worlds }) => {
+      for (const length of [SHORT, LONG])
+        for (const op of ['sum', 'min', 'max'] as const) {
+          const got = await each(worlds, (w) =>
+            w.allreduce(
+              Float64Array.from({ length }, (_, i) => sample(w.rank, i)),
+              op,
+            ),
+          );
+          const want = expected(size, length, op);
+          for (const [rank, result] of got.entries())
+            assert.deepEqual(result, want, `allreduce ${op} of ${length} on rank ${rank}`);
+        }
+      // A non-integer sum: every rank must still hold the same bits.
+      const fractions = await each(worlds, (w) =>
+        w.allreduce(
+          Float64Array.from({ length: LONG }, (_, i) => 1 / (w.rank + i + 3)),
+          'sum',
+        ),
+      );
+      for (const result of fractions) assert.deepEqual(result, fractions[0]);
+
+      for (const bytes of [5, BCAST_LONG + 1001])
+        for (const root of new Set([0, size - 1, size >> 1])) {
+          const pattern = Buffer.from(
+            Array.from({ length: bytes }, (_, i) => (i * 31 + root) & 255),
+          );
+          const got = await each(worlds, (w) =>
+            w.bcast(w.rank === root ? Buffer.from(pattern) : Buffer.alloc(bytes), root),
+          );
+          for (const [rank, data] of got.entries())
+            assert.ok(data.equals(pattern), `bcast of ${bytes} B from ${root} on rank ${rank}`);
+        }
+      // A long bcast of typed arrays, whose bytes are a view into a larger buffer.
+      const big = new Float64Array(BCAST_LONG / 4 + 10);
+      const view = big.subarray(5, big.length - 5);
+      const sent = await each(worlds, (w) =>
+        w.bcast(w.rank === 0 ? view.map((_, i) => i + 0.5) : new Float64Array(view.length), 0),
+      );
+      for (const data of sent) assert.equal(data[view.length - 1], view.length - 0.5);
+
+      // No rank leaves the barrier before the last one enters.
+      const entered: number[] = [];
+      const left = await each(worlds, async (w) => {
+        await new Promise((resolve) => setTimeout(resolve, ((w.rank * 3) % size) * 15));
+        entered.push(performance.now());
+        await w.barrier();
+        return performance.now();
+      });
+      assert.ok(Math.min(...left) >= Math.max(...entered));
+    });
+  });
+
+test('collectives in between user messages: ANY_TAG does not take theirs, order is kept', async () => {
+  await withJob(6, async ({ worlds }) => {
+    const got = await each(worlds, async (w) => {
+      const early = w.irecv(ANY_SOURCE, ANY_TAG);
+      const sums: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        sums.push(await w.allreduce(w.rank + i, 'sum'));
+        const long = await w.allreduce(new Float64Array(LONG).fill(1), 'max');
+        assert.equal(long[LONG - 1], 1);
+        await w.barrier();
+      }
+      // Each rank sends its left neighbour one user message after the collectives.
+      await w.send(Buffer.from(`from ${w.rank}`), (w.rank + w.size - 1) % w.size, 9);
+      const message = await early.done;
+      return { sums, message: message.data.toString(), tag: message.tag };
+    });
+    for (const [rank, { sums, message, tag }] of got.entries()) {
+      assert.deepEqual(sums, [15, 21, 27, 33]);
+      assert.equal(message, `from ${(rank + 1) % 6}`);
+      assert.equal(tag, 9);
+    }
+  });
+});
