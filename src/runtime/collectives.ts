@@ -18,6 +18,7 @@
  * Each element is combined once per pair of partial results, in an order every rank shares, so
  * every rank ends with the same bits.
  */
+import { VmpathError } from '../core/errors.js';
 import { bytesOf, type Comm } from './comm.js';
 
 export const TAG = {
@@ -39,6 +40,47 @@ export const BCAST_MIN_RANKS = 8;
  * with bench osu-collectives (docs/benchmarks.md). */
 export const ALLREDUCE_LONG = 65536;
 
+/** The algorithms a job may force per collective (as Open MPI's coll_tuned_*_algorithm), by
+ * VMPATH_BARRIER, VMPATH_BCAST and VMPATH_ALLREDUCE; unset, each call picks by size. */
+export const ALGORITHMS = {
+  barrier: ['dissemination', 'tree'],
+  bcast: ['binomial', 'scatter-ring'],
+  allreduce: ['doubling', 'tree', 'ring'],
+} as const;
+export type Algorithms = {
+  readonly [K in keyof typeof ALGORITHMS]?: (typeof ALGORITHMS)[K][number];
+};
+
+/** How a job's collectives choose: what it forces, and whether its ranks outnumber the cores
+ * they run on (init.ts). Crowded ranks each take a core from the others for every message they
+ * handle, so the algorithm that sends fewest messages wins, not the one with fewest rounds. */
+export interface Choice extends Algorithms {
+  readonly crowded?: boolean;
+}
+const VARIABLES = {
+  barrier: 'VMPATH_BARRIER',
+  bcast: 'VMPATH_BCAST',
+  allreduce: 'VMPATH_ALLREDUCE',
+} as const;
+
+/** The algorithms `env` forces; a value not among a collective's algorithms is an error. */
+export function algorithmsFrom(env: NodeJS.ProcessEnv): Algorithms {
+  const out: Record<string, string> = {};
+  for (const [name, variable] of Object.entries(VARIABLES)) {
+    const value = env[variable];
+    if (value === undefined || value === '' || value === 'auto') continue;
+    const allowed = ALGORITHMS[name as keyof typeof ALGORITHMS] as readonly string[];
+    if (!allowed.includes(value))
+      throw new VmpathError(
+        'E_RUNTIME_ENV',
+        `${variable}: got ${JSON.stringify(value)}; allowed: auto, ${allowed.join(', ')}`,
+        { details: { field: variable, value, allowed: ['auto', ...allowed].join(', ') } },
+      );
+    out[name] = value;
+  }
+  return out as Algorithms;
+}
+
 export type ReduceOp = 'sum' | 'min' | 'max';
 const OPS: Readonly<Record<ReduceOp, (a: number, b: number) => number>> = {
   sum: (a, b) => a + b,
@@ -47,6 +89,7 @@ const OPS: Readonly<Record<ReduceOp, (a: number, b: number) => number>> = {
 };
 
 const NOTHING = new Uint8Array(0);
+const EMPTY = Buffer.alloc(0);
 
 /** Sends `data` to `dest` and receives from `source` into `into`, both at once. */
 async function exchange(
@@ -68,8 +111,13 @@ function combine(op: ReduceOp, acc: Float64Array, lower: Float64Array, higher: F
   for (let i = 0; i < acc.length; i++) acc[i] = f(lower[i] as number, higher[i] as number);
 }
 
-export async function barrier(comm: Comm): Promise<void> {
+export async function barrier(comm: Comm, choice: Choice = {}): Promise<void> {
   const { rank, size } = comm;
+  if (size === 1) return;
+  if ((choice.barrier ?? (choice.crowded ? 'tree' : 'dissemination')) === 'tree') {
+    await treeBarrier(comm);
+    return;
+  }
   for (let distance = 1; distance < size; distance <<= 1)
     await exchange(
       comm,
@@ -80,26 +128,47 @@ export async function barrier(comm: Comm): Promise<void> {
     );
 }
 
+/** A binomial fan-in to rank 0 and a binomial fan-out from it: 2(P - 1) messages in
+ * 2 log2 P steps, against dissemination's P log2 P in log2 P. */
+async function treeBarrier(comm: Comm): Promise<void> {
+  const { rank, size } = comm;
+  for (let mask = 1; mask < size; mask <<= 1) {
+    if (rank & mask) {
+      await comm.reserved.send(NOTHING, rank - mask, TAG.barrier);
+      break;
+    }
+    if (rank + mask < size) await comm.reserved.recv(rank + mask, TAG.barrier);
+  }
+  await binomialBcast(comm, EMPTY, 0, TAG.barrier);
+}
+
 /** Fills `data` on every rank with the root's `data`. */
 export async function bcast<T extends ArrayBufferView>(
   comm: Comm,
   data: T,
   root: number,
+  choice: Choice = {},
 ): Promise<T> {
   if (comm.size === 1) return data;
-  if (data.byteLength < BCAST_LONG || comm.size < BCAST_MIN_RANKS)
-    await binomialBcast(comm, bytesOf(data), root);
+  const long = data.byteLength >= BCAST_LONG && comm.size >= BCAST_MIN_RANKS && !choice.crowded;
+  const algorithm = choice.bcast ?? (long ? 'scatter-ring' : 'binomial');
+  if (algorithm === 'binomial') await binomialBcast(comm, bytesOf(data), root);
   else await scatterRingBcast(comm, bytesOf(data), root);
   return data;
 }
 
-async function binomialBcast(comm: Comm, data: Buffer, root: number): Promise<void> {
+async function binomialBcast(
+  comm: Comm,
+  data: Buffer,
+  root: number,
+  tag: number = TAG.bcast,
+): Promise<void> {
   const { rank, size } = comm;
   const relative = (rank - root + size) % size;
   let mask = 1;
   while (mask < size) {
     if (relative & mask) {
-      await comm.reserved.recv((relative - mask + root) % size, TAG.bcast, data);
+      await comm.reserved.recv((relative - mask + root) % size, tag, data);
       break;
     }
     mask <<= 1;
@@ -108,7 +177,7 @@ async function binomialBcast(comm: Comm, data: Buffer, root: number): Promise<vo
   const sends = [];
   while (mask > 0) {
     if (relative + mask < size)
-      sends.push(comm.reserved.isend(data, (relative + mask + root) % size, TAG.bcast));
+      sends.push(comm.reserved.isend(data, (relative + mask + root) % size, tag));
     mask >>= 1;
   }
   await comm.waitAll(sends);
@@ -198,12 +267,21 @@ export async function allreduce(
   comm: Comm,
   data: Float64Array,
   op: ReduceOp,
+  choice: Choice = {},
 ): Promise<Float64Array> {
+  if (comm.size === 1) return Float64Array.from(data);
+  const short = choice.crowded ? 'tree' : 'doubling';
+  let algorithm = choice.allreduce ?? (data.byteLength >= ALLREDUCE_LONG ? 'ring' : short);
+  // The ring needs an element per block; a shorter vector takes the short messages' way.
+  if (algorithm === 'ring' && data.length < comm.size) algorithm = short;
+  if (algorithm === 'tree') {
+    const result = (await reduce(comm, data, op, 0)) ?? new Float64Array(data.length);
+    await binomialBcast(comm, bytesOf(result), 0, TAG.allreduce);
+    return result;
+  }
   const acc = Float64Array.from(data);
-  if (comm.size === 1) return acc;
-  if (data.byteLength < ALLREDUCE_LONG || data.length < comm.size)
-    await recursiveDoubling(comm, acc, op);
-  else await ringAllreduce(comm, acc, op);
+  if (algorithm === 'ring') await ringAllreduce(comm, acc, op);
+  else await recursiveDoubling(comm, acc, op);
   return acc;
 }
 
@@ -298,17 +376,21 @@ export async function gather(
 }
 
 /** Every rank's bytes on every rank, in rank order. */
-export async function allgather(comm: Comm, data: ArrayBufferView): Promise<Buffer[]> {
+export async function allgather(
+  comm: Comm,
+  data: ArrayBufferView,
+  choice: Choice = {},
+): Promise<Buffer[]> {
   const parts = await gather(comm, data, 0, TAG.allgather);
   const sizes = new Float64Array(comm.size);
   if (parts)
     parts.forEach((p, i) => {
       sizes[i] = p.length;
     });
-  await bcast(comm, sizes, 0);
+  await bcast(comm, sizes, 0, choice);
   const all = Buffer.alloc(sizes.reduce((a, b) => a + b, 0));
   if (parts) Buffer.concat(parts).copy(all);
-  await bcast(comm, all, 0);
+  await bcast(comm, all, 0, choice);
   const out: Buffer[] = [];
   let offset = 0;
   for (const size of sizes) {

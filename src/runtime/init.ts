@@ -18,6 +18,7 @@ import { ownCpuQuota } from '../sys/cgroup.js';
 import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
 import { SHM_DIR, sharedMemory } from '../transport/pipe.js';
 import { type PipeOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
+import { algorithmsFrom } from './collectives.js';
 import { Comm, type Route } from './comm.js';
 import { datapathOf, identityOf, jobKey, withNodeTable } from './identity.js';
 import { threadMeter } from './meter.js';
@@ -121,6 +122,18 @@ export function spinMicros(
   }
   const local = Number(env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
   return local > cores ? 0 : DEFAULT_SPIN_US;
+}
+
+/** Whether the ranks of this machine outnumber the cores they may use (collectives.ts picks
+ * the algorithms that send fewest messages then): under vmpath's launcher VMPATH_LOCAL_SIZE
+ * ranks, and on a testbed host with a CPU budget its VMPATH_BUDGET_RANKS ranks against
+ * VMPATH_CPU_BUDGET cores (one rank is never crowded); under mpirun, Open MPI's local size. */
+export function crowded(env: NodeJS.ProcessEnv, cores: number): boolean {
+  const budget = Number(env.VMPATH_CPU_BUDGET);
+  const underBudget = Number(env.VMPATH_BUDGET_RANKS);
+  if (budget > 0 && underBudget > Math.max(1, budget)) return true;
+  const local = Number(env.VMPATH_LOCAL_SIZE || env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
+  return local > Math.max(1, cores);
 }
 
 /** The cores this process may use: its CPU affinity (availableParallelism), and no more than
@@ -254,6 +267,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
   if (fatal) errorsAreFatal();
   const { rank, size, token, rendezvous, address, vm, host, jobDir } = await identityOf(env);
   const timeoutMs = options.timeoutMs ?? 60_000;
+  const algorithms = { ...algorithmsFrom(env), crowded: crowded(env, spinCores()) };
 
   let comm: Comm | null = null;
   // A peer may connect and send before this rank has the table and its communicator: the
@@ -336,8 +350,13 @@ export async function init(options: InitOptions = {}): Promise<World> {
     });
     await connectPeers(rank, table, routes, { tcp, local }, address, timeoutMs);
     connected = true;
-    return new World(comm, joined.client, [tcp, local], hosted, () =>
-      leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
+    return new World(
+      comm,
+      joined.client,
+      [tcp, local],
+      hosted,
+      () => leaveJobDir(localPath, env.VMPATH_JOB_DIR ? null : jobDir),
+      algorithms,
     );
   } catch (error) {
     // Leave nothing listening: a rank that cannot join must be able to exit.

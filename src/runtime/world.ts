@@ -19,6 +19,8 @@ export class World {
   /** Removes this rank's files (its socket; the job folder once empty). */
   readonly #cleanup: () => void;
   #finalized = false;
+  /** How the collectives choose their algorithms (collectives.ts). */
+  readonly #algorithms: coll.Choice;
 
   constructor(
     comm: Comm,
@@ -26,7 +28,9 @@ export class World {
     endpoints: readonly StreamEndpoint[],
     hosted: RendezvousServer | null = null,
     cleanup: () => void = () => {},
+    algorithms: coll.Choice = {},
   ) {
+    this.#algorithms = algorithms;
     this.#comm = comm;
     this.#rendezvous = rendezvous;
     this.#endpoints = endpoints;
@@ -82,11 +86,11 @@ export class World {
   }
 
   barrier(): Promise<void> {
-    return coll.barrier(this.#comm);
+    return coll.barrier(this.#comm, this.#algorithms);
   }
 
   bcast<T extends ArrayBufferView>(data: T, root: number): Promise<T> {
-    return coll.bcast(this.#comm, data, root);
+    return coll.bcast(this.#comm, data, root, this.#algorithms);
   }
 
   /** Element-wise over Float64Array, or over one number; the root gets the result, others null. */
@@ -110,6 +114,7 @@ export class World {
       this.#comm,
       typeof value === 'number' ? Float64Array.of(value) : value,
       op,
+      this.#algorithms,
     );
     return (typeof value === 'number' ? result[0] : result) as T;
   }
@@ -119,7 +124,7 @@ export class World {
   }
 
   allgather(data: ArrayBufferView): Promise<Buffer[]> {
-    return coll.allgather(this.#comm, data);
+    return coll.allgather(this.#comm, data, this.#algorithms);
   }
 
   /** Ends the whole job: every other rank fails with this reason; this process exits with `code`. */

@@ -7,7 +7,11 @@ import { init, type World } from '../../src/runtime/index.js';
 import { RendezvousServer } from '../../src/runtime/rendezvous.js';
 import { tempDir } from './temp.js';
 
-export async function inProcessJob(size: number, vmOf: (rank: number) => string) {
+export async function inProcessJob(
+  size: number,
+  vmOf: (rank: number) => string,
+  extraEnv: Readonly<Record<string, string>> = {},
+) {
   const dir = tempDir('vmpath-job-');
   const lost: number[] = [];
   const rejected: string[] = [];
@@ -28,6 +32,7 @@ export async function inProcessJob(size: number, vmOf: (rank: number) => string)
           VMPATH_RENDEZVOUS: `unix:${path}`,
           VMPATH_NODE: vmOf(rank),
           VMPATH_JOB_DIR: dir,
+          ...extraEnv,
         },
         timeoutMs: 5000,
       }),

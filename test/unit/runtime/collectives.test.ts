@@ -8,11 +8,13 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
   ALLREDUCE_LONG,
+  algorithmsFrom,
   BCAST_LONG,
   BCAST_MIN_RANKS,
   type ReduceOp,
 } from '../../../src/runtime/collectives.js';
 import { ANY_SOURCE, ANY_TAG } from '../../../src/runtime/index.js';
+import { crowded } from '../../../src/runtime/init.js';
 import { each, inProcessJob } from '../../support/job.js';
 
 const SIZES = [1, 2, 3, 5, 8, 11, 16];
@@ -25,8 +27,9 @@ assert.ok(SIZES.some((s) => s < BCAST_MIN_RANKS) && SIZES.some((s) => s >= BCAST
 async function withJob(
   size: number,
   body: (job: Awaited<ReturnType<typeof inProcessJob>>) => Promise<void>,
+  env: Readonly<Record<string, string>> = {},
 ) {
-  const job = await inProcessJob(size, (rank) => `vm${rank >> 1}`);
+  const job = await inProcessJob(size, (rank) => `vm${rank >> 1}`, env);
   try {
     await body(job);
   } finally {
@@ -51,62 +54,83 @@ function expected(size: number, length: number, op: ReduceOp): Float64Array {
   return out;
 }
 
-for (const size of SIZES)
-  test(`${size} ranks: allreduce (doubling and ring), bcast (binomial and scatter-ring), barrier`, async () => {
-    await withJob(size, async ({ worlds }) => {
-      for (const length of [SHORT, LONG])
-        for (const op of ['sum', 'min', 'max'] as const) {
-          const got = await each(worlds, (w) =>
+/** By size (not crowded: doubling and ring, binomial and scatter-ring, dissemination), each
+ * other algorithm forced, and the ring forced on vectors shorter than the ranks (which double). */
+const VARIANTS: Record<string, Record<string, string>> = {
+  'by size': {},
+  trees: { VMPATH_BARRIER: 'tree', VMPATH_BCAST: 'binomial', VMPATH_ALLREDUCE: 'tree' },
+  rings: {
+    VMPATH_BARRIER: 'dissemination',
+    VMPATH_BCAST: 'scatter-ring',
+    VMPATH_ALLREDUCE: 'ring',
+  },
+};
+
+for (const [variant, env] of Object.entries(VARIANTS))
+  for (const size of SIZES)
+    test(`${size} ranks, ${variant}: allreduce, bcast, barrier against serial values`, {
+      timeout: 60_000,
+    }, async () => {
+      await withJob(
+        size,
+        async ({ worlds }) => {
+          for (const length of [SHORT, LONG])
+            for (const op of ['sum', 'min', 'max'] as const) {
+              const got = await each(worlds, (w) =>
+                w.allreduce(
+                  Float64Array.from({ length }, (_, i) => sample(w.rank, i)),
+                  op,
+                ),
+              );
+              const want = expected(size, length, op);
+              for (const [rank, result] of got.entries())
+                assert.deepEqual(result, want, `allreduce ${op} of ${length} on rank ${rank}`);
+            }
+          // A non-integer sum: every rank must still hold the same bits.
+          const fractions = await each(worlds, (w) =>
             w.allreduce(
-              Float64Array.from({ length }, (_, i) => sample(w.rank, i)),
-              op,
+              Float64Array.from({ length: LONG }, (_, i) => 1 / (w.rank + i + 3)),
+              'sum',
             ),
           );
-          const want = expected(size, length, op);
-          for (const [rank, result] of got.entries())
-            assert.deepEqual(result, want, `allreduce ${op} of ${length} on rank ${rank}`);
-        }
-      // A non-integer sum: every rank must still hold the same bits.
-      const fractions = await each(worlds, (w) =>
-        w.allreduce(
-          Float64Array.from({ length: LONG }, (_, i) => 1 / (w.rank + i + 3)),
-          'sum',
-        ),
-      );
-      for (const result of fractions) assert.deepEqual(result, fractions[0]);
+          for (const result of fractions) assert.deepEqual(result, fractions[0]);
 
-      for (const bytes of [5, BCAST_LONG + 1001])
-        for (const root of new Set([0, size - 1, size >> 1])) {
-          const pattern = Buffer.from(
-            Array.from({ length: bytes }, (_, i) => (i * 31 + root) & 255),
+          for (const bytes of [5, BCAST_LONG + 1001])
+            for (const root of new Set([0, size - 1, size >> 1])) {
+              const pattern = Buffer.from(
+                Array.from({ length: bytes }, (_, i) => (i * 31 + root) & 255),
+              );
+              const got = await each(worlds, (w) =>
+                w.bcast(w.rank === root ? Buffer.from(pattern) : Buffer.alloc(bytes), root),
+              );
+              for (const [rank, data] of got.entries())
+                assert.ok(data.equals(pattern), `bcast of ${bytes} B from ${root} on rank ${rank}`);
+            }
+          // A long bcast of typed arrays, whose bytes are a view into a larger buffer.
+          const big = new Float64Array(BCAST_LONG / 4 + 10);
+          const view = big.subarray(5, big.length - 5);
+          const sent = await each(worlds, (w) =>
+            w.bcast(w.rank === 0 ? view.map((_, i) => i + 0.5) : new Float64Array(view.length), 0),
           );
-          const got = await each(worlds, (w) =>
-            w.bcast(w.rank === root ? Buffer.from(pattern) : Buffer.alloc(bytes), root),
-          );
-          for (const [rank, data] of got.entries())
-            assert.ok(data.equals(pattern), `bcast of ${bytes} B from ${root} on rank ${rank}`);
-        }
-      // A long bcast of typed arrays, whose bytes are a view into a larger buffer.
-      const big = new Float64Array(BCAST_LONG / 4 + 10);
-      const view = big.subarray(5, big.length - 5);
-      const sent = await each(worlds, (w) =>
-        w.bcast(w.rank === 0 ? view.map((_, i) => i + 0.5) : new Float64Array(view.length), 0),
-      );
-      for (const data of sent) assert.equal(data[view.length - 1], view.length - 0.5);
+          for (const data of sent) assert.equal(data[view.length - 1], view.length - 0.5);
 
-      // No rank leaves the barrier before the last one enters.
-      const entered: number[] = [];
-      const left = await each(worlds, async (w) => {
-        await new Promise((resolve) => setTimeout(resolve, ((w.rank * 3) % size) * 15));
-        entered.push(performance.now());
-        await w.barrier();
-        return performance.now();
-      });
-      assert.ok(Math.min(...left) >= Math.max(...entered));
+          // No rank leaves the barrier before the last one enters.
+          const entered: number[] = [];
+          const left = await each(worlds, async (w) => {
+            await new Promise((resolve) => setTimeout(resolve, ((w.rank * 3) % size) * 15));
+            entered.push(performance.now());
+            await w.barrier();
+            return performance.now();
+          });
+          assert.ok(Math.min(...left) >= Math.max(...entered));
+        },
+        env,
+      );
     });
-  });
 
-test('collectives in between user messages: ANY_TAG does not take theirs, order is kept', async () => {
+test('collectives in between user messages: ANY_TAG does not take theirs, order is kept', {
+  timeout: 60_000,
+}, async () => {
   await withJob(6, async ({ worlds }) => {
     const got = await each(worlds, async (w) => {
       const early = w.irecv(ANY_SOURCE, ANY_TAG);
@@ -128,4 +152,26 @@ test('collectives in between user messages: ANY_TAG does not take theirs, order 
       assert.equal(tag, 9);
     }
   });
+});
+
+test('forcing an algorithm: a value not among its algorithms is refused, naming the variable', () => {
+  assert.deepEqual(algorithmsFrom({ VMPATH_BARRIER: 'tree', VMPATH_BCAST: 'auto' }), {
+    barrier: 'tree',
+  });
+  assert.throws(
+    () => algorithmsFrom({ VMPATH_ALLREDUCE: 'rabenseifner' }),
+    /VMPATH_ALLREDUCE: got "rabenseifner"; allowed: auto, doubling, tree, ring/,
+  );
+});
+
+test('crowded: more ranks than cores on the machine, or than a host budget allows', () => {
+  assert.equal(crowded({ VMPATH_LOCAL_SIZE: '2' }, 2), false);
+  assert.equal(crowded({ VMPATH_LOCAL_SIZE: '3' }, 2), true);
+  assert.equal(crowded({ OMPI_COMM_WORLD_LOCAL_SIZE: '4' }, 8), false);
+  assert.equal(crowded({ OMPI_COMM_WORLD_LOCAL_SIZE: '9' }, 8), true);
+  // paper: 0.875 cores a host; one rank is never crowded, two are.
+  const budget = { VMPATH_LOCAL_SIZE: '2', VMPATH_CPU_BUDGET: '0.875' };
+  assert.equal(crowded({ ...budget, VMPATH_BUDGET_RANKS: '1' }, 2), false);
+  assert.equal(crowded({ ...budget, VMPATH_BUDGET_RANKS: '2' }, 2), true);
+  assert.equal(crowded({}, 2), false);
 });
