@@ -15,8 +15,13 @@
  *              reduce-scatter and a ring allgather (Patarasuk and Yuan, 2009; Open MPI's
  *              coll/base ring): 2(P - 1) steps of n/P bytes
  *   gather     straight to the root; allgather: gather and bcast
- * Each element is combined once per pair of partial results, in an order every rank shares, so
- * every rank ends with the same bits.
+ * Crowded ranks (more than the cores they run on: every message a rank handles takes a core
+ * from another) send fewest messages instead: barrier as a binomial fan-in and fan-out (2(P -
+ * 1) messages, not P log2 P), bcast always binomial, allreduce as a binomial reduce and bcast
+ * until the ring's blocks reach CROWDED_RING_BLOCK. Measured on paper with bench
+ * osu-collectives (docs/benchmarks.md); VMPATH_BARRIER, VMPATH_BCAST and VMPATH_ALLREDUCE force
+ * an algorithm. Each element is combined once per pair of partial results, in an order every
+ * rank shares, so every rank ends with the same bits.
  */
 import { VmpathError } from '../core/errors.js';
 import { bytesOf, type Comm } from './comm.js';
@@ -36,9 +41,12 @@ export const TAG = {
 export const BCAST_LONG = 12288;
 export const BCAST_MIN_RANKS = 8;
 /** Bytes from which allreduce rings rather than doubles. The ring's 2(P - 1) steps cost more
- * latency than log2 P exchanges, so it pays only when the vector is long; measured on paper
- * with bench osu-collectives (docs/benchmarks.md). */
+ * latency than log2 P exchanges, so it pays only when the vector is long. */
 export const ALLREDUCE_LONG = 65536;
+/** Crowded ranks ring only when each of the ring's blocks carries this much: every step waits
+ * for a neighbour to be scheduled. On paper (2 cores), against the tree, the ring won from
+ * 64 KiB on 4 ranks and from 128 KiB on 8, and lost up to 1 MiB on 16 (docs/benchmarks.md). */
+export const CROWDED_RING_BLOCK = 16384;
 
 /** The algorithms a job may force per collective (as Open MPI's coll_tuned_*_algorithm), by
  * VMPATH_BARRIER, VMPATH_BCAST and VMPATH_ALLREDUCE; unset, each call picks by size. */
@@ -111,10 +119,31 @@ function combine(op: ReduceOp, acc: Float64Array, lower: Float64Array, higher: F
   for (let i = 0; i < acc.length; i++) acc[i] = f(lower[i] as number, higher[i] as number);
 }
 
+type Of<K extends keyof typeof ALGORITHMS> = (typeof ALGORITHMS)[K][number];
+
+export function barrierAlgorithm(choice: Choice): Of<'barrier'> {
+  return choice.barrier ?? (choice.crowded ? 'tree' : 'dissemination');
+}
+
+export function bcastAlgorithm(bytes: number, size: number, choice: Choice): Of<'bcast'> {
+  const long = bytes >= BCAST_LONG && size >= BCAST_MIN_RANKS && !choice.crowded;
+  return choice.bcast ?? (long ? 'scatter-ring' : 'binomial');
+}
+
+/** For `length` doubles on `size` ranks. */
+export function allreduceAlgorithm(length: number, size: number, choice: Choice): Of<'allreduce'> {
+  const bytes = length * 8;
+  const short = choice.crowded ? 'tree' : 'doubling';
+  const long = choice.crowded ? bytes / size >= CROWDED_RING_BLOCK : bytes >= ALLREDUCE_LONG;
+  const algorithm = choice.allreduce ?? (long ? 'ring' : short);
+  // The ring needs an element per block; a shorter vector takes the short messages' way.
+  return algorithm === 'ring' && length < size ? short : algorithm;
+}
+
 export async function barrier(comm: Comm, choice: Choice = {}): Promise<void> {
   const { rank, size } = comm;
   if (size === 1) return;
-  if ((choice.barrier ?? (choice.crowded ? 'tree' : 'dissemination')) === 'tree') {
+  if (barrierAlgorithm(choice) === 'tree') {
     await treeBarrier(comm);
     return;
   }
@@ -150,9 +179,8 @@ export async function bcast<T extends ArrayBufferView>(
   choice: Choice = {},
 ): Promise<T> {
   if (comm.size === 1) return data;
-  const long = data.byteLength >= BCAST_LONG && comm.size >= BCAST_MIN_RANKS && !choice.crowded;
-  const algorithm = choice.bcast ?? (long ? 'scatter-ring' : 'binomial');
-  if (algorithm === 'binomial') await binomialBcast(comm, bytesOf(data), root);
+  if (bcastAlgorithm(data.byteLength, comm.size, choice) === 'binomial')
+    await binomialBcast(comm, bytesOf(data), root);
   else await scatterRingBcast(comm, bytesOf(data), root);
   return data;
 }
@@ -270,10 +298,7 @@ export async function allreduce(
   choice: Choice = {},
 ): Promise<Float64Array> {
   if (comm.size === 1) return Float64Array.from(data);
-  const short = choice.crowded ? 'tree' : 'doubling';
-  let algorithm = choice.allreduce ?? (data.byteLength >= ALLREDUCE_LONG ? 'ring' : short);
-  // The ring needs an element per block; a shorter vector takes the short messages' way.
-  if (algorithm === 'ring' && data.length < comm.size) algorithm = short;
+  const algorithm = allreduceAlgorithm(data.length, comm.size, choice);
   if (algorithm === 'tree') {
     const result = (await reduce(comm, data, op, 0)) ?? new Float64Array(data.length);
     await binomialBcast(comm, bytesOf(result), 0, TAG.allreduce);

@@ -9,8 +9,11 @@ import { test } from 'node:test';
 import {
   ALLREDUCE_LONG,
   algorithmsFrom,
+  allreduceAlgorithm,
   BCAST_LONG,
   BCAST_MIN_RANKS,
+  barrierAlgorithm,
+  bcastAlgorithm,
   type ReduceOp,
 } from '../../../src/runtime/collectives.js';
 import { ANY_SOURCE, ANY_TAG } from '../../../src/runtime/index.js';
@@ -174,4 +177,27 @@ test('crowded: more ranks than cores on the machine, or than a host budget allow
   assert.equal(crowded({ ...budget, VMPATH_BUDGET_RANKS: '1' }, 2), false);
   assert.equal(crowded({ ...budget, VMPATH_BUDGET_RANKS: '2' }, 2), true);
   assert.equal(crowded({}, 2), false);
+});
+
+test('the choice by size, and crowded ranks sending fewest messages', () => {
+  const crowd = { crowded: true };
+  assert.equal(barrierAlgorithm({}), 'dissemination');
+  assert.equal(barrierAlgorithm(crowd), 'tree');
+  assert.equal(barrierAlgorithm({ ...crowd, barrier: 'dissemination' }), 'dissemination');
+  assert.equal(bcastAlgorithm(BCAST_LONG - 1, 16, {}), 'binomial');
+  assert.equal(bcastAlgorithm(BCAST_LONG, 16, {}), 'scatter-ring');
+  assert.equal(bcastAlgorithm(BCAST_LONG, BCAST_MIN_RANKS - 1, {}), 'binomial');
+  assert.equal(bcastAlgorithm(1 << 20, 16, crowd), 'binomial');
+  const doubles = (bytes: number) => bytes / 8;
+  assert.equal(allreduceAlgorithm(doubles(ALLREDUCE_LONG) - 1, 4, {}), 'doubling');
+  assert.equal(allreduceAlgorithm(doubles(ALLREDUCE_LONG), 4, {}), 'ring');
+  assert.equal(allreduceAlgorithm(1, 1, {}), 'doubling');
+  // Crowded: the ring once its blocks reach 16 KiB.
+  assert.equal(allreduceAlgorithm(doubles(64 << 10), 4, crowd), 'ring');
+  assert.equal(allreduceAlgorithm(doubles(64 << 10) - 1, 4, crowd), 'tree');
+  assert.equal(allreduceAlgorithm(doubles(1 << 20), 16, crowd), 'ring');
+  assert.equal(allreduceAlgorithm(doubles(128 << 10), 16, crowd), 'tree');
+  // A ring forced on fewer elements than ranks takes the short way.
+  assert.equal(allreduceAlgorithm(3, 8, { allreduce: 'ring' }), 'doubling');
+  assert.equal(allreduceAlgorithm(3, 8, { ...crowd, allreduce: 'ring' }), 'tree');
 });
