@@ -35,13 +35,18 @@ import {
 
 const TESTS = ['barrier', 'bcast', 'allreduce'] as const;
 const SIZES = [8, 1 << 20] as const;
-const positive = (text: string) => {
+const positive = (name: string, text: string) => {
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`not a positive integer: ${text}`);
-  return n;
+  if (Number.isInteger(n) && n >= 1) return n;
+  process.stderr.write(
+    `osu-collectives: ${name}: got ${JSON.stringify(text)}; allowed: integers >= 1\n`,
+  );
+  process.exit(2);
 };
-const RANKS = (process.env.VMPATH_BENCH_RANKS ?? '2,4,8,16').split(',').map(positive);
-const ROUNDS = positive(process.env.VMPATH_BENCH_ROUNDS ?? '3');
+const RANKS = (process.env.VMPATH_BENCH_RANKS ?? '2,4,8,16')
+  .split(',')
+  .map((t) => positive('VMPATH_BENCH_RANKS', t));
+const ROUNDS = positive('VMPATH_BENCH_ROUNDS', process.env.VMPATH_BENCH_ROUNDS ?? '3');
 
 requireRoot('osu-collectives');
 requireOpenMpi('osu-collectives');

@@ -48,7 +48,9 @@ export interface PeerCounters {
 interface Posted {
   readonly source: number;
   readonly tag: number;
-  readonly into: ArrayBufferView | undefined;
+  /** The receive buffer's bytes, taken once (a typed array's Buffer view costs a microsecond
+   * or so to make, and a message needs it at its header and at its end). */
+  readonly into: Buffer | undefined;
   resolve(r: Received): void;
   reject(e: Error): void;
 }
@@ -229,7 +231,7 @@ export class Comm {
     const posted: Posted = {
       source,
       tag,
-      into,
+      into: into ? bytesOf(into) : undefined,
       resolve: (r) => {
         if (received.completed) return;
         this.#outstanding--;
@@ -432,7 +434,7 @@ export class Comm {
     const posted = this.#matcher.arrive(message);
     if (posted) {
       message.taker = posted;
-      const into = posted.into ? bytesOf(posted.into) : null;
+      const into = posted.into ?? null;
       if (into && into.length < header.size) {
         message.error = this.#truncated(into.length, header);
         message.target = Buffer.allocUnsafe(header.size);
@@ -453,7 +455,7 @@ export class Comm {
       posted.reject(message.error);
       return;
     }
-    const into = posted.into ? bytesOf(posted.into) : null;
+    const into = posted.into ?? null;
     if (into && into.length < message.size) {
       posted.reject(this.#truncated(into.length, message));
       return;
