@@ -18,7 +18,7 @@ import { ownCpuQuota } from '../sys/cgroup.js';
 import { DATAPATH_RECORDS, transportOf } from '../testbed/datapaths/index.js';
 import { SHM_DIR, sharedMemory } from '../transport/pipe.js';
 import { type PipeOptions, StreamEndpoint, type TransportHandlers } from '../transport/stream.js';
-import { algorithmsFrom } from './collectives.js';
+import { algorithmsFrom, type Choice } from './collectives.js';
 import { Comm, type Route } from './comm.js';
 import { datapathOf, identityOf, jobKey, withNodeTable } from './identity.js';
 import { threadMeter } from './meter.js';
@@ -267,7 +267,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
   if (fatal) errorsAreFatal();
   const { rank, size, token, rendezvous, address, vm, host, jobDir } = await identityOf(env);
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const algorithms = { ...algorithmsFrom(env), crowded: crowded(env, spinCores()) };
+  const forced = algorithmsFrom(env);
 
   let comm: Comm | null = null;
   // A peer may connect and send before this rank has the table and its communicator: the
@@ -316,6 +316,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
           ? { host: tcpAddress.host, port: tcpAddress.port }
           : { host: address, port: 0 },
       local: { path: localPath },
+      crowded: crowded(env, spinCores()),
+      algorithms: forced,
     };
     // Under an external launcher (mpirun, srun) no vmpath process hosts the rendezvous: rank 0
     // does, at VMPATH_RENDEZVOUS, which must then be one of its own addresses; unless vmpath
@@ -326,6 +328,12 @@ export async function init(options: InitOptions = {}): Promise<World> {
     client = joined.client;
     const table = joined.table;
 
+    // One choice for the whole job: rank 0's forced algorithms, and crowded if any rank is (the
+    // ranks of one job may see different cores, budgets and environments).
+    const algorithms: Choice = {
+      ...(table.find((p) => p.rank === 0)?.algorithms ?? forced),
+      crowded: table.some((p) => p.crowded === true),
+    };
     const routes = routesOf(info, table, { tcp, local });
     const onlyPipes = [...routes.values()].every((r) => r.endpoint === local && local.sharedMemory);
     comm = new Comm(rank, size, routes, {

@@ -6,10 +6,12 @@
  * before it said `finalized` is dead, and every other rank is told which one (DESIGN.md 5).
  * Addresses: `unix:/path` (reachable from every namespace of one machine) or `host:port`.
  */
+
 import { timingSafeEqual } from 'node:crypto';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { VmpathError } from '../core/errors.js';
 import type { Datapath } from '../topology/types.js';
+import type { Algorithms } from './collectives.js';
 import type { PeerCounters } from './comm.js';
 import { readLines, writeLine } from './lines.js';
 
@@ -24,6 +26,10 @@ export interface RankInfo {
   readonly datapath: Datapath;
   readonly tcp: { readonly host: string; readonly port: number };
   readonly local: { readonly path: string };
+  /** Whether this rank's machine is crowded (init.ts), and the collectives' algorithms its
+   * environment forces: every rank picks by the table, so that all pick alike. */
+  readonly crowded?: boolean;
+  readonly algorithms?: Algorithms;
 }
 
 export interface RendezvousEvents {

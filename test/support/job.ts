@@ -10,7 +10,9 @@ import { tempDir } from './temp.js';
 export async function inProcessJob(
   size: number,
   vmOf: (rank: number) => string,
-  extraEnv: Readonly<Record<string, string>> = {},
+  extraEnv:
+    | Readonly<Record<string, string>>
+    | ((rank: number) => Readonly<Record<string, string>>) = {},
 ) {
   const dir = tempDir('vmpath-job-');
   const lost: number[] = [];
@@ -32,7 +34,7 @@ export async function inProcessJob(
           VMPATH_RENDEZVOUS: `unix:${path}`,
           VMPATH_NODE: vmOf(rank),
           VMPATH_JOB_DIR: dir,
-          ...extraEnv,
+          ...(typeof extraEnv === 'function' ? extraEnv(rank) : extraEnv),
         },
         timeoutMs: 5000,
       }),

@@ -30,7 +30,7 @@ assert.ok(SIZES.some((s) => s < BCAST_MIN_RANKS) && SIZES.some((s) => s >= BCAST
 async function withJob(
   size: number,
   body: (job: Awaited<ReturnType<typeof inProcessJob>>) => Promise<void>,
-  env: Readonly<Record<string, string>> = {},
+  env: Parameters<typeof inProcessJob>[2] = {},
 ) {
   const job = await inProcessJob(size, (rank) => `vm${rank >> 1}`, env);
   try {
@@ -200,4 +200,38 @@ test('the choice by size, and crowded ranks sending fewest messages', () => {
   // A ring forced on fewer elements than ranks takes the short way.
   assert.equal(allreduceAlgorithm(3, 8, { allreduce: 'ring' }), 'doubling');
   assert.equal(allreduceAlgorithm(3, 8, { ...crowd, allreduce: 'ring' }), 'tree');
+});
+
+test('ranks that see different cores or environments still pick alike (crowded if any is; rank 0 forces)', {
+  timeout: 60_000,
+}, async () => {
+  // Rank 1 alone is crowded, rank 2 alone forces other algorithms: without one choice for the
+  // job, the ranks would run different algorithms and wait for each other for ever.
+  const env = (rank: number): Record<string, string> =>
+    rank === 1
+      ? { VMPATH_LOCAL_SIZE: '1000' }
+      : rank === 2
+        ? { VMPATH_BARRIER: 'tree', VMPATH_ALLREDUCE: 'ring', VMPATH_BCAST: 'scatter-ring' }
+        : {};
+  await withJob(
+    8,
+    async ({ worlds }) => {
+      for (const length of [SHORT, LONG]) {
+        const got = await each(worlds, (w) =>
+          w.allreduce(
+            Float64Array.from({ length }, (_, i) => sample(w.rank, i)),
+            'sum',
+          ),
+        );
+        for (const result of got) assert.deepEqual(result, expected(8, length, 'sum'));
+      }
+      const pattern = Buffer.alloc(BCAST_LONG * 2, 7);
+      const got = await each(worlds, (w) =>
+        w.bcast(w.rank === 3 ? Buffer.from(pattern) : Buffer.alloc(pattern.length), 3),
+      );
+      for (const data of got) assert.ok(data.equals(pattern));
+      await each(worlds, (w) => w.barrier());
+    },
+    env,
+  );
 });
