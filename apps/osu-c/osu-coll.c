@@ -5,9 +5,11 @@
  *   barrier:   MPI_Barrier, once (bytes 0)
  *   bcast:     MPI_Bcast of BYTES chars from rank 0, per size
  *   allreduce: MPI_Allreduce of BYTES/8 doubles with MPI_SUM, per size
- * Per size, after a barrier: `skip` untimed then `iters` timed calls; each rank's mean time per
- * call; the figure is the mean over ranks of those (OSU's "Avg Latency"), with the slowest rank's,
- * and the mean over ranks of each one's CPU time per call (user and system, all its threads).
+ * Per size, after a barrier: `skip` untimed then `iters` timed calls back to back (OSU puts a
+ * barrier after each timed call; here a bcast's root runs ahead down its tree, in both twins
+ * alike). The figure is the mean over ranks of each rank's mean time per call (as OSU's "Avg
+ * Latency"), with the slowest rank's, and the mean over ranks of each one's CPU time per call
+ * (user and system, all its threads).
  * Usage: osu-coll TEST[,TEST...] MIN_BYTES MAX_BYTES   (sizes double from MIN to MAX)
  * Iterations per size are fewer than OSU's defaults, to keep a bench run short.
  * Rank 0 prints one JSON line per test and size:

@@ -6,9 +6,11 @@
  *   barrier:   world.barrier(), once (bytes 0)
  *   bcast:     world.bcast of BYTES bytes from rank 0, per size
  *   allreduce: world.allreduce of BYTES/8 doubles with sum, per size
- * Per size, after a barrier: `skip` untimed then `iters` timed calls; each rank's mean time per
- * call; the figure is the mean over ranks (OSU's "Avg Latency"), with the slowest rank's, and
- * the mean over ranks of each one's CPU time per call (process.cpuUsage: user and system).
+ * Per size, after a barrier: `skip` untimed then `iters` timed calls back to back (OSU puts a
+ * barrier after each timed call; here a bcast's root runs ahead down its tree, in both twins
+ * alike). The figure is the mean over ranks of each rank's mean time per call (as OSU's "Avg
+ * Latency"), with the slowest rank's, and the mean over ranks of each one's CPU time per call
+ * (user and system, all its threads).
  * Usage: osu-coll-rank TEST[,TEST...] MIN_BYTES MAX_BYTES
  */
 import { init } from '../runtime/index.js';

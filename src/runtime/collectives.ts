@@ -18,7 +18,7 @@
  * Crowded ranks (more than the cores they run on: every message a rank handles takes a core
  * from another) send fewest messages instead: barrier as a binomial fan-in and fan-out (2(P -
  * 1) messages, not P log2 P), bcast always binomial, allreduce as a binomial reduce and bcast
- * until the ring's blocks reach CROWDED_RING_BLOCK. Measured on paper with bench
+ * until the ring's blocks reach CROWDED_RING_BLOCK (on at most CROWDED_RING_RANKS ranks). Measured on paper with bench
  * osu-collectives (docs/benchmarks.md); VMPATH_BARRIER, VMPATH_BCAST and VMPATH_ALLREDUCE force
  * an algorithm. Each element is combined once per pair of partial results, in an order every
  * rank shares, so every rank ends with the same bits.
@@ -43,10 +43,12 @@ export const BCAST_MIN_RANKS = 8;
 /** Bytes from which allreduce rings rather than doubles. The ring's 2(P - 1) steps cost more
  * latency than log2 P exchanges, so it pays only when the vector is long. */
 export const ALLREDUCE_LONG = 65536;
-/** Crowded ranks ring only when each of the ring's blocks carries this much: every step waits
- * for a neighbour to be scheduled. On paper (2 cores), against the tree, the ring won from
- * 64 KiB on 4 ranks and from 128 KiB on 8, and lost up to 1 MiB on 16 (docs/benchmarks.md). */
+/** Crowded ranks ring only when each of the ring's blocks carries this much, and on at most
+ * CROWDED_RING_RANKS ranks: every step waits for a neighbour to be scheduled. On paper (2
+ * cores), against the tree, the ring won from 64 KiB on 4 ranks and from 128 KiB on 8, and
+ * lost up to 1 MiB on 16 (docs/benchmarks.md). */
 export const CROWDED_RING_BLOCK = 16384;
+export const CROWDED_RING_RANKS = 8;
 
 /** The algorithms a job may force per collective (as Open MPI's coll_tuned_*_algorithm), by
  * VMPATH_BARRIER, VMPATH_BCAST and VMPATH_ALLREDUCE; unset, each call picks by size. */
@@ -134,7 +136,9 @@ export function bcastAlgorithm(bytes: number, size: number, choice: Choice): Of<
 export function allreduceAlgorithm(length: number, size: number, choice: Choice): Of<'allreduce'> {
   const bytes = length * 8;
   const short = choice.crowded ? 'tree' : 'doubling';
-  const long = choice.crowded ? bytes / size >= CROWDED_RING_BLOCK : bytes >= ALLREDUCE_LONG;
+  const long = choice.crowded
+    ? size <= CROWDED_RING_RANKS && bytes / size >= CROWDED_RING_BLOCK
+    : bytes >= ALLREDUCE_LONG;
   const algorithm = choice.allreduce ?? (long ? 'ring' : short);
   // The ring needs an element per block; a shorter vector takes the short messages' way.
   return algorithm === 'ring' && length < size ? short : algorithm;

@@ -192,11 +192,12 @@ test('the choice by size, and crowded ranks sending fewest messages', () => {
   assert.equal(allreduceAlgorithm(doubles(ALLREDUCE_LONG) - 1, 4, {}), 'doubling');
   assert.equal(allreduceAlgorithm(doubles(ALLREDUCE_LONG), 4, {}), 'ring');
   assert.equal(allreduceAlgorithm(1, 1, {}), 'doubling');
-  // Crowded: the ring once its blocks reach 16 KiB.
+  // Crowded: the ring once its blocks reach 16 KiB, on at most 8 ranks.
   assert.equal(allreduceAlgorithm(doubles(64 << 10), 4, crowd), 'ring');
   assert.equal(allreduceAlgorithm(doubles(64 << 10) - 1, 4, crowd), 'tree');
-  assert.equal(allreduceAlgorithm(doubles(1 << 20), 16, crowd), 'ring');
-  assert.equal(allreduceAlgorithm(doubles(128 << 10), 16, crowd), 'tree');
+  assert.equal(allreduceAlgorithm(doubles(128 << 10), 8, crowd), 'ring');
+  assert.equal(allreduceAlgorithm(doubles(1 << 20), 16, crowd), 'tree');
+  assert.equal(allreduceAlgorithm(doubles(1 << 20), 16, {}), 'ring');
   // A ring forced on fewer elements than ranks takes the short way.
   assert.equal(allreduceAlgorithm(3, 8, { allreduce: 'ring' }), 'doubling');
   assert.equal(allreduceAlgorithm(3, 8, { ...crowd, allreduce: 'ring' }), 'tree');
