@@ -8,13 +8,12 @@
  * call in microseconds, and the slowest rank's.
  */
 import { fileURLToPath } from 'node:url';
-import { VmpathError } from '../core/errors.js';
 import { mpiCacheDir, runMpi } from '../experiment/mpi-run.js';
 import type { Placed } from '../placement/patterns.js';
-import { launch } from '../runtime/launcher.js';
 import { buildWithMpicc, requireOpenMpi } from '../runtime/openmpi.js';
 import type { CommandRunner } from '../sys/runner.js';
 import type { Topology } from '../topology/types.js';
+import { runtimeJobOutput } from './osu.js';
 
 export type { CollTest } from './osu-coll-rank.js';
 
@@ -75,29 +74,19 @@ export async function vmpathColl(
   job: CollJob,
   signal?: AbortSignal,
 ): Promise<CollPoint[]> {
-  let out = '';
-  let err = '';
-  const result = await launch(env.runner, {
-    topology: job.topology,
-    id: job.id,
-    placement: job.placement.map(({ rank, vm }) => ({ rank, vm })),
-    argv: [env.execPath, RANK, ...argsOf(job)],
-    timeoutMs: TIMEOUT_MS,
-    ...(job.env ? { env: job.env } : {}),
-    ...(signal ? { signal } : {}),
-    onLine: (line, stream) => {
-      if (stream === 'out') out += `${line.replace(/^\[\d+\] /, '')}\n`;
-      else err += `${line}\n`;
+  const out = await runtimeJobOutput(
+    env,
+    {
+      topology: job.topology,
+      id: job.id,
+      placement: job.placement.map(({ rank, vm }) => ({ rank, vm })),
+      argv: [env.execPath, RANK, ...argsOf(job)],
+      timeoutMs: TIMEOUT_MS,
+      ...(job.env ? { env: job.env } : {}),
+      ...(signal ? { signal } : {}),
     },
-    onNotice: (text) => {
-      err += `${text}\n`;
-    },
-  });
-  if (result.exitCode !== 0)
-    throw new VmpathError(
-      'E_BENCH_FAILED',
-      `vmpath osu-coll failed: ${result.failure}\n${err.slice(-2000)}`,
-    );
+    'vmpath osu-coll',
+  );
   return parseCollPoints(out);
 }
 

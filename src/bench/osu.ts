@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { Launcher } from '../cluster/launcher.js';
 import type { Target } from '../cluster/target.js';
 import { VmpathError } from '../core/errors.js';
-import { launch } from '../runtime/launcher.js';
+import { type LaunchOptions, launch } from '../runtime/launcher.js';
 import { buildWithMpicc, mpirunAcross, requireOpenMpi } from '../runtime/openmpi.js';
 import { clusterJobMpirun } from '../runtime/openmpi-cluster.js';
 import type { CommandRunner } from '../sys/runner.js';
@@ -110,19 +110,37 @@ export async function vmpathOsu(
   sizes: readonly [number, number] = OSU_SIZES,
   signal?: AbortSignal,
 ): Promise<OsuPoint[]> {
+  const out = await runtimeJobOutput(
+    env,
+    {
+      topology: testbed.topology,
+      id: testbed.id,
+      ...(testbed.launcher ? { launcher: testbed.launcher } : {}),
+      placement: [
+        { rank: 0, vm: a },
+        { rank: 1, vm: b },
+      ],
+      argv: [env.execPath, RANK, test, String(sizes[0]), String(sizes[1])],
+      timeoutMs: TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+    },
+    `vmpath osu ${test}`,
+  );
+  return parseOsuPoints(out);
+}
+
+/** A runtime job of a bench twin: its ranks' standard output (each line without its `[rank] `
+ * prefix), or an error saying `what` failed, with the ranks' standard error and the launcher's
+ * notices. */
+export async function runtimeJobOutput(
+  env: Pick<OsuEnv, 'runner'>,
+  options: Omit<LaunchOptions, 'onLine' | 'onNotice'>,
+  what: string,
+): Promise<string> {
   let out = '';
   let err = '';
   const result = await launch(env.runner, {
-    topology: testbed.topology,
-    id: testbed.id,
-    ...(testbed.launcher ? { launcher: testbed.launcher } : {}),
-    placement: [
-      { rank: 0, vm: a },
-      { rank: 1, vm: b },
-    ],
-    argv: [env.execPath, RANK, test, String(sizes[0]), String(sizes[1])],
-    timeoutMs: TIMEOUT_MS,
-    ...(signal ? { signal } : {}),
+    ...options,
     onLine: (line, stream) => {
       if (stream === 'out') out += `${line.replace(/^\[\d+\] /, '')}\n`;
       else err += `${line}\n`;
@@ -132,6 +150,9 @@ export async function vmpathOsu(
     },
   });
   if (result.exitCode !== 0)
-    throw new VmpathError('E_BENCH_FAILED', `vmpath osu ${test} failed: ${result.failure}\n${err}`);
-  return parseOsuPoints(out);
+    throw new VmpathError(
+      'E_BENCH_FAILED',
+      `${what} failed: ${result.failure}\n${err.slice(-4000)}`,
+    );
+  return out;
 }
