@@ -31,7 +31,7 @@ export { ANY_SOURCE, ANY_TAG };
 const IDLE_SPIN_MS = 0.2;
 
 /** How long one turn of a polling spell looks at the shared-memory pipes before it lets the
- * event loop turn (and poll the sockets). */
+ * event loop turn, when the rank has no peer on a socket. */
 const TURN_POLL_MS = 0.02;
 
 const EMPTY = Buffer.alloc(0);
@@ -272,14 +272,17 @@ export class Comm {
     this.#spinning = true;
     this.#lastNews = performance.now();
     const progress = this.#progress;
+    // A rank with peers on sockets looks at its pipes once a turn: the loop's turn is when the
+    // sockets are read, and a moment spent on empty pipes is a moment added to their latency.
+    const pipesOnly = progress !== null && this.#polled.size === this.#routes.size;
     progress?.setAwake(true);
     const spell = policy.begin();
     const tick = () => {
-      if (progress) {
+      if (pipesOnly) {
         // Look at the pipes for a moment before the loop turns (each turn costs a system call).
         const until = performance.now() + TURN_POLL_MS;
         while (!progress.poll() && performance.now() < until);
-      }
+      } else if (progress && this.#polled.size > 0) progress.poll(); // sockets wait for the turn
       const quiet = performance.now() - this.#lastNews;
       if (
         (this.#outstanding === 0 && quiet > IDLE_SPIN_MS) ||

@@ -83,26 +83,24 @@ export const DEFAULT_SPIN_US = 5000;
 const LISTEN_TRIES = 40;
 
 /** How long a rank busy-polls for messages (comm.ts, spin.ts): VMPATH_SPIN_US if set; else
- * DEFAULT_SPIN_US while the ranks leave the cores what else must run, and 0 otherwise. On the
+ * DEFAULT_SPIN_US while the ranks of this machine are no more than its cores, and 0 otherwise,
+ * as MPI libraries poll a rank per core and Open MPI yields when oversubscribed. On the
  * emulated testbed (VMPATH_LOCAL_SIZE: vmpath's launcher puts every rank on this machine) the
- * network itself is software on these cores (veths, bridges, the kernel's packet processing),
- * so the ranks must leave it a core: with 2 ranks polling on 2 cores here, a third thread
- * pre-empted one for a time slice now and then, and an 8-byte round trip averaged 100 us
- * against 90 sleeping (99.9th percentile 4.5 ms against 1.5). On a real node (Open MPI's local
- * size) a rank per core is as MPI libraries poll; more ranks than cores never poll, as Open
- * MPI yields when oversubscribed. A rank whose every peer is reached through shared-memory
- * pipes (`onlyPipes`: no kernel network in its way) may poll on the testbed too, up to a rank
- * per core. `cores` counts only what the rank may use: its CPU affinity and its cgroup's quota
- * (spinCores). On the testbed the ranks of a host whose guests have a CPU budget share it
- * (VMPATH_CPU_BUDGET cores among VMPATH_BUDGET_RANKS ranks, from the launcher), and the same
- * rule holds against it: a rank polling under a quota spends its peers' share, then waits out
- * the rest of the period throttled (2 ranks of one vm under 0.875 cores: 160 us an 8-byte
- * exchange polling, 115 sleeping). */
-export function spinMicros(
-  env: NodeJS.ProcessEnv,
-  cores = availableParallelism(),
-  onlyPipes = false,
-): number {
+ * network is software on the same cores (veths, bridges, the kernel's packet processing); it
+ * runs in the sender's system calls, and a polling rank gives a core up to it whenever the
+ * policy sees the core taken (spin.ts). On a 2-core VM, 2 ranks polling over tcp between two
+ * testbed hosts made an 8-byte round trip 25 us on average, against 127 us sleeping (where an
+ * idle core must be woken through the hypervisor); beside a CPU-bound process, 30-38 us
+ * against 28-33. `cores` counts only what the rank may use: its CPU affinity and its cgroup's
+ * quota (spinCores). A testbed host's CPU budget (VMPATH_CPU_BUDGET, a quota on its guests
+ * that the ranks cannot read inside their namespaces) does not forbid polling: a rank polling
+ * under it may be throttled once the quota is spent, which the policy counts as time taken
+ * from it and backs off. On paper (0.875 cores a host), 3-second 8-byte ping-pongs averaged
+ * 20-23 us a round trip polling against 117-128 sleeping between two ranks of one vm, and
+ * 140-144 against 354-394 between two hosts, on the VM that measured 25 and 127 above (where an
+ * earlier, busier VM, losing more time to steal than its ranks used, measured 160 against 115
+ * between two ranks of one vm). */
+export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {
     const value = decimal(explicit);
@@ -113,14 +111,7 @@ export function spinMicros(
       );
     return value;
   }
-  const fits = (ranks: number, within: number) => ranks < within || (onlyPipes && ranks <= within);
-  if (env.VMPATH_LOCAL_SIZE) {
-    const budget = Number(env.VMPATH_CPU_BUDGET);
-    const underBudget = Number(env.VMPATH_BUDGET_RANKS);
-    if (budget > 0 && underBudget > 0 && !fits(underBudget, budget)) return 0;
-    return fits(Number(env.VMPATH_LOCAL_SIZE), cores) ? DEFAULT_SPIN_US : 0;
-  }
-  const local = Number(env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
+  const local = Number(env.VMPATH_LOCAL_SIZE || env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
   return local > cores ? 0 : DEFAULT_SPIN_US;
 }
 
@@ -335,9 +326,8 @@ export async function init(options: InitOptions = {}): Promise<World> {
       crowded: table.some((p) => p.crowded === true),
     };
     const routes = routesOf(info, table, { tcp, local });
-    const onlyPipes = [...routes.values()].every((r) => r.endpoint === local && local.sharedMemory);
     comm = new Comm(rank, size, routes, {
-      microseconds: spinMicros(env, spinCores(), onlyPipes),
+      microseconds: spinMicros(env, spinCores()),
       policy: new SpinPolicy(threadMeter()),
       progress: local,
     });

@@ -24,7 +24,7 @@
  * involuntary context switches counted every helper thread's; both stopped polling that had its
  * cores. Open MPI's answer to the same problem is mpi_yield_when_idle (sched_yield in its
  * progress loop when it knows it is oversubscribed); this one also sees other programs' load.
- * Whether a rank may poll at all (the ranks leave the cores room) is init.ts's rule; how long a
+ * Whether a rank may poll at all (no more ranks than cores) is init.ts's rule; how long a
  * spell lasts without news, comm.ts's.
  * Pure: the clock and the usage are injected (meter.ts reads them).
  */
