@@ -92,14 +92,14 @@ const LISTEN_TRIES = 40;
  * testbed hosts made an 8-byte round trip 25 us on average, against 127 us sleeping (where an
  * idle core must be woken through the hypervisor); beside a CPU-bound process, 30-38 us
  * against 28-33. `cores` counts only what the rank may use: its CPU affinity and its cgroup's
- * quota (spinCores). A testbed host's CPU budget (VMPATH_CPU_BUDGET, a quota on its guests
- * that the ranks cannot read inside their namespaces) does not forbid polling: a rank polling
- * under it may be throttled once the quota is spent, which the policy counts as time taken
- * from it and backs off. On paper (0.875 cores a host), 3-second 8-byte ping-pongs averaged
- * 20-23 us a round trip polling against 117-128 sleeping between two ranks of one vm, and
- * 140-144 against 354-394 between two hosts, on the VM that measured 25 and 127 above (where an
- * earlier, busier VM, losing more time to steal than its ranks used, measured 160 against 115
- * between two ranks of one vm). */
+ * quota (spinCores). On the testbed the ranks of a host whose guests have a CPU budget (a
+ * quota the ranks cannot read inside their namespaces: VMPATH_CPU_BUDGET cores among
+ * VMPATH_BUDGET_RANKS ranks, from the launcher) poll only while they fit in it: a rank polling
+ * under a quota spends it, and is then throttled for the rest of the period. On paper (0.875
+ * cores a host) 2 polling ranks, one a host, were throttled 54 times in 10 s of OSU collectives,
+ * 7 ms each; a 200-call barrier test then took 12-25 us a call, or 95 when a peer was throttled,
+ * against 42-53 sleeping. (Long ping-pongs gain even so, 140 against 354-394 us a round trip
+ * between those two hosts, but an application that computes needs its share for that.) */
 export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {
@@ -111,6 +111,9 @@ export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism(
       );
     return value;
   }
+  const budget = Number(env.VMPATH_CPU_BUDGET);
+  const underBudget = Number(env.VMPATH_BUDGET_RANKS);
+  if (budget > 0 && underBudget > budget) return 0;
   const local = Number(env.VMPATH_LOCAL_SIZE || env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
   return local > cores ? 0 : DEFAULT_SPIN_US;
 }

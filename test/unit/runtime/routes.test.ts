@@ -60,14 +60,18 @@ test('ranks busy-poll while they are no more than the cores; VMPATH_SPIN_US deci
   assert.throws(() => spinMicros({ VMPATH_SPIN_US: 'fast' }, 2), /VMPATH_SPIN_US: got "fast"/);
 });
 
-test("a testbed host's CPU budget does not stop its ranks polling (the policy backs off when throttled)", () => {
+test("ranks under a testbed host's CPU budget poll only while the ranks it holds fit in it", () => {
   const budget = (cores: string, ranks: string) => ({
     VMPATH_LOCAL_SIZE: ranks,
     VMPATH_CPU_BUDGET: cores,
     VMPATH_BUDGET_RANKS: ranks,
   });
-  assert.equal(spinMicros(budget('0.875', '2'), 2), DEFAULT_SPIN_US);
-  assert.equal(spinMicros(budget('0.875', '3'), 2), 0, 'the machine rule still holds');
+  // 2 ranks of one vm, 2 cores, but the host's guests have 0.875 of them.
+  assert.equal(spinMicros(budget('0.875', '2'), 2), 0);
+  assert.equal(spinMicros(budget('0.875', '1'), 2), 0, 'a fraction of a core');
+  assert.equal(spinMicros(budget('2', '2'), 2), DEFAULT_SPIN_US);
+  assert.equal(spinMicros(budget('1.5', '1'), 2), DEFAULT_SPIN_US);
+  assert.equal(spinMicros(budget('3', '3'), 2), 0, 'the machine rule still holds');
   assert.equal(spinMicros({ ...budget('0.875', '2'), VMPATH_SPIN_US: '100' }, 2), 100);
 });
 
