@@ -94,12 +94,10 @@ const LISTEN_TRIES = 40;
  * against 28-33. `cores` counts only what the rank may use: its CPU affinity and its cgroup's
  * quota (spinCores). On the testbed the ranks of a host whose guests have a CPU budget (a
  * quota the ranks cannot read inside their namespaces: VMPATH_CPU_BUDGET cores among
- * VMPATH_BUDGET_RANKS ranks, from the launcher) poll only while they fit in it: a rank polling
- * under a quota spends it, and is then throttled for the rest of the period. On paper (0.875
- * cores a host) 2 polling ranks, one a host, were throttled 54 times in 10 s of OSU collectives,
- * 7 ms each; a 200-call barrier test then took 12-25 us a call, or 95 when a peer was throttled,
- * against 42-53 sleeping. (Long ping-pongs gain even so, 140 against 354-394 us a round trip
- * between those two hosts, but an application that computes needs its share for that.) */
+ * VMPATH_BUDGET_RANKS ranks, from the launcher) poll within their share of it (quotaShare,
+ * spin.ts): on paper (0.875 cores a host) 2 ranks polling freely, one a host, were throttled 54
+ * times in 10 s of OSU collectives, 7 ms each, and a 200-call barrier test then took 95 us a
+ * call against 42-53 sleeping (12-25 when no throttling came). */
 export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {
@@ -111,11 +109,16 @@ export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism(
       );
     return value;
   }
-  const budget = Number(env.VMPATH_CPU_BUDGET);
-  const underBudget = Number(env.VMPATH_BUDGET_RANKS);
-  if (budget > 0 && underBudget > budget) return 0;
   const local = Number(env.VMPATH_LOCAL_SIZE || env.OMPI_COMM_WORLD_LOCAL_SIZE || 0);
   return local > cores ? 0 : DEFAULT_SPIN_US;
+}
+
+/** The cores of a testbed host's CPU budget that one of its ranks may use on average (its guests'
+ * VMPATH_CPU_BUDGET over the VMPATH_BUDGET_RANKS ranks there), or Infinity without a budget. */
+export function quotaShare(env: NodeJS.ProcessEnv): number {
+  const budget = Number(env.VMPATH_CPU_BUDGET);
+  const ranks = Number(env.VMPATH_BUDGET_RANKS);
+  return budget > 0 && ranks > 0 ? budget / ranks : Number.POSITIVE_INFINITY;
 }
 
 /** Whether the ranks of this machine outnumber the cores they may use (collectives.ts picks
@@ -331,7 +334,7 @@ export async function init(options: InitOptions = {}): Promise<World> {
     const routes = routesOf(info, table, { tcp, local });
     comm = new Comm(rank, size, routes, {
       microseconds: spinMicros(env, spinCores()),
-      policy: new SpinPolicy(threadMeter()),
+      policy: new SpinPolicy(threadMeter(), quotaShare(env)),
       progress: local,
     });
     const world = comm;

@@ -24,6 +24,12 @@
  * involuntary context switches counted every helper thread's; both stopped polling that had its
  * cores. Open MPI's answer to the same problem is mpi_yield_when_idle (sched_yield in its
  * progress loop when it knows it is oversubscribed); this one also sees other programs' load.
+ * A rank under a CPU quota it shares (a testbed host's budget for its guests: `share` cores
+ * of it on average) also polls only while its process has used less than QUOTA_MARGIN of its
+ * share over the last QUOTA_PERIOD_MS, the quota's period: a rank that polls on spends the
+ * quota, and the kernel then throttles the whole group for the rest of the period (7 ms at a
+ * time under paper's 0.875 cores), which looks like contention and backs off for seconds.
+ * Past its share the rank sleeps, with no back-off, until its use over the period is below it.
  * Whether a rank may poll at all (no more ranks than cores) is init.ts's rule; how long a
  * spell lasts without news, comm.ts's.
  * Pure: the clock and the usage are injected (meter.ts reads them).
@@ -55,6 +61,12 @@ export const GOOD_WINDOWS = 5;
 export const FIRST_BACKOFF_MS = 10;
 export const MAX_BACKOFF_MS = 5000;
 
+/** The period over which a CPU quota is counted (CFS's default, the testbed's budgets'). */
+export const QUOTA_PERIOD_MS = 100;
+/** The part of its share of a quota a rank may use while it polls (the quota counts every
+ * period; the rank reads its use every CHECK_MS of a spell, and its helper threads count too). */
+export const QUOTA_MARGIN = 0.85;
+
 /** A spell of polling under way. */
 export interface Spell {
   readonly began: number;
@@ -75,14 +87,22 @@ export class SpinPolicy {
   #good = 0;
   #backoffMs = FIRST_BACKOFF_MS;
   #sleepUntil = Number.NEGATIVE_INFINITY;
+  /** Under a quota: the process CPU milliseconds it may use a period while polling (Infinity:
+   * none), and readings of its use, oldest first, reaching back at least one period. */
+  readonly #quotaMs: number;
+  readonly #uses: { wall: number; processCpuMs: number }[] = [];
 
-  constructor(meter: SpinMeter) {
+  /** `share`: the cores of a CPU quota this rank may use on average (Infinity: no quota). */
+  constructor(meter: SpinMeter, share = Number.POSITIVE_INFINITY) {
     this.#meter = meter;
+    this.#quotaMs = share * QUOTA_PERIOD_MS * QUOTA_MARGIN;
+    if (this.#quotaMs < QUOTA_PERIOD_MS) this.#withinQuota(this.#read());
   }
 
-  /** A spell of polling may start now: not backing off. */
+  /** A spell of polling may start now: not backing off, and within its share of a quota. */
   allowed(): boolean {
-    return this.#meter.now() >= this.#sleepUntil;
+    if (this.#meter.now() < this.#sleepUntil) return false;
+    return this.#quotaMs >= QUOTA_PERIOD_MS || this.#withinQuota(this.#read());
   }
 
   begin(): Spell {
@@ -91,10 +111,11 @@ export class SpinPolicy {
   }
 
   /** During a spell: false when it must end because other threads took too much of its core
-   * (which backs off). Reads the usage at most every CHECK_MS. */
+   * (which backs off), or its share of a quota is spent. Reads the usage at most every
+   * CHECK_MS. */
   keep(_spell: Spell): boolean {
     if (this.#meter.now() - this.#mark.wall < CHECK_MS) return true;
-    return this.#count();
+    return this.#count() && (this.#quotaMs >= QUOTA_PERIOD_MS || this.#withinQuota(this.#mark));
   }
 
   /** A spell ended: counts its rest into the window. */
@@ -129,6 +150,15 @@ export class SpinPolicy {
 
   #read(): Mark {
     return { wall: this.#meter.now(), ...this.#meter.usage() };
+  }
+
+  /** Records `mark`; whether the process used less than its quota over the period before it
+   * (counted from the newest reading at least a period old: never less than the use). */
+  #withinQuota(mark: Mark): boolean {
+    const uses = this.#uses;
+    uses.push({ wall: mark.wall, processCpuMs: mark.processCpuMs });
+    while (uses.length > 2 && (uses[1] as Mark).wall <= mark.wall - QUOTA_PERIOD_MS) uses.shift();
+    return mark.processCpuMs - (uses[0] as Mark).processCpuMs < this.#quotaMs;
   }
 
   #backOff(now: number): void {

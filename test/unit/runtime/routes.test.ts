@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import { summarizeTransports } from '../../../src/cli/commands/launch.js';
 import {
   DEFAULT_SPIN_US,
+  quotaShare,
   spinCores,
   spinMicros,
   transportBetween,
@@ -60,17 +61,17 @@ test('ranks busy-poll while they are no more than the cores; VMPATH_SPIN_US deci
   assert.throws(() => spinMicros({ VMPATH_SPIN_US: 'fast' }, 2), /VMPATH_SPIN_US: got "fast"/);
 });
 
-test("ranks under a testbed host's CPU budget poll only while the ranks it holds fit in it", () => {
+test("ranks under a testbed host's CPU budget poll within their share of it", () => {
   const budget = (cores: string, ranks: string) => ({
     VMPATH_LOCAL_SIZE: ranks,
     VMPATH_CPU_BUDGET: cores,
     VMPATH_BUDGET_RANKS: ranks,
   });
-  // 2 ranks of one vm, 2 cores, but the host's guests have 0.875 of them.
-  assert.equal(spinMicros(budget('0.875', '2'), 2), 0);
-  assert.equal(spinMicros(budget('0.875', '1'), 2), 0, 'a fraction of a core');
-  assert.equal(spinMicros(budget('2', '2'), 2), DEFAULT_SPIN_US);
-  assert.equal(spinMicros(budget('1.5', '1'), 2), DEFAULT_SPIN_US);
+  // 2 ranks of one vm, 2 cores, the host's guests 0.875 of them: they poll, each within 0.4375.
+  assert.equal(spinMicros(budget('0.875', '2'), 2), DEFAULT_SPIN_US);
+  assert.equal(quotaShare(budget('0.875', '2')), 0.4375);
+  assert.equal(quotaShare(budget('0.875', '1')), 0.875);
+  assert.equal(quotaShare({ VMPATH_LOCAL_SIZE: '2' }), Number.POSITIVE_INFINITY, 'no budget');
   assert.equal(spinMicros(budget('3', '3'), 2), 0, 'the machine rule still holds');
   assert.equal(spinMicros({ ...budget('0.875', '2'), VMPATH_SPIN_US: '100' }, 2), 100);
 });

@@ -11,6 +11,8 @@ import {
   GOOD_WINDOWS,
   MAX_BACKOFF_MS,
   MAX_LOST_MS,
+  QUOTA_MARGIN,
+  QUOTA_PERIOD_MS,
   SpinPolicy,
   WINDOW_MS,
 } from '../../../src/runtime/spin.js';
@@ -170,4 +172,42 @@ test('GOOD_WINDOWS windows that lose little reset the back-off; sleeping between
   assert.equal(fillWindow(policy, clock, 0.5), false);
   clock.wait(FIRST_BACKOFF_MS);
   assert.equal(policy.allowed(), true, 'back to the first back-off');
+});
+
+test('under a quota a rank polls only within its share of a period, and sleeps the rest without backing off', () => {
+  const clock = scripted();
+  const share = 0.5; // two ranks under a budget of one core
+  const policy = new SpinPolicy(clock.meter, share);
+  const quotaMs = share * QUOTA_PERIOD_MS * QUOTA_MARGIN;
+  for (let period = 0; period < 5; period++) {
+    assert.equal(policy.allowed(), true, `period ${period}: polls`);
+    const spell = policy.begin();
+    let polled = 0;
+    while (policy.keep(spell) && polled < QUOTA_PERIOD_MS) {
+      clock.run(CHECK_MS, 1);
+      polled += CHECK_MS;
+    }
+    policy.end(spell);
+    // It stops within a reading of its share: the use over any period stays below the quota.
+    assert.ok(polled >= quotaMs - CHECK_MS && polled <= quotaMs + CHECK_MS, `polled ${polled} ms`);
+    assert.equal(policy.allowed(), false, 'its share is spent');
+    // Sleeping (no CPU) until the polled stretch is a period old: allowed again, no back-off.
+    clock.wait(QUOTA_PERIOD_MS - polled - 1);
+    assert.equal(policy.allowed(), false, 'still within the period');
+    clock.wait(polled + 1);
+    assert.equal(policy.allowed(), true, 'a period later');
+  }
+});
+
+test('without a quota, or with a share of a core or more, a rank polls as long as it keeps its core', () => {
+  for (const share of [Number.POSITIVE_INFINITY, 1 / QUOTA_MARGIN]) {
+    const clock = scripted();
+    const policy = new SpinPolicy(clock.meter, share);
+    const spell = policy.begin();
+    for (let i = 0; i < (3 * QUOTA_PERIOD_MS) / CHECK_MS; i++) {
+      clock.run(CHECK_MS, 1);
+      assert.equal(policy.keep(spell), true, `share ${share}, check ${i}`);
+    }
+    policy.end(spell);
+  }
 });
