@@ -67,8 +67,11 @@ test("ranks under a testbed host's CPU budget poll within their share of it", ()
     VMPATH_CPU_BUDGET: cores,
     VMPATH_BUDGET_RANKS: ranks,
   });
-  // 2 ranks of one vm, 2 cores, the host's guests 0.875 of them: they poll, each within 0.4375.
-  assert.equal(spinMicros(budget('0.875', '2'), 2), DEFAULT_SPIN_US);
+  // 1 rank a host, 2 cores, the host's guests 0.875 of them: it polls, within 0.875.
+  assert.equal(spinMicros(budget('0.875', '1'), 2), DEFAULT_SPIN_US);
+  // 2 ranks of one vm there: 0.4375 each, below MIN_POLL_SHARE, they sleep.
+  assert.equal(spinMicros(budget('0.875', '2'), 2), 0, 'less than half a core each');
+  assert.equal(spinMicros(budget('1', '2'), 2), DEFAULT_SPIN_US, 'half a core each');
   assert.equal(quotaShare(budget('0.875', '2')), 0.4375);
   assert.equal(quotaShare(budget('0.875', '1')), 0.875);
   assert.equal(quotaShare({ VMPATH_LOCAL_SIZE: '2' }), Number.POSITIVE_INFINITY, 'no budget');
