@@ -246,7 +246,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
     onRankLost: (rank) => {
       firstLost.lost(rank);
-      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), 1000).unref();
+      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), OWN_EXIT_WAIT_MS).unref();
     },
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
@@ -283,11 +283,17 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
       hostfileDir: jobDir,
       onTaskFailed: firstLost.onTaskFailed,
     });
-    const done = starts.map((started) => {
+    const done = starts.map((started, i) => {
       ranks.push(started.rank);
+      // A rank that ends because another failed (the rendezvous told it) may be seen to end
+      // first: over ssh its session's end can overtake the failed rank's.
+      const rank = launcher.kind === 'slurm' ? null : (options.placement[i]?.rank ?? null);
       return started.ended.then(
         (ended) => {
-          if (ended) fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
+          if (!ended) return;
+          const report = () => fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
+          if (ended.quiet || rank === null) report();
+          else firstLost.onRankEnded(rank, report);
         },
         (error: Error) => fail(`${started.what} could not start: ${error.message}`, 1),
       );
@@ -316,21 +322,29 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   }
 }
 
-/** Which failure of a rank under srun is the job's: its word crosses srun's forwarding from its
+/** Which failure of a rank is the job's: its word crosses srun's or ssh's forwarding from its
  * node, which another node's may overtake, so a rank other than the first one the rendezvous
  * lost waits a moment for that one's (as the launcher waits for a rank process's own exit). */
 function firstLostRank(fail: (reason: string, code: number) => void) {
   let first: number | null = null;
+  const inTurn = (rank: number, report: () => void) => {
+    if (first === null || rank === first) report();
+    else setTimeout(report, OWN_EXIT_WAIT_MS).unref();
+  };
   return {
     lost: (rank: number) => {
       first ??= rank;
     },
-    onTaskFailed: (f: { rank: number; reason: string; code: number }) => {
-      if (first === null || f.rank === first) fail(f.reason, f.code);
-      else setTimeout(() => fail(f.reason, f.code), 1000).unref();
-    },
+    onTaskFailed: (f: { rank: number; reason: string; code: number }) =>
+      inTurn(f.rank, () => fail(f.reason, f.code)),
+    /** A rank's process ended in failure (over ssh or on the testbed). */
+    onRankEnded: inTurn,
   };
 }
+
+/** How long the report of a failure waits for the first lost rank's own exit (ssh's and
+ * srun's forwarding of it can lag behind the others' under load). */
+const OWN_EXIT_WAIT_MS = 3000;
 
 /** The job's processes: one srun for every rank under Slurm, else a process per rank. */
 function startJob(

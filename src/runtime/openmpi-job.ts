@@ -187,6 +187,9 @@ export function jobMpirunArgs(
     ...mca('plm', 'rsh'),
     ...mca('plm_rsh_agent', files.launchAgent),
     ...mca('plm_rsh_no_tree_spawn', '1'),
+    // Not daemonized: a daemonized orted forks away from the PID its launch agent recorded (a
+    // new session under init), and one left by a killed mpirun could not be ended by PID.
+    ...mca('orte_leave_session_attached', '1'),
     ...mca('orte_fork_agent', files.forkAgent),
     ...mca('oob_tcp_if_include', BENCHMARK_RANGE),
     ...mca('btl', 'tcp,vader,self'),

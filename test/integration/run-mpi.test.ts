@@ -7,11 +7,11 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { findExecutable, processAlive } from '../../src/sys/tools.js';
+import { findExecutable, processAlive, processCmdline } from '../../src/sys/tools.js';
 import { nodesOf } from '../../src/testbed/nodes.js';
 import { presetSpec } from '../../src/topology/presets.js';
 import { resolveTopology } from '../../src/topology/resolve.js';
@@ -326,6 +326,52 @@ describe('run mpi: failures end the job and leave nothing', { skip: SKIP }, () =
       );
       assert.equal(over.samples.ranks[4]?.vm, over.samples.ranks[0]?.vm);
       noneLeft(topology, id);
+    });
+  });
+
+  test("the agents record the daemons' own PIDs: mpirun killed outright, vmpath ends them", async () => {
+    const topology = resolveTopology(presetSpec('tiny'), { datapath: 'bridged' });
+    await withTestbed(env, topology, async (id) => {
+      const child = spawn(
+        process.execPath,
+        [CLI, 'run', 'mpi', '--id', id, '-n', '4', '--', programPath('fail'), 'hang'],
+        { env: { ...process.env, ...cliEnv }, stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      const closed = new Promise<number | null>((r) => child.once('close', (code) => r(code)));
+      const records = (file: string) => {
+        const dir = readdirSync(tmpdir()).find((f) => f.startsWith(`vmpath-mpi-${child.pid}-`));
+        if (!dir) return [];
+        try {
+          return readFileSync(join(tmpdir(), dir, file), 'utf8')
+            .trim()
+            .split('\n')
+            .filter(Boolean)
+            .map((line) => Number(line.split(' ')[0]));
+        } catch {
+          return [];
+        }
+      };
+      const deadline = Date.now() + 60_000;
+      while (records('ranks.pids').length < 4 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
+      const daemons = records('daemons.pids');
+      assert.equal(daemons.length, 4, `a daemon per vm: ${stderr}`);
+      for (const pid of daemons)
+        assert.match(
+          (processCmdline(pid) ?? []).join(' '),
+          /^orted /,
+          `recorded PID ${pid} is the daemon itself, not a parent it forked away from`,
+        );
+      const [head] = records('head.pids');
+      assert.ok(head !== undefined && processAlive(head), 'mpirun is recorded');
+      process.kill(head as number, 'SIGKILL');
+      const status = await closed;
+      assert.notEqual(status, 0, stderr);
+      noneLeft(topology, id); // the daemons lived in the vms' namespaces
     });
   });
 
