@@ -67,6 +67,12 @@ export const QUOTA_PERIOD_MS = 100;
  * period; the rank reads its use every CHECK_MS of a spell, and its helper threads count too). */
 export const QUOTA_MARGIN = 0.85;
 
+/** A reading of the process's CPU time, for its share of a quota. */
+interface Use {
+  readonly wall: number;
+  readonly processCpuMs: number;
+}
+
 /** A spell of polling under way. */
 export interface Spell {
   readonly began: number;
@@ -90,19 +96,19 @@ export class SpinPolicy {
   /** Under a quota: the process CPU milliseconds it may use a period while polling (Infinity:
    * none), and readings of its use, oldest first, reaching back at least one period. */
   readonly #quotaMs: number;
-  readonly #uses: { wall: number; processCpuMs: number }[] = [];
+  readonly #uses: Use[] = [];
 
   /** `share`: the cores of a CPU quota this rank may use on average (Infinity: no quota). */
   constructor(meter: SpinMeter, share = Number.POSITIVE_INFINITY) {
     this.#meter = meter;
     this.#quotaMs = share * QUOTA_PERIOD_MS * QUOTA_MARGIN;
-    if (this.#quotaMs < QUOTA_PERIOD_MS) this.#withinQuota(this.#read());
+    this.#withinQuota(() => this.#read());
   }
 
   /** A spell of polling may start now: not backing off, and within its share of a quota. */
   allowed(): boolean {
     if (this.#meter.now() < this.#sleepUntil) return false;
-    return this.#quotaMs >= QUOTA_PERIOD_MS || this.#withinQuota(this.#read());
+    return this.#withinQuota(() => this.#read());
   }
 
   begin(): Spell {
@@ -115,7 +121,7 @@ export class SpinPolicy {
    * CHECK_MS. */
   keep(_spell: Spell): boolean {
     if (this.#meter.now() - this.#mark.wall < CHECK_MS) return true;
-    return this.#count() && (this.#quotaMs >= QUOTA_PERIOD_MS || this.#withinQuota(this.#mark));
+    return this.#count() && this.#withinQuota(() => this.#mark);
   }
 
   /** A spell ended: counts its rest into the window. */
@@ -152,13 +158,17 @@ export class SpinPolicy {
     return { wall: this.#meter.now(), ...this.#meter.usage() };
   }
 
-  /** Records `mark`; whether the process used less than its quota over the period before it
-   * (counted from the newest reading at least a period old: never less than the use). */
-  #withinQuota(mark: Mark): boolean {
+  /** Whether the process used less than its quota over the last period: always, without a
+   * quota (or with one a polling thread cannot spend: a core or more); else the reading
+   * `markOf` gives is recorded, and the use counted from the newest reading at least a period
+   * old (never less than the use). */
+  #withinQuota(markOf: () => Mark): boolean {
+    if (this.#quotaMs >= QUOTA_PERIOD_MS) return true;
+    const mark = markOf();
     const uses = this.#uses;
     uses.push({ wall: mark.wall, processCpuMs: mark.processCpuMs });
-    while (uses.length > 2 && (uses[1] as Mark).wall <= mark.wall - QUOTA_PERIOD_MS) uses.shift();
-    return mark.processCpuMs - (uses[0] as Mark).processCpuMs < this.#quotaMs;
+    while (uses.length > 2 && (uses[1] as Use).wall <= mark.wall - QUOTA_PERIOD_MS) uses.shift();
+    return mark.processCpuMs - (uses[0] as Use).processCpuMs < this.#quotaMs;
   }
 
   #backOff(now: number): void {
