@@ -22,6 +22,7 @@ import { hostNetns } from '../testbed/names.js';
 import { findNode, type TestbedNode } from '../testbed/nodes.js';
 import type { Topology } from '../topology/types.js';
 import type { PeerCounters } from './comm.js';
+import { firstFailure, OWN_EXIT_WAIT_MS } from './first-failure.js';
 import { JOB_PREFIX, removePipes, removeRankFolders, removeStaleJobs } from './job-files.js';
 import { RendezvousServer } from './rendezvous.js';
 import { startSrunJob } from './srun-job.js';
@@ -209,6 +210,8 @@ function endOf(
  * interrupted the job (they asked for it to stop, and nothing of it is awaited). */
 const FAILURE_GRACE_MS = 5000;
 const INTERRUPT_GRACE_MS = 1000;
+/** How long a failure waits for the first lost rank's own exit when every rank is local. */
+const LOCAL_EXIT_WAIT_MS = 1000;
 
 function prefixer(rank: number, stream: 'out' | 'err', onLine: LaunchOptions['onLine']) {
   return lineSplitter((line) => onLine(`[${rank}] ${line}`, stream));
@@ -225,7 +228,15 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   let exitCode = 0;
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
-  const firstLost = firstLostRank((reason, code) => fail(reason, code));
+  const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
+  // On the testbed every exit and socket's end is this machine's: they come within moments.
+  const endedRanks = new Set<number>();
+  const whose = firstFailure({
+    waitMs: launcher.kind === 'netns' ? LOCAL_EXIT_WAIT_MS : OWN_EXIT_WAIT_MS,
+    silent: (rank) => fail(`rank ${rank} ended without finalize`, 1),
+    // Under Slurm one srun carries every rank: a rank's end is only its task's word.
+    running: (rank) => launcher.kind !== 'slurm' && !endedRanks.has(rank),
+  });
   /** Ends the job: the ranks are told, then ended by PID after `graceMs`. When the launcher
    * itself ends it (interrupt, timeout) its notice says why, and the ranks stay quiet. */
   const fail = (reason: string, code: number, graceMs = FAILURE_GRACE_MS, quiet = false) => {
@@ -244,14 +255,10 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const rendezvous = new RendezvousServer(size, token, {
     onRejected: (reason) => options.onNotice(`rendezvous refused ${reason}`),
     // The rank's own exit code, if it comes soon, is the better report: wait a moment for it.
-    onRankLost: (rank) => {
-      firstLost.lost(rank);
-      setTimeout(() => fail(`rank ${rank} ended without finalize`, 1), OWN_EXIT_WAIT_MS).unref();
-    },
+    onRankLost: (rank) => whose.lost(rank),
     onAbort: (rank, code, reason) =>
       fail(`rank ${rank} called abort(${code}): ${reason}`, code || 1),
   });
-  const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
   const rendezvousAt = await listenRendezvous(rendezvous, launcher, options, jobDir);
   const stopWatching = watchEnd(options, fail, async () => {
     const states = await rendezvous.states(STATE_WAIT_MS);
@@ -281,7 +288,7 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
       token,
       rendezvous: rendezvousAt,
       hostfileDir: jobDir,
-      onTaskFailed: firstLost.onTaskFailed,
+      onTaskFailed: (f) => whose.failed(f.rank, () => fail(f.reason, f.code)),
     });
     const done = starts.map((started, i) => {
       ranks.push(started.rank);
@@ -290,15 +297,25 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
       const rank = launcher.kind === 'slurm' ? null : (options.placement[i]?.rank ?? null);
       return started.ended.then(
         (ended) => {
+          if (rank !== null) endedRanks.add(rank);
           if (!ended) return;
           const report = () => fail(ended.reason, ended.code, ended.graceMs, ended.quiet);
-          if (ended.quiet || rank === null) report();
-          else firstLost.onRankEnded(rank, report);
+          if (ended.quiet) report();
+          else if (rank !== null) whose.failed(rank, report);
+          else {
+            // srun's end: its tasks' words on their exits are all in.
+            whose.settle();
+            report();
+          }
         },
-        (error: Error) => fail(`${started.what} could not start: ${error.message}`, 1),
+        (error: Error) => {
+          if (rank !== null) endedRanks.add(rank);
+          fail(`${started.what} could not start: ${error.message}`, 1);
+        },
       );
     });
     await Promise.all(done);
+    whose.settle();
   } finally {
     stopWatching();
     endAll('SIGKILL');
@@ -321,30 +338,6 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
     rmSync(jobDir, { recursive: true, force: true });
   }
 }
-
-/** Which failure of a rank is the job's: its word crosses srun's or ssh's forwarding from its
- * node, which another node's may overtake, so a rank other than the first one the rendezvous
- * lost waits a moment for that one's (as the launcher waits for a rank process's own exit). */
-function firstLostRank(fail: (reason: string, code: number) => void) {
-  let first: number | null = null;
-  const inTurn = (rank: number, report: () => void) => {
-    if (first === null || rank === first) report();
-    else setTimeout(report, OWN_EXIT_WAIT_MS).unref();
-  };
-  return {
-    lost: (rank: number) => {
-      first ??= rank;
-    },
-    onTaskFailed: (f: { rank: number; reason: string; code: number }) =>
-      inTurn(f.rank, () => fail(f.reason, f.code)),
-    /** A rank's process ended in failure (over ssh or on the testbed). */
-    onRankEnded: inTurn,
-  };
-}
-
-/** How long the report of a failure waits for the first lost rank's own exit (ssh's and
- * srun's forwarding of it can lag behind the others' under load). */
-const OWN_EXIT_WAIT_MS = 3000;
 
 /** The job's processes: one srun for every rank under Slurm, else a process per rank. */
 function startJob(

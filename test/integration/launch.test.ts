@@ -122,6 +122,15 @@ describe('vmpath launch', { skip: SKIP_NO_ROOT }, () => {
       assert.match(result.stderr, /\[0\] .*rank 1/, 'the other ranks say which rank failed');
       assert.ok(Date.now() - begin < 8000, 'within seconds');
       assert.deepEqual(jobProcesses(id, topology), []);
+
+      // A rank that leaves with code 0 before finalize fails the job too, as itself.
+      const quit = launch(id, ['-n', '4', '--placement', 'cyclic'], {
+        FAIL_RANK: '2',
+        FAIL_CODE: '0',
+      });
+      assert.equal(quit.status, 1, quit.stderr);
+      assert.match(quit.stderr, /FAILED: rank 2 ended without finalize/);
+      assert.deepEqual(jobProcesses(id, topology), []);
     });
   });
 
