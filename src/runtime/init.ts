@@ -94,10 +94,9 @@ const LISTEN_TRIES = 40;
  * against 28-33. `cores` counts only what the rank may use: its CPU affinity and its cgroup's
  * quota (spinCores). On the testbed the ranks of a host whose guests have a CPU budget (a
  * quota the ranks cannot read inside their namespaces: VMPATH_CPU_BUDGET cores among
- * VMPATH_BUDGET_RANKS ranks, from the launcher) poll within their share of it (quotaShare,
- * spin.ts): on paper (0.875 cores a host) 2 ranks polling freely, one a host, were throttled 54
- * times in 10 s of OSU collectives, 7 ms each, and a 200-call barrier test then took 95 us a
- * call against 42-53 sleeping (12-25 when no throttling came). A share below MIN_POLL_SHARE
+ * VMPATH_BUDGET_RANKS ranks, from the launcher) poll on through the quota's throttling, which
+ * the policy tells from contention by their share of it (quotaShare, spin.ts). A share below
+ * MIN_POLL_SHARE
  * does not poll: 2 ranks of one vm under paper's budget, polling within 0.4375 cores each,
  * made 8-byte latency no faster on a quiet machine (43.4 against 41.8 us) and slower beside a
  * busy loop (11.2 against 8.7), while one rank a host, within 0.875, took 55.6 against 144. */
