@@ -27,12 +27,14 @@
  * A rank under a CPU quota it shares (a testbed host's budget for its guests: `share` cores
  * of it on average) that polls on spends the quota, and the kernel then throttles the whole
  * group for the rest of the QUOTA_PERIOD_MS period (7 ms at a time under paper's 0.875
- * cores). That too is time off the core with a pre-emption, but no other process's: so time
- * lost while the process has used QUOTA_MARGIN of its share or more over the last period is
- * the quota's and is not counted. The rank polls on through it, as an MPI library's ranks do:
- * on paper, 2 ranks one a host, a loop of 100,000 barriers took 13.3-13.9 us a call so
- * (throttled about 26 times in 1.4 s) against 19.0-19.7 when the rank slept whenever its
- * share was spent (docs/benchmarks.md).
+ * cores). That too is time off the core with a pre-emption, but no other process's: so a
+ * stretch of it (MIN_THROTTLE_MS or more) lost once the process has used QUOTA_MARGIN of its
+ * share over the last period is the quota's and is not counted, one a period, as the quota
+ * throttles. More of them are contention: the ranks of one budget taking turns on a core
+ * they share lose a stretch every time slice. The rank polls on through the throttle, as an
+ * MPI library's ranks do: on paper, 2 ranks one a host, a loop of 100,000 barriers took
+ * 13.3-13.9 us a call so (throttled about 26 times in 1.4 s) against 19.0-19.7 when the rank
+ * slept whenever its share was spent (docs/benchmarks.md).
  * A competitor outside the group keeps the rank's use below its share: that is contention.
  * Whether a rank may poll at all (no more ranks than cores) is init.ts's rule; how long a
  * spell lasts without news, comm.ts's.
@@ -71,6 +73,10 @@ export const QUOTA_PERIOD_MS = 100;
  * quota's throttle (the rank reads its use every CHECK_MS of a spell; its helper threads count
  * too). */
 export const QUOTA_MARGIN = 0.85;
+/** The shortest stretch off the core taken for a throttle (shorter ones count as contention). */
+export const MIN_THROTTLE_MS = 1;
+/** Two stretches taken for throttles are at least this part of a period apart. */
+export const THROTTLE_SPACING = 0.8;
 
 /** A reading of the process's CPU time, for its share of a quota. */
 interface Use {
@@ -103,6 +109,8 @@ export class SpinPolicy {
    * period. */
   readonly #quotaMs: number;
   readonly #uses: Use[] = [];
+  /** When the last stretch off the core was taken for the quota's throttle. */
+  #throttledAt = Number.NEGATIVE_INFINITY;
 
   /** `share`: the cores of a CPU quota this rank may use on average (Infinity: no quota). */
   constructor(meter: SpinMeter, share = Number.POSITIVE_INFINITY) {
@@ -135,17 +143,22 @@ export class SpinPolicy {
 
   /** Counts the time since the last mark: its part off the core is lost to another thread if
    * this one was pre-empted meanwhile (else the machine itself was not running it: a
-   * hypervisor's steal, which sleeping would not give back) and the process had not spent its
-   * share of a quota (else the quota throttled it). Backs off past MAX_LOST_MS in a window; a
-   * full window that lost less resets the back-off. */
+   * hypervisor's steal, which sleeping would not give back), but for the period's one stretch
+   * of a quota's throttle once the process has spent its share. Backs off past MAX_LOST_MS in
+   * a window; a full window that lost less resets the back-off. */
   #count(): boolean {
     const mark = this.#read();
     const wall = mark.wall - this.#mark.wall;
     const throttled = this.#quotaSpent(mark);
-    if (mark.preemptions > this.#mark.preemptions && !throttled) {
+    if (mark.preemptions > this.#mark.preemptions) {
       const own = mark.cpuMs - this.#mark.cpuMs;
       const helpers = mark.processCpuMs - this.#mark.processCpuMs - own;
-      this.#lost += Math.max(0, wall - own - helpers);
+      const lost = Math.max(0, wall - own - helpers);
+      // The quota throttles once a period, for the rest of it: one stretch off the core (the
+      // reading after it comes up to a CHECK_MS or so late, hence the slack).
+      const periodOver = mark.wall - this.#throttledAt >= QUOTA_PERIOD_MS * THROTTLE_SPACING;
+      if (throttled && lost >= MIN_THROTTLE_MS && periodOver) this.#throttledAt = mark.wall;
+      else this.#lost += lost;
     }
     this.#wall += wall;
     this.#mark = mark;

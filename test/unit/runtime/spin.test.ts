@@ -210,6 +210,26 @@ test("under a quota a rank polls on through the quota's throttle, but not throug
     assert.ok(polled <= WINDOW_MS, `within a window (${polled} ms)`);
     assert.equal(policy.allowed(), false);
   }
+  // Two ranks of the budget taking turns on one core: each has its share, and loses a
+  // stretch every time slice, more than the one a period a throttle takes.
+  {
+    const clock = scripted();
+    const policy = new SpinPolicy(clock.meter, share);
+    const spell = policy.begin();
+    let kept = true;
+    let slices = 0;
+    while (kept && slices < 50) {
+      for (let polled = 0; kept && polled < 3; polled += CHECK_MS) {
+        clock.run(CHECK_MS, 1);
+        kept = policy.keep(spell);
+      }
+      clock.run(3, 0);
+      slices++;
+      kept &&= policy.keep(spell);
+    }
+    assert.equal(kept, false, `it backs off (after ${slices} slices)`);
+    assert.ok(slices * 6 <= QUOTA_PERIOD_MS + WINDOW_MS, `within a period (${slices} slices)`);
+  }
 });
 
 test('without a quota, or with a share of a core or more, a rank polls as long as it keeps its core', () => {
