@@ -11,8 +11,7 @@
  * Latency"), with the slowest rank's, and the mean over ranks of each one's CPU time per call
  * (user and system, all its threads).
  * Usage: osu-coll TEST[,TEST...] MIN_BYTES MAX_BYTES   (sizes double from MIN to MAX)
- * Iterations per size are OSU's defaults (1000 up to 8 KiB, 100 above, a tenth more untimed
- * first): a fifth of them left the runtime's first, not yet compiled, calls in its figures.
+ * Iterations per size are fewer than OSU's defaults, to keep a bench run short.
  * Rank 0 prints one JSON line per test and size:
  *   {"test":..,"bytes":..,"value":<mean us>,"max":<slowest rank's us>,"cpu":<mean CPU us>,
  *    "ranks":..,"unit":"us"}
@@ -24,8 +23,7 @@
 #include <sys/resource.h>
 
 /* Iterations per size: the same in src/bench/osu-coll-rank.ts. */
-/* OSU's own counts for collectives (osu_util.h: COLL_LOOP_SMALL, COLL_LOOP_LARGE; skip a tenth). */
-static int iters_of(long bytes) { return bytes <= 8192 ? 1000 : 100; }
+static int iters_of(long bytes) { return bytes <= 8192 ? 200 : bytes <= 131072 ? 50 : 20; }
 
 /* CPU seconds of this process so far, user and system, all its threads. */
 static double cpu_seconds(void) {

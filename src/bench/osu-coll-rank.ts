@@ -17,9 +17,7 @@ import { init } from '../runtime/index.js';
 
 export const COLL_TESTS = ['barrier', 'bcast', 'allreduce'] as const;
 export type CollTest = (typeof COLL_TESTS)[number];
-/** OSU's own counts for collectives (osu_util.h: COLL_LOOP_SMALL 1000 and COLL_SKIP_SMALL 100
- * up to LARGE_MESSAGE_SIZE, 8 KiB; COLL_LOOP_LARGE 100 and COLL_SKIP_LARGE 10 above). */
-const itersOf = (bytes: number) => (bytes <= 8192 ? 1000 : 100);
+const itersOf = (bytes: number) => (bytes <= 8192 ? 200 : bytes <= 131072 ? 50 : 20);
 
 const [list, minText, maxText] = process.argv.slice(2);
 const tests = (list ?? '').split(',');
