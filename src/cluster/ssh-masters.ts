@@ -9,6 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DIES_WITH_VMPATH } from '../sys/command.js';
 import type { CommandRunner, Started } from '../sys/runner.js';
+import { removeStaleFolders } from '../sys/stale.js';
+
+/** The masters' sockets' folder: vmpath-ssh-<vmpath's PID>-<random>, one a job. */
+export const SSH_PREFIX = 'vmpath-ssh-';
 
 /** How long a master has to be ready before sessions go without it. */
 const READY_MS = 10_000;
@@ -32,7 +36,9 @@ export class SshMasters {
   ): Promise<() => Promise<void>> {
     const fresh = [...destinations].filter(([d]) => !this.#paths.has(d));
     if (fresh.length === 0) return async () => {};
-    const dir = mkdtempSync(join(tmpdir(), 'vmpath-ssh-'));
+    // A vmpath killed outright left its folder (its masters died with it).
+    removeStaleFolders(SSH_PREFIX);
+    const dir = mkdtempSync(join(tmpdir(), `${SSH_PREFIX}${process.pid}-`));
     const masters: { destination: string; started: Started }[] = [];
     await Promise.all(
       fresh.map(async ([destination, options], i) => {

@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import type { Launcher } from '../cluster/launcher.js';
 import { unstageFiles } from '../cluster/stage.js';
 import type { CommandRunner } from '../sys/runner.js';
-import { processAlive } from '../sys/tools.js';
+import { removeStaleFolders } from '../sys/stale.js';
 import type { TestbedNode } from '../testbed/nodes.js';
 import { jobKey } from './identity.js';
 import { pipePrefix } from './init.js';
@@ -33,14 +33,7 @@ export const JOB_PREFIX = 'vmpath-job-';
 /** Removes the job folders of launchers that no longer run (killed with SIGKILL before they
  * could clean up): only folders with this prefix whose launcher PID is gone. */
 export function removeStaleJobs(dir = tmpdir()): string[] {
-  const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
-  return removed;
+  return removeStaleFolders(JOB_PREFIX, dir);
 }
 
 /** Pipe files of this job that a killed rank left in /dev/shm (receivers unlink the others). */

@@ -8,7 +8,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -260,6 +261,13 @@ describe('a cluster over ssh', { skip: SKIP }, () => {
           [],
           'ranks ended after vmpath was killed',
         );
+        // The folder of its masters' sockets it could not remove: the next job's vmpath does.
+        const stale = () =>
+          readdirSync(tmpdir()).filter((n) => n.startsWith(`vmpath-ssh-${killed.pid}-`));
+        assert.equal(stale().length, 1, 'the killed vmpath left its folder');
+        const next = on(['launch', '-n', '2', '--', 'true']);
+        assert.equal(next.status, 0, next.stderr);
+        assert.deepEqual(stale(), [], "the next job removed the killed vmpath's folder");
 
         // Bad inventories: exit 2, naming the field (and the node), before anything runs.
         const bad = (doc: unknown, words: string[], rest: string[] = []) => {
