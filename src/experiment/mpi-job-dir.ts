@@ -18,12 +18,13 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   DAEMON_PIDS,
   forkAgent,
+  HEAD_NAME,
   type JobPlan,
   launchAgent,
   RANK_PIDS,
@@ -159,11 +160,17 @@ export function recordedAlive(dir: string): { pid: number; name: string }[] {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Ends what the agents started and mpirun left: SIGTERM, then SIGKILL to what is still there
- * a second later. When anything was left, it keeps watching until the records have been quiet
- * for 200 ms (3 s at most): a daemon ended while it was starting a rank leaves a fork agent that
- * records that rank a moment later. */
+/** Ends what the agents started and mpirun left, and removes the session folder of an mpirun
+ * that could not. */
 export async function reap(dir: string): Promise<void> {
+  await endRecorded(dir);
+  removeSessionFolders(dir);
+}
+
+/** SIGTERM, then SIGKILL to what is still there a second later. When anything was left, it
+ * keeps watching until the records have been quiet for 200 ms (3 s at most): a daemon ended
+ * while it was starting a rank leaves a fork agent that records that rank a moment later. */
+async function endRecorded(dir: string): Promise<void> {
   const signalled = new Map<number, number>();
   const began = Date.now();
   let quietSince = Date.now();
@@ -179,6 +186,28 @@ export async function reap(dir: string): Promise<void> {
     }
     if (now - began >= 3000) return;
     await sleep(20);
+  }
+}
+
+/** Open MPI's session folder of each recorded mpirun that is gone (one killed outright cannot
+ * remove its own): <temporary folder>/ompi.<its host name>.<uid>/pid.<its PID>, under the head's
+ * name on a testbed and this machine's on a cluster. The folder above stays: another mpirun of
+ * this user may be making its own in it. */
+function removeSessionFolders(dir: string): void {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, HEAD_PIDS), 'utf8');
+  } catch {
+    return;
+  }
+  const uid = process.getuid?.() ?? 0;
+  for (const line of text.split('\n')) {
+    const [pid, start] = line.trim().split(/\s+/);
+    const n = Number(pid);
+    if (!Number.isInteger(n) || n <= 0) continue;
+    if (processAlive(n) && processStart(n) === Number(start)) continue;
+    for (const host of new Set([HEAD_NAME, hostname()]))
+      rmSync(join(tmpdir(), `ompi.${host}.${uid}`, `pid.${n}`), { recursive: true, force: true });
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -372,6 +372,8 @@ describe('run mpi: failures end the job and leave nothing', { skip: SKIP }, () =
       const status = await closed;
       assert.notEqual(status, 0, stderr);
       noneLeft(topology, id); // the daemons lived in the vms' namespaces
+      const session = join(tmpdir(), `ompi.vmpath-head.${process.getuid?.() ?? 0}`, `pid.${head}`);
+      assert.equal(existsSync(session), false, `Open MPI's session folder ${session} is removed`);
     });
   });
 
