@@ -12,7 +12,6 @@ import {
   lstatSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -32,6 +31,7 @@ import {
 } from '../runtime/openmpi-job.js';
 import { guestsProcsFile } from '../sys/cgroup.js';
 import type { CommandRunner } from '../sys/runner.js';
+import { staleFolders } from '../sys/stale.js';
 import { processAlive, processStart, signalProcess } from '../sys/tools.js';
 
 const CLOCK_SOURCE = fileURLToPath(new URL('../../../apps/mpi-clock/clock.c', import.meta.url));
@@ -138,24 +138,35 @@ export async function prepare(
   }
 }
 
+/** The processes recorded in the job folder's `file` (`PID START NAME` lines), and whether each
+ * still runs as the one recorded (the same PID and start time). */
+function recorded(dir: string, file: string): { pid: number; name: string; alive: boolean }[] {
+  let text = '';
+  try {
+    text = readFileSync(join(dir, file), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([pid]) => Number.isInteger(Number(pid)) && Number(pid) > 0)
+    .map(([pid, start, name]) => {
+      const n = Number(pid);
+      return {
+        pid: n,
+        name: name ?? '',
+        alive: processAlive(n) && processStart(n) === Number(start),
+      };
+    });
+}
+
 /** The processes the agents recorded that are still the ones they started. */
 export function recordedAlive(dir: string): { pid: number; name: string }[] {
-  const alive: { pid: number; name: string }[] = [];
-  for (const file of [HEAD_PIDS, DAEMON_PIDS, RANK_PIDS]) {
-    let text = '';
-    try {
-      text = readFileSync(join(dir, file), 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n')) {
-      const [pid, start, name] = line.trim().split(/\s+/);
-      const n = Number(pid);
-      if (!line.trim() || !processAlive(n) || processStart(n) !== Number(start)) continue;
-      alive.push({ pid: n, name: name ?? '' });
-    }
-  }
-  return alive;
+  return [HEAD_PIDS, DAEMON_PIDS, RANK_PIDS]
+    .flatMap((file) => recorded(dir, file))
+    .filter((p) => p.alive)
+    .map(({ pid, name }) => ({ pid, name }));
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -194,20 +205,11 @@ async function endRecorded(dir: string): Promise<void> {
  * name on a testbed and this machine's on a cluster. The folder above stays: another mpirun of
  * this user may be making its own in it. */
 function removeSessionFolders(dir: string): void {
-  let text = '';
-  try {
-    text = readFileSync(join(dir, HEAD_PIDS), 'utf8');
-  } catch {
-    return;
-  }
   const uid = process.getuid?.() ?? 0;
-  for (const line of text.split('\n')) {
-    const [pid, start] = line.trim().split(/\s+/);
-    const n = Number(pid);
-    if (!Number.isInteger(n) || n <= 0) continue;
-    if (processAlive(n) && processStart(n) === Number(start)) continue;
+  for (const { pid, alive } of recorded(dir, HEAD_PIDS)) {
+    if (alive) continue;
     for (const host of new Set([HEAD_NAME, hostname()]))
-      rmSync(join(tmpdir(), `ompi.${host}.${uid}`, `pid.${n}`), { recursive: true, force: true });
+      rmSync(join(tmpdir(), `ompi.${host}.${uid}`, `pid.${pid}`), { recursive: true, force: true });
   }
 }
 
@@ -215,9 +217,7 @@ function removeSessionFolders(dir: string): void {
  * PID that is gone), by the PIDs they recorded, and removes their folders. */
 export async function reapStaleJobs(dir = tmpdir()): Promise<string[]> {
   const removed: string[] = [];
-  for (const name of readdirSync(dir)) {
-    const match = new RegExp(`^${JOB_PREFIX}(\\d+)-`).exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
+  for (const name of staleFolders(JOB_PREFIX, dir)) {
     // Only a folder vmpath made (this user's, that no one else may write): another user's
     // folder of that name could name any PID.
     if (!trusted(join(dir, name), 'dir')) continue;

@@ -8,16 +8,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { processAlive } from './tools.js';
 
-/** Removes the folders in `dir` named `prefix`<PID>-... whose PID no longer runs; returns
- * their names. Nothing else is touched. */
-export function removeStaleFolders(prefix: string, dir = tmpdir()): string[] {
-  const removed: string[] = [];
+/** The folders in `dir` named `prefix`<PID>-... whose PID no longer runs. */
+export function staleFolders(prefix: string, dir = tmpdir()): string[] {
   const pattern = new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(\\d+)-`);
-  for (const name of readdirSync(dir)) {
+  return readdirSync(dir).filter((name) => {
     const match = pattern.exec(name);
-    if (!match || processAlive(Number(match[1]))) continue;
-    rmSync(join(dir, name), { recursive: true, force: true });
-    removed.push(name);
-  }
+    return match !== null && !processAlive(Number(match[1]));
+  });
+}
+
+/** Removes the stale folders of `prefix` in `dir` (staleFolders); returns their names. Nothing
+ * else is touched. */
+export function removeStaleFolders(prefix: string, dir = tmpdir()): string[] {
+  const removed = staleFolders(prefix, dir);
+  for (const name of removed) rmSync(join(dir, name), { recursive: true, force: true });
   return removed;
 }
