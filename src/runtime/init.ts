@@ -96,10 +96,10 @@ const LISTEN_TRIES = 40;
  * quota the ranks cannot read inside their namespaces: VMPATH_CPU_BUDGET cores among
  * VMPATH_BUDGET_RANKS ranks, from the launcher) poll on through the quota's throttling, which
  * the policy tells from contention by their share of it (quotaShare, spin.ts). A share below
- * MIN_POLL_SHARE
- * does not poll: 2 ranks of one vm under paper's budget, polling within 0.4375 cores each,
- * made 8-byte latency no faster on a quiet machine (43.4 against 41.8 us) and slower beside a
- * busy loop (11.2 against 8.7), while one rank a host, within 0.875, took 55.6 against 144. */
+ * MIN_POLL_SHARE does not poll: 2 ranks of one vm under paper's budget, polling within 0.4375
+ * cores each, made 8-byte latency no faster on a quiet machine (43.4 against 41.8 us) and
+ * slower beside a busy loop (11.2 against 8.7), while one rank a host, within 0.875, took 55.6
+ * against 144. */
 export function spinMicros(env: NodeJS.ProcessEnv, cores = availableParallelism()): number {
   const explicit = env.VMPATH_SPIN_US;
   if (explicit !== undefined && explicit !== '') {

@@ -229,9 +229,9 @@ export async function launch(runner: CommandRunner, options: LaunchOptions): Pro
   const ranks: Started[] = [];
   let release: (() => Promise<void>) | undefined;
   const launcher = options.topology ? (options.launcher ?? NETNS_LAUNCHER) : NETNS_LAUNCHER;
-  // On the testbed every exit and socket's end is this machine's: they come within moments.
   const endedRanks = new Set<number>();
   const whose = firstFailure({
+    // On the testbed every exit and socket's end is this machine's: they come within moments.
     waitMs: launcher.kind === 'netns' ? LOCAL_EXIT_WAIT_MS : OWN_EXIT_WAIT_MS,
     silent: (rank) => fail(`rank ${rank} ended without finalize`, 1),
     // Under Slurm one srun carries every rank: a rank's end is only its task's word.

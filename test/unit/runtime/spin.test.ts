@@ -174,6 +174,20 @@ test('GOOD_WINDOWS windows that lose little reset the back-off; sleeping between
   assert.equal(policy.allowed(), true, 'back to the first back-off');
 });
 
+/** Polls under a quota of `share`, moving the clock by `step` before each reading, until the
+ * policy backs off (or 3 periods pass): the wall milliseconds polled (Infinity: it never backed
+ * off), and whether a spell is allowed then. */
+function pollUnderQuota(share: number, step: (clock: Clock, i: number) => void) {
+  const clock = scripted();
+  const policy = new SpinPolicy(clock.meter, share);
+  const spell = policy.begin();
+  for (let i = 0; clock.meter.now() < 3 * QUOTA_PERIOD_MS; i++) {
+    step(clock, i);
+    if (!policy.keep(spell)) return { polledMs: clock.meter.now(), allowed: policy.allowed() };
+  }
+  return { polledMs: Number.POSITIVE_INFINITY, allowed: policy.allowed() };
+}
+
 test("under a quota a rank polls on through the quota's throttle, but not through contention", () => {
   const share = 0.5; // two ranks under a budget of one core
   const quotaMs = share * QUOTA_PERIOD_MS * QUOTA_MARGIN;
@@ -195,41 +209,23 @@ test("under a quota a rank polls on through the quota's throttle, but not throug
     assert.equal(policy.allowed(), true);
   }
   // Contention: another process takes the core while the rank has used less than its share.
-  {
-    const clock = scripted();
-    const policy = new SpinPolicy(clock.meter, share);
-    const spell = policy.begin();
-    let kept = true;
-    let polled = 0;
-    while (kept && polled < QUOTA_PERIOD_MS) {
-      clock.run(CHECK_MS, (quotaMs * 0.5) / QUOTA_PERIOD_MS);
-      polled += CHECK_MS;
-      kept = policy.keep(spell);
-    }
-    assert.equal(kept, false, 'it backs off');
-    assert.ok(polled <= WINDOW_MS, `within a window (${polled} ms)`);
-    assert.equal(policy.allowed(), false);
-  }
+  const contended = pollUnderQuota(share, (clock) =>
+    clock.run(CHECK_MS, (quotaMs * 0.5) / QUOTA_PERIOD_MS),
+  );
+  assert.ok(
+    contended.polledMs <= WINDOW_MS,
+    `it backs off within a window (${contended.polledMs} ms)`,
+  );
+  assert.equal(contended.allowed, false);
   // Two ranks of the budget taking turns on one core: each has its share, and loses a
-  // stretch every time slice, more than the one a period a throttle takes.
-  {
-    const clock = scripted();
-    const policy = new SpinPolicy(clock.meter, share);
-    const spell = policy.begin();
-    let kept = true;
-    let slices = 0;
-    while (kept && slices < 50) {
-      for (let polled = 0; kept && polled < 3; polled += CHECK_MS) {
-        clock.run(CHECK_MS, 1);
-        kept = policy.keep(spell);
-      }
-      clock.run(3, 0);
-      slices++;
-      kept &&= policy.keep(spell);
-    }
-    assert.equal(kept, false, `it backs off (after ${slices} slices)`);
-    assert.ok(slices * 6 <= QUOTA_PERIOD_MS + WINDOW_MS, `within a period (${slices} slices)`);
-  }
+  // stretch every time slice (3 ms on, 3 off), more than the one a period a throttle takes.
+  const turns = pollUnderQuota(share, (clock, i) =>
+    i % 7 < 6 ? clock.run(CHECK_MS, 1) : clock.run(3, 0),
+  );
+  assert.ok(
+    turns.polledMs <= QUOTA_PERIOD_MS + WINDOW_MS,
+    `it backs off within a period (${turns.polledMs} ms)`,
+  );
 });
 
 test('without a quota, or with a share of a core or more, a rank polls as long as it keeps its core', () => {
